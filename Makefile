@@ -1,0 +1,190 @@
+# dcm2twin — one plain Makefile.
+#
+#   make              libtwin.a, every stage that exists, the tools under tests/
+#   make deps         installs the Debian 12 packages that are missing (apt-get, as root)
+#   make check        deps, build, every unit suite and black-box test, one summary line
+#   make check-valgrind   the unit suites under valgrind
+#   make demo         a phantom study through the stages that exist
+#   make bench        the benchmarks in bench/
+#
+# V=1 shows the commands, SANITIZE=address,undefined builds with sanitizers
+# (into build/san), DEVELOPER=1 adds -Werror and a longer warning list.
+
+O := build
+ifneq ($(SANITIZE),)
+O := build/san
+endif
+
+CC = gcc
+CXX = g++
+PKG_CONFIG ?= pkg-config
+
+# The Debian 12 packages the build, the tests and the benchmarks need.
+DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
+	libdcmtk-dev dcmtk libopenjp2-7-dev \
+	libinsighttoolkit5-dev \
+	libgmsh-dev gmsh \
+	libxml2-dev libxml2-utils \
+	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
+	dcm2niix
+
+PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2 dcmtk
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ITK_DIR := $(firstword $(wildcard /usr/include/ITK-5*))
+ITK_CFLAGS := $(if $(ITK_DIR),-I$(ITK_DIR))
+ITK_LIBS :=
+
+GMSH_LIBS := -lgmsh
+
+WARN = -Wall -Wextra
+ifeq ($(DEVELOPER),1)
+WARN += -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wundef -Wvla -Wdeclaration-after-statement
+endif
+WARN_CXX = -Wall -Wextra $(if $(filter 1,$(DEVELOPER)),-Werror)
+
+SAN := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+OPT ?= -O2 -g
+
+CPPFLAGS += -Icommon -D_XOPEN_SOURCE=700 -DTWIN_VERSION='"$(VERSION)"'
+CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS)
+CXXFLAGS = -std=c++17 $(OPT) $(WARN_CXX) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS) $(ITK_CFLAGS)
+LDFLAGS += $(SAN) -pthread -Wl,--as-needed
+LDLIBS = $(PKG_LIBS) $(ITK_LIBS) $(GMSH_LIBS) -lm
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+ifneq ($(V),1)
+Q = @
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+# --- what gets built ---------------------------------------------------------
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(if $(wildcard common/manifest.xsd),$(O)/common/manifest_xsd.o)
+LIBTWIN := $(O)/libtwin.a
+
+# A stage is a folder with a main.c; the rest of its sources form lib<stage>.a,
+# which the unit tests and the tools under tests/ may link.
+STAGES := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/main.c),$(s)))
+STAGE_LIBS := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
+stage_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
+stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1))))
+
+BIN := $(O)/bin
+PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BIN)/twin-phantom)
+# dcm2twin itself: the top-level driver, once it exists.
+PROGRAMS += $(if $(wildcard common/driver/main.c),$(BIN)/dcm2twin)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+
+# Fuzz targets: each tests/fuzz/fuzz_<parser>.c defines LLVMFuzzerTestOneInput.
+# make check links them with a replay main that runs tests/fuzz/corpus/<parser>/*.
+FUZZ_SRC := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/tests/replay_%)
+FUZZ_LIBFUZZER := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(O)/fuzz/fuzz_%)
+
+LINK_LIBS = $(STAGE_LIBS) $(LIBTWIN)
+
+.SECONDEXPANSION:
+.SECONDARY:
+.PHONY: all deps check check-valgrind demo bench fuzz clean
+.DEFAULT_GOAL := all
+all: $(LIBTWIN) $(STAGE_LIBS) $(PROGRAMS) $(UNIT_BIN) $(FUZZ_REPLAY)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call quiet,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(call quiet,CXX,$@)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+# The manifest's XSD is compiled in, so an installed program needs no data path.
+$(O)/common/manifest_xsd.c: common/manifest.xsd
+	@mkdir -p $(dir $@)
+	$(call quiet,GEN,$@)(echo 'const unsigned char twin_manifest_xsd[] = {'; \
+	  xxd -i < $<; echo ', 0x00 };') > $@
+$(O)/common/manifest_xsd.o: $(O)/common/manifest_xsd.c
+	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBTWIN): $(COMMON_OBJ)
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(O)/lib%.a: $$(call stage_obj,$$*)
+	$(call quiet,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/twin-%: $(O)/%/main.o $(O)/lib%.a $(LIBTWIN)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/twin-phantom: $$(patsubst %.c,$(O)/%.o,$$(wildcard tests/phantom/*.c)) $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/dcm2twin: $(O)/common/driver/main.o $(LIBTWIN)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/twin_test.o $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer builds (clang, from Debian's clang and libclang-rt-14-dev): make fuzz.
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
+	@mkdir -p $(dir $@)
+	$(call quiet,FUZZ,$@)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
+	  $(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(O)/common/manifest_xsd.c $(PKG_LIBS) -lm
+fuzz: $(O)/common/manifest_xsd.c $(FUZZ_LIBFUZZER)
+
+# --- packages ----------------------------------------------------------------
+
+# Installs only what is missing, and says what.
+deps:
+	@missing=; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all Debian packages present"; exit 0; fi; \
+	echo "deps: installing$$missing"; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: run 'make deps' as root to install:$$missing" >&2; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null \
+	  || { echo "deps: apt-get install failed for:$$missing" >&2; exit 1; }
+
+# --- tests -------------------------------------------------------------------
+
+export TWIN_SHARED_DATA ?= $(abspath ../shared/data)
+export TWIN_BIN := $(abspath $(BIN))
+export TWIN_BUILD := $(abspath $(O))
+
+E2E_SCRIPTS := $(sort $(wildcard tests/e2e/*.sh))
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY) $(E2E_SCRIPTS)
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@TWIN_VALGRIND=1 tests/run.sh $(UNIT_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in $(sort $(wildcard bench/*.sh)); do $$b || exit 1; done
+
+clean:
+	rm -rf build demo
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

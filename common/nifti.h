@@ -1,0 +1,34 @@
+/*
+ * nifti: read and write NIfTI-1 (.nii, .nii.gz). The RAS <-> LPS flip of x
+ * and y happens here and nowhere else: files hold RAS, volumes hold LPS.
+ * Owns nothing beyond what it returns. Includes volume.h and err.h only.
+ */
+#ifndef TWIN_NIFTI_H
+#define TWIN_NIFTI_H
+
+#include "volume.h"
+
+/*
+ * Reads a NIfTI-1 file, gzip-compressed or not. The intensities are
+ * scl_slope * stored + scl_inter when a slope is set; the result is float32
+ * then, unless every value is an exact integer that fits the stored type.
+ * The affine comes from the sform when sform_code > 0, else the qform, else
+ * the pixdim diagonal. Returns an owned volume (twin_volume_free) or NULL:
+ * TWIN_EIO when the file cannot be opened, TWIN_EINPUT when it is truncated
+ * or corrupt, TWIN_EUNSUPPORTED for NIfTI-2, more than 3 dimensions with
+ * size > 1, or a datatype other than uint8, int8, uint16, int16, int32, float32, float64.
+ */
+struct twin_volume *twin_nifti_load(struct twin_err *err, const char *path);
+
+/* Reads a NIfTI-1 file from memory; name is used in messages. */
+struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
+					const void *buf, size_t len);
+
+/*
+ * Writes v to path, gzip-compressed when path ends in ".gz", through a
+ * temporary file that is renamed into place; nothing is left on failure.
+ * Both sform and qform are written (code 1, scanner), from the affine in RAS.
+ */
+int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_volume *v);
+
+#endif
