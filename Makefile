@@ -65,7 +65,10 @@ endif
 # --- what gets built ---------------------------------------------------------
 
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(if $(wildcard common/manifest.xsd),$(O)/common/manifest_xsd.o)
+# Each common/<name>.xsd is compiled in as twin_<name>_xsd[], a NUL-terminated
+# string, so an installed program needs no data path.
+XSD_OBJ := $(patsubst common/%.xsd,$(O)/common/%_xsd.o,$(wildcard common/*.xsd))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(XSD_OBJ)
 LIBTWIN := $(O)/libtwin.a
 
 # A stage is a folder with a main.c; the rest of its sources form lib<stage>.a,
@@ -79,6 +82,9 @@ BIN := $(O)/bin
 PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BIN)/twin-phantom)
 # dcm2twin itself: the top-level driver, once it exists.
 PROGRAMS += $(if $(wildcard common/driver/main.c),$(BIN)/dcm2twin)
+# Small tools for tests and benchmarks: tests/tools/<name>.c -> $(BIN)/<name>.
+TOOLS := $(patsubst tests/tools/%.c,$(BIN)/%,$(wildcard tests/tools/*.c))
+PROGRAMS += $(TOOLS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -105,12 +111,11 @@ $(O)/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(call quiet,CXX,$@)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-# The manifest's XSD is compiled in, so an installed program needs no data path.
-$(O)/common/manifest_xsd.c: common/manifest.xsd
+$(O)/common/%_xsd.c: common/%.xsd
 	@mkdir -p $(dir $@)
-	$(call quiet,GEN,$@)(echo 'const unsigned char twin_manifest_xsd[] = {'; \
+	$(call quiet,GEN,$@)(echo 'const char twin_$*_xsd[] = {'; \
 	  xxd -i < $<; echo ', 0x00 };') > $@
-$(O)/common/manifest_xsd.o: $(O)/common/manifest_xsd.c
+$(O)/common/%_xsd.o: $(O)/common/%_xsd.c
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBTWIN): $(COMMON_OBJ)
@@ -127,6 +132,10 @@ $(BIN)/twin-phantom: $$(patsubst %.c,$(O)/%.o,$$(wildcard tests/phantom/*.c)) $(
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BIN)/dcm2twin: $(O)/common/driver/main.o $(LIBTWIN)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -140,11 +149,11 @@ $(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LINK_LI
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # libFuzzer builds (clang, from Debian's clang and libclang-rt-14-dev): make fuzz.
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC)
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(XSD_OBJ:.o=.c)
 	@mkdir -p $(dir $@)
 	$(call quiet,FUZZ,$@)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
-	  $(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(O)/common/manifest_xsd.c $(PKG_LIBS) -lm
-fuzz: $(O)/common/manifest_xsd.c $(FUZZ_LIBFUZZER)
+	  $(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(XSD_OBJ:.o=.c) $(PKG_LIBS) -lm
+fuzz: $(XSD_OBJ:.o=.c) $(FUZZ_LIBFUZZER)
 
 # --- packages ----------------------------------------------------------------
 
