@@ -28,9 +28,12 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
 	dcm2niix
 
-PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2 dcmtk
+PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Debian 12's dcmtk.pc requires sndfile.pc, which it does not ship: list the libraries.
+DCMTK_LIBS = -ldcmect -ldcmfg -ldcmiod -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata \
+	-lijg8 -lijg12 -lijg16 -ldcmtkcharls -loflog -lofstd
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ITK_DIR := $(firstword $(wildcard /usr/include/ITK-5*))
@@ -53,7 +56,7 @@ CPPFLAGS += -Icommon -D_XOPEN_SOURCE=700 -DTWIN_VERSION='"$(VERSION)"'
 CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS)
 CXXFLAGS = -std=c++17 $(OPT) $(WARN_CXX) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS) $(ITK_CFLAGS)
 LDFLAGS += $(SAN) -pthread -Wl,--as-needed
-LDLIBS = $(PKG_LIBS) $(ITK_LIBS) $(GMSH_LIBS) -lm
+LDLIBS = $(PKG_LIBS) $(DCMTK_LIBS) $(ITK_LIBS) $(GMSH_LIBS) -lm
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
