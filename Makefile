@@ -83,8 +83,8 @@ stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(
 
 BIN := $(O)/bin
 PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BIN)/twin-phantom)
-# dcm2twin itself: the top-level driver, once it exists.
-PROGRAMS += $(if $(wildcard common/driver/main.c),$(BIN)/dcm2twin)
+# dcm2twin itself: the one-command driver, once it exists.
+PROGRAMS += $(if $(wildcard workflow/dcm2twin.c),$(BIN)/dcm2twin)
 # Small tools for tests and benchmarks: tests/tools/<name>.c -> $(BIN)/<name>.
 TOOLS := $(patsubst tests/tools/%.c,$(BIN)/%,$(wildcard tests/tools/*.c))
 PROGRAMS += $(TOOLS)
@@ -139,7 +139,7 @@ $(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/dcm2twin: $(O)/common/driver/main.o $(LIBTWIN)
+$(BIN)/dcm2twin: $(O)/workflow/dcm2twin.o $(LIBTWIN)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
