@@ -68,8 +68,8 @@ endif
 # --- what gets built ---------------------------------------------------------
 
 COMMON_SRC := $(wildcard common/*.c)
-# Each common/<name>.xsd is compiled in as twin_<name>_xsd[], a NUL-terminated
-# string, so an installed program needs no data path.
+# Each <dir>/<name>.xsd is compiled into its folder's library as twin_<name>_xsd[],
+# a NUL-terminated string, so an installed program needs no data path.
 XSD_OBJ := $(patsubst common/%.xsd,$(O)/common/%_xsd.o,$(wildcard common/*.xsd))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(XSD_OBJ)
 LIBTWIN := $(O)/libtwin.a
@@ -79,7 +79,8 @@ LIBTWIN := $(O)/libtwin.a
 STAGES := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/main.c),$(s)))
 STAGE_LIBS := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
 stage_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
-stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1))))
+stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1)))) \
+	$(patsubst %.xsd,$(O)/%_xsd.o,$(wildcard $(1)/*.xsd))
 
 BIN := $(O)/bin
 PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BIN)/twin-phantom)
@@ -114,11 +115,11 @@ $(O)/%.o: %.cc
 	@mkdir -p $(dir $@)
 	$(call quiet,CXX,$@)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(O)/common/%_xsd.c: common/%.xsd
+$(O)/%_xsd.c: %.xsd
 	@mkdir -p $(dir $@)
-	$(call quiet,GEN,$@)(echo 'const char twin_$*_xsd[] = {'; \
+	$(call quiet,GEN,$@)(echo 'const char twin_$(notdir $*)_xsd[] = {'; \
 	  xxd -i < $<; echo ', 0x00 };') > $@
-$(O)/common/%_xsd.o: $(O)/common/%_xsd.c
+$(O)/%_xsd.o: $(O)/%_xsd.c
 	$(call quiet,CC,$@)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIBTWIN): $(COMMON_OBJ)
