@@ -83,7 +83,10 @@ struct twin_volume *twin_volume_crop(struct twin_err *err, const struct twin_vol
 
 /*
  * v resampled onto the grid (dim, affine), keeping v's dtype. Points outside
- * v get 0 for labels, and `outside` for images with TWIN_LINEAR.
+ * v get 0 for labels, and `outside` for images with TWIN_LINEAR. Inside means
+ * within half a voxel of v's voxel centres; in that outer half voxel
+ * TWIN_LINEAR holds the edge value. Values are rounded and clamped to the
+ * dtype. Runs on several threads for large grids.
  */
 struct twin_volume *twin_volume_resample(struct twin_err *err, const struct twin_volume *v,
 					 const size_t dim[3], const struct twin_affine *affine,
