@@ -334,10 +334,10 @@ static void resample_linear_reproduces_a_ramp(void **state)
 			}
 	/* A rotated, differently spaced grid centred on v, bigger than v in places. */
 	make_affine(&t, u, 0.35, s, zero);
-	for (int r = 0; r < 3; r++) {
-		double centre = a.m[r][0] * 9.5 + a.m[r][1] * 10.5 + a.m[r][2] * 11.5 + a.m[r][3];
+	for (int row = 0; row < 3; row++) {
+		double centre = a.m[row][0] * 9.5 + a.m[row][1] * 10.5 + a.m[row][2] * 11.5 + a.m[row][3];
 
-		t.m[r][3] = centre - (t.m[r][0] * 14.5 + t.m[r][1] * 13.5 + t.m[r][2] * 12.5);
+		t.m[row][3] = centre - (t.m[row][0] * 14.5 + t.m[row][1] * 13.5 + t.m[row][2] * 12.5);
 	}
 	r = twin_volume_resample(&err, v, tdim, &t, TWIN_LINEAR, -1000.0);
 	assert_ptr_ok(err, r);
