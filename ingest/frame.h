@@ -46,6 +46,16 @@ struct twin_frame {
 	double trigger_time;             /* ms */
 	double phase_percent;            /* NominalPercentageOfCardiacPhase */
 	int temporal_position;           /* TemporalPositionIdentifier or TemporalPositionIndex */
+	/* appended for the DCMTK reader */
+	double slice_spacing;            /* SpacingBetweenSlices, 0 when absent */
+	int acquisition_number;          /* AcquisitionNumber or FrameAcquisitionNumber, -1 when absent */
+	int stack_position;              /* InStackPositionNumber, -1 when absent */
+	/* Siemens mosaic: the frame is a grid of mosaic_images tiles of
+	 * mosaic_rows x mosaic_cols (dcmtk.h splits it); all 0 otherwise */
+	unsigned mosaic_images;
+	unsigned mosaic_rows, mosaic_cols;
+	int has_slice_normal;            /* slice_normal was in the CSA header */
+	double slice_normal[3];          /* CSA SliceNormalVector, LPS */
 };
 
 #endif
