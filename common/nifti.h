@@ -9,9 +9,12 @@
 #include "volume.h"
 
 /*
- * Reads a NIfTI-1 file, gzip-compressed or not. The intensities are
- * scl_slope * stored + scl_inter when a slope is set; the result is float32
- * then, unless every value is an exact integer that fits the stored type.
+ * Reads a NIfTI-1 file, gzip-compressed or not, in either byte order. The
+ * intensities are scl_slope * stored + scl_inter when a slope other than 0
+ * or (1, 0) is set. The dtype keeps every value exactly: unscaled uint8
+ * and int16 stay; other integer data becomes int16 when every value is a whole number
+ * that fits (uint8 when stored uint8 and scaled into 0..255), else float32;
+ * float32 and float64 become float32.
  * The affine comes from the sform when sform_code > 0, else the qform, else
  * the pixdim diagonal. Returns an owned volume (twin_volume_free) or NULL:
  * TWIN_EIO when the file cannot be opened, TWIN_EINPUT when it is truncated
