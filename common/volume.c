@@ -49,8 +49,10 @@ void twin_affine_mul(struct twin_affine *out, const struct twin_affine *a, const
 	*out = t;
 }
 
-static double det3(const double m[4][4])
+static double det3(const struct twin_affine *a)
 {
+	const double (*m)[4] = a->m;
+
 	return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
 	     - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
 	     + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
@@ -70,7 +72,7 @@ static int affine_is_singular(const struct twin_affine *a)
 				return 1;
 	for (int c = 0; c < 3; c++)
 		norms *= sqrt(a->m[0][c] * a->m[0][c] + a->m[1][c] * a->m[1][c] + a->m[2][c] * a->m[2][c]);
-	return !(norms > 0.0) || !(fabs(det3(a->m)) > 1e-9 * norms);
+	return !(norms > 0.0) || !(fabs(det3(a)) > 1e-9 * norms);
 }
 
 int twin_affine_invert(struct twin_err *err, struct twin_affine *out, const struct twin_affine *a)
@@ -80,8 +82,8 @@ int twin_affine_invert(struct twin_err *err, struct twin_affine *out, const stru
 	double d;
 
 	if (affine_is_singular(a))
-		return twin_err_set(err, TWIN_EINPUT, "affine is singular (determinant %g)", det3(a->m));
-	d = det3(a->m);
+		return twin_err_set(err, TWIN_EINPUT, "affine is singular (determinant %g)", det3(a));
+	d = det3(a);
 	t.m[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
 	t.m[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
 	t.m[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
@@ -151,7 +153,7 @@ struct twin_volume *twin_volume_new(struct twin_err *err, enum twin_dtype dtype,
 		n *= dim[ax];
 	}
 	if (affine_is_singular(affine)) {
-		twin_err_set(err, TWIN_EINPUT, "affine is singular (determinant %g)", det3(affine->m));
+		twin_err_set(err, TWIN_EINPUT, "affine is singular (determinant %g)", det3(affine));
 		return NULL;
 	}
 	v = calloc(1, sizeof(*v));
