@@ -66,6 +66,15 @@ struct hdr {
 	struct twin_affine affine;  /* RAS, as the file holds it */
 };
 
+/* RAS <-> LPS: negates the x and y rows (adding 0.0 keeps a zero +0). */
+static void flip_xy(struct twin_affine *a)
+{
+	for (int c = 0; c < 4; c++) {
+		a->m[0][c] = -a->m[0][c] + 0.0;
+		a->m[1][c] = -a->m[1][c] + 0.0;
+	}
+}
+
 /* --- reading the header -------------------------------------------------- */
 
 static uint16_t get_u16(const unsigned char *b, size_t off, int swap)
@@ -439,10 +448,7 @@ static struct twin_volume *convert(struct twin_err *err, const char *name, const
 	size_t es = twin_dtype_size(dtype);
 
 	/* Files hold RAS, volumes LPS: negate x and y. */
-	for (int c = 0; c < 4; c++) {
-		lps.m[0][c] = -lps.m[0][c];
-		lps.m[1][c] = -lps.m[1][c];
-	}
+	flip_xy(&lps);
 	v = twin_volume_new(err, dtype, h->dim, &lps);
 	if (!v) {
 		twin_err_prefix(err, "cannot read '%s'", name);
@@ -658,10 +664,7 @@ static int build_header(struct twin_err *err, const char *path, const struct twi
 		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': unknown voxel type %d", path, (int)v->dtype);
 	}
 	/* Volumes hold LPS, files RAS: negate x and y. */
-	for (int c = 0; c < 4; c++) {
-		f.m[0][c] = -f.m[0][c];
-		f.m[1][c] = -f.m[1][c];
-	}
+	flip_xy(&f);
 	memset(b, 0, VOX_OFFSET);
 	memcpy(b + OFF_SIZEOF_HDR, &(int32_t){ HDR_SIZE }, 4);
 	put_i16(b, OFF_DIM, 3);
