@@ -975,6 +975,135 @@ static void nibabel_reads_ours_and_we_read_nibabel(void **state)
 	twin_volume_free(v);
 }
 
+/* --- twin-niicmp, the comparison tool the e2e tests use ------------------- */
+
+/* Runs twin-niicmp from $TWIN_BIN with args; returns its exit code and its output line in out. */
+static int run_niicmp(const char *args, char *out, size_t len)
+{
+	const char *bin = getenv("TWIN_BIN");
+	char cmd[8192];
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "'%s/twin-niicmp' %s 2>&1", bin, args);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	out[0] = '\0';
+	if (!fgets(out, (int)len, p))
+		out[0] = '\0';
+	status = pclose(p);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int have_niicmp(void)
+{
+	const char *bin = getenv("TWIN_BIN");
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/twin-niicmp", bin ? bin : "");
+	if (bin && stat(path, &st) == 0)
+		return 1;
+	printf("# SKIP twin-niicmp is not built in $TWIN_BIN ('%s')\n", bin ? bin : "");
+	return 0;
+}
+
+/*
+ * B holds A with its axes reordered as dcm2niix might: B's i runs down A's k,
+ * B's j along A's i, B's k down A's j. Same world positions, same values.
+ */
+static struct twin_volume *reorient(const struct twin_volume *a)
+{
+	struct twin_err err;
+	struct twin_affine p, ab;
+	const size_t bdim[3] = { a->dim[2], a->dim[0], a->dim[1] };
+	struct twin_volume *b;
+
+	/* A index = p * B index. */
+	memset(&p, 0, sizeof(p));
+	p.m[2][0] = -1.0;
+	p.m[2][3] = (double)(a->dim[2] - 1);
+	p.m[0][1] = 1.0;
+	p.m[1][2] = -1.0;
+	p.m[1][3] = (double)(a->dim[1] - 1);
+	p.m[3][3] = 1.0;
+	twin_affine_mul(&ab, &a->affine, &p);
+	twin_err_init(&err);
+	b = twin_volume_new(&err, a->dtype, bdim, &ab);
+	assert_ptr_ok(err, b);
+	for (size_t k = 0; k < bdim[2]; k++)
+		for (size_t j = 0; j < bdim[1]; j++)
+			for (size_t i = 0; i < bdim[0]; i++)
+				twin_volume_set(b, i, j, k, twin_volume_get(a, j, a->dim[1] - 1 - k, a->dim[2] - 1 - i));
+	return b;
+}
+
+static void niicmp_sees_through_reorientation(void **state)
+{
+	struct twin_err err;
+	struct twin_affine ob;
+	const size_t dim[3] = { 7, 6, 5 }, other[3] = { 5, 7, 7 };
+	struct twin_volume *a, *b, *c;
+	char pa[4096], pb[4096], args[8300], out[1024];
+
+	if (!have_niicmp())
+		skip();
+	twin_err_init(&err);
+	oblique_affine(&ob);
+	a = twin_volume_new(&err, TWIN_I16, dim, &ob);
+	assert_ptr_ok(err, a);
+	fill(a);
+	b = reorient(a);
+	snprintf(pa, sizeof(pa), "%s/a.nii.gz", (char *)*state);
+	snprintf(pb, sizeof(pb), "%s/b.nii", (char *)*state);
+	assert_ok(err, twin_nifti_save(&err, pa, a));
+	assert_ok(err, twin_nifti_save(&err, pb, b));
+	snprintf(args, sizeof(args), "--voxels '%s' '%s'", pa, pb);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "same: 7x6x5, B axes are A -k +i -j"));
+	assert_non_null(strstr(out, "all 210 voxels agree"));
+
+	/* One voxel changed by 3: B(2,4,1) holds A(4, 6-1-1, 5-1-2). */
+	twin_volume_set(b, 2, 4, 1, twin_volume_get(b, 2, 4, 1) + 3);
+	assert_ok(err, twin_nifti_save(&err, pb, b));
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "differ: voxels: 1 of 210 differ by more than 0 (max 3); first at A(4,4,2) = "));
+	assert_non_null(strstr(out, "vs B(2,4,1) = "));
+	snprintf(args, sizeof(args), "--voxels --tol-value 3 '%s' '%s'", pa, pb);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 0);
+	/* Without --voxels only the geometry counts. */
+	snprintf(args, sizeof(args), "'%s' '%s'", pa, pb);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 0);
+
+	/* B moved by 0.01 mm along y. */
+	b->affine.m[1][3] += 0.01;
+	assert_ok(err, twin_nifti_save(&err, pb, b));
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "differ: affine: max corner distance 0.01"));
+	snprintf(args, sizeof(args), "--tol-mm 0.02 '%s' '%s'", pa, pb);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 0);
+	twin_volume_free(b);
+
+	/* Other dims. */
+	c = twin_volume_new(&err, TWIN_I16, other, &ob);
+	assert_ptr_ok(err, c);
+	assert_ok(err, twin_nifti_save(&err, pb, c));
+	snprintf(args, sizeof(args), "'%s' '%s'", pa, pb);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "differ: dims: A 7x6x5, B 5x7x7"));
+	twin_volume_free(c);
+
+	/* Usage and read errors. */
+	assert_int_equal(run_niicmp("--tol-mm -1 x y", out, sizeof(out)), 2);
+	assert_non_null(strstr(out, "bad tolerance '-1'"));
+	assert_int_equal(run_niicmp("only-one.nii", out, sizeof(out)), 2);
+	snprintf(args, sizeof(args), "'%s' '%s/missing.nii'", pa, (char *)*state);
+	assert_int_equal(run_niicmp(args, out, sizeof(out)), TWIN_EIO);
+	assert_non_null(strstr(out, "twin-niicmp: cannot open '"));
+	twin_volume_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -994,6 +1123,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_into_missing_folder_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(nibabel_reads_ours_and_we_read_nibabel, setup, teardown),
+		cmocka_unit_test_setup_teardown(niicmp_sees_through_reorientation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("nifti", tests, NULL, NULL);
