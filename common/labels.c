@@ -222,6 +222,8 @@ struct twin_labels_map *twin_labels_map_load_mem(struct twin_err *err, const cha
 
 	if (!map)
 		return NULL;
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;  /* the UTF-8 byte order mark that spreadsheets write */
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl ? nl : end) - p);

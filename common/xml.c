@@ -106,12 +106,17 @@ static xmlDoc *parse(struct twin_err *err, const char *head, const char *name,
 		xmlFreeDoc(doc);
 		doc = NULL;
 	}
-	if (!doc)
+	if (!doc) {
 		set_captured(err, TWIN_EINPUT, head, &cap, "not an XML document");
-	else if (!xmlDocGetRootElement(doc)) {
+	} else if (doc->intSubset || doc->extSubset) {
+		/* Our files have none, and a DTD is how entity tricks get in. */
+		twin_err_set(err, TWIN_EINPUT, "%s: a document type declaration (DOCTYPE) is not allowed", head);
 		xmlFreeDoc(doc);
 		doc = NULL;
+	} else if (!xmlDocGetRootElement(doc)) {
 		twin_err_set(err, TWIN_EINPUT, "%s: no root element", head);
+		xmlFreeDoc(doc);
+		doc = NULL;
 	}
 	return doc;
 }

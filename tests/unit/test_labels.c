@@ -182,7 +182,7 @@ static struct twin_labels_map *load_csv(struct twin_err *err, const char *dir, c
 static void csv_map_from_string_and_file(void **state)
 {
 	const char text[] =
-		"# site X exports\r\n"
+		"\xef\xbb\xbf# site X exports\r\n"
 		"source_id , target\r\n"
 		"\r\n"
 		"  10, heart_ventricle_left   # LV\r\n"
