@@ -1,0 +1,305 @@
+#include "assemble.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_THREADS 64
+
+/* What the threads share while reading a stack. */
+struct job {
+	const struct twin_assemble_opt *opt;
+	const struct twin_frame **frames;
+	size_t n, plane;        /* frames, voxels per frame */
+	int ct;                 /* apply the rescale */
+	struct twin_volume *vol; /* n slices, int16 or float32 */
+	unsigned char *failed;  /* per frame */
+	size_t next, nfailed;
+	struct twin_err first;  /* the first reader error */
+	pthread_mutex_t lock;
+};
+
+static void store(struct job *job, size_t k, const double *v)
+{
+	const struct twin_frame *f = job->frames[k];
+	double slope = job->ct ? f->slope : 1, icpt = job->ct ? f->intercept : 0;
+	size_t i;
+
+	if (job->vol->dtype == TWIN_I16) {
+		int16_t *out = (int16_t *)job->vol->data + k * job->plane;
+
+		for (i = 0; i < job->plane; i++)
+			out[i] = (int16_t)lrint(slope * v[i] + icpt);
+	} else {
+		float *out = (float *)job->vol->data + k * job->plane;
+
+		for (i = 0; i < job->plane; i++)
+			out[i] = (float)(slope * v[i] + icpt);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct job *job = arg;
+	double *buf = malloc(job->plane * sizeof(*buf));
+	struct twin_err err;
+	char msg[TWIN_ERR_MSG_MAX + 32];
+
+	for (;;) {
+		size_t k;
+		int rc;
+
+		pthread_mutex_lock(&job->lock);
+		k = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (k >= job->n)
+			break;
+		twin_err_init(&err);
+		if (!buf)
+			rc = twin_err_set(&err, TWIN_EFAIL, "reading '%s': out of memory", job->frames[k]->path);
+		else
+			rc = job->opt->read(&err, job->opt->read_ctx, job->frames[k], buf);
+		if (rc == 0) {
+			store(job, k, buf);
+			continue;
+		}
+		pthread_mutex_lock(&job->lock);
+		job->failed[k] = 1;
+		job->nfailed++;
+		if (job->first.code == TWIN_OK)
+			job->first = err;
+		if (job->opt->warn) {
+			snprintf(msg, sizeof(msg), "%s; the slice is left out", err.msg);
+			job->opt->warn(job->opt->warn_ctx, msg);
+		}
+		pthread_mutex_unlock(&job->lock);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Can every frame's stored range, rescaled, be held exactly in int16? */
+static int fits_int16(const struct job *job)
+{
+	for (size_t k = 0; k < job->n; k++) {
+		const struct twin_frame *f = job->frames[k];
+		double slope = job->ct ? f->slope : 1, icpt = job->ct ? f->intercept : 0, lo, hi, a, b;
+		unsigned bits = f->bits_stored;
+
+		if (bits == 0 || bits > 16 || slope != floor(slope) || icpt != floor(icpt))
+			return 0;
+		lo = f->pixel_signed ? -ldexp(1, (int)bits - 1) : 0;
+		hi = f->pixel_signed ? ldexp(1, (int)bits - 1) - 1 : ldexp(1, (int)bits) - 1;
+		a = slope * lo + icpt;
+		b = slope * hi + icpt;
+		if (fmin(a, b) < INT16_MIN || fmax(a, b) > INT16_MAX)
+			return 0;
+	}
+	return 1;
+}
+
+/* A float32 volume as int16 when every value is a whole number that fits; else NULL. */
+static struct twin_volume *narrow(struct twin_err *err, const struct twin_volume *v)
+{
+	const float *in = v->data;
+	size_t i, count = twin_volume_count(v);
+	struct twin_volume *out;
+
+	for (i = 0; i < count; i++)
+		if (in[i] != floorf(in[i]) || in[i] < INT16_MIN || in[i] > INT16_MAX)
+			return NULL;
+	out = twin_volume_new(err, TWIN_I16, v->dim, &v->affine);
+	if (!out)
+		return NULL;
+	for (i = 0; i < count; i++)
+		((int16_t *)out->data)[i] = (int16_t)in[i];
+	return out;
+}
+
+static int thread_count(const struct twin_assemble_opt *opt, size_t n)
+{
+	long t = opt->threads;
+
+	if (t <= 0)
+		t = sysconf(_SC_NPROCESSORS_ONLN);
+	if (t < 1)
+		t = 1;
+	if (t > MAX_THREADS)
+		t = MAX_THREADS;
+	if ((size_t)t > n)
+		t = (long)n;
+	return (int)t;
+}
+
+/* Reads frames[0..n) into job->vol; failed frames are marked. */
+static int read_all(struct twin_err *err, struct job *job)
+{
+	pthread_t tid[MAX_THREADS];
+	int started = 0, nthreads = thread_count(job->opt, job->n);
+
+	pthread_mutex_init(&job->lock, NULL);
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&tid[started], NULL, worker, job) != 0)
+			break;
+		started++;
+	}
+	worker(job);
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&job->lock);
+	if (job->nfailed == job->n) {
+		twin_err_set(err, job->first.code == TWIN_EFAIL ? TWIN_EFAIL : TWIN_EINPUT,
+			     "no slice of the series can be read: %s", job->first.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Value at fraction w between slices a and b of v, into slice k of out. */
+static void blend(struct twin_volume *out, size_t k, const struct twin_volume *v, size_t a, size_t b, double w)
+{
+	size_t plane = v->dim[0] * v->dim[1], i;
+
+	if (v->dtype == TWIN_I16) {
+		const int16_t *pa = (const int16_t *)v->data + a * plane, *pb = (const int16_t *)v->data + b * plane;
+		int16_t *o = (int16_t *)out->data + k * plane;
+
+		for (i = 0; i < plane; i++)
+			o[i] = (int16_t)lrint((1 - w) * pa[i] + w * pb[i]);
+	} else {
+		const float *pa = (const float *)v->data + a * plane, *pb = (const float *)v->data + b * plane;
+		float *o = (float *)out->data + k * plane;
+
+		for (i = 0; i < plane; i++)
+			o[i] = (float)((1 - w) * pa[i] + w * pb[i]);
+	}
+}
+
+/* The stack (slices at g->z) interpolated along the slice line onto g->dim[2] even slices. */
+static struct twin_volume *even_out(struct twin_err *err, const struct twin_volume *stack,
+				    const struct twin_geometry *g)
+{
+	struct twin_volume *out = twin_volume_new(err, stack->dtype, g->dim, &g->even);
+	size_t k, a = 0;
+
+	if (!out)
+		return NULL;
+	for (k = 0; k < g->dim[2]; k++) {
+		double z = g->z[0] + g->step * (double)k, w;
+
+		while (a + 2 < g->n && g->z[a + 1] <= z)
+			a++;
+		w = (z - g->z[a]) / (g->z[a + 1] - g->z[a]);
+		if (w < 0)
+			w = 0;
+		if (w > 1)
+			w = 1;
+		blend(out, k, stack, a, a + 1, w);
+	}
+	return out;
+}
+
+static double min_value(const struct twin_volume *v)
+{
+	size_t i, count = twin_volume_count(v);
+	double lo = HUGE_VAL;
+
+	for (i = 0; i < count; i++) {
+		double x = v->dtype == TWIN_I16 ? ((const int16_t *)v->data)[i] : ((const float *)v->data)[i];
+
+		if (x < lo)
+			lo = x;
+	}
+	return count ? lo : 0;
+}
+
+/* Drops the failed frames from frames and from job->vol; rebuilds g. */
+static int drop_failed(struct twin_err *err, struct job *job, size_t *n, struct twin_geometry *g)
+{
+	struct twin_volume *kept = NULL;
+	size_t dim[3], k, m = 0, bytes = job->plane * twin_dtype_size(job->vol->dtype);
+
+	for (k = 0; k < job->n; k++)
+		if (!job->failed[k]) {
+			job->frames[m] = job->frames[k];
+			memmove((char *)job->vol->data + m * bytes, (char *)job->vol->data + k * bytes, bytes);
+			m++;
+		}
+	*n = m;
+	twin_geometry_release(g);
+	if (twin_geometry_build(err, g, job->frames, m, job->opt->uneven) != 0)
+		return twin_err_prefix(err, "after leaving out %zu unreadable slice%s", job->nfailed,
+				       job->nfailed == 1 ? "" : "s");
+	dim[0] = job->vol->dim[0];
+	dim[1] = job->vol->dim[1];
+	dim[2] = m;
+	kept = twin_volume_new(err, job->vol->dtype, dim, &g->even);
+	if (!kept)
+		return -1;
+	memcpy(kept->data, job->vol->data, m * bytes);
+	twin_volume_free(job->vol);
+	job->vol = kept;
+	return 0;
+}
+
+struct twin_volume *twin_assemble(struct twin_err *err, const struct twin_assemble_opt *opt,
+				  const struct twin_frame **frames, size_t *n, struct twin_geometry *g)
+{
+	struct job job;
+	struct twin_volume *even = NULL, *out = NULL, *tmp;
+	size_t dim[3];
+
+	memset(&job, 0, sizeof(job));
+	if (twin_geometry_build(err, g, frames, *n, opt->uneven) != 0)
+		return NULL;
+	job.opt = opt;
+	job.frames = frames;
+	job.n = *n;
+	job.plane = g->dim[0] * g->dim[1];
+	job.ct = strcmp(frames[0]->modality, "CT") == 0;
+	twin_err_init(&job.first);
+	job.failed = calloc(job.n, 1);
+	if (!job.failed) {
+		twin_err_set(err, TWIN_EFAIL, "reading %zu slices: out of memory", job.n);
+		goto out;
+	}
+	dim[0] = g->dim[0];
+	dim[1] = g->dim[1];
+	dim[2] = job.n;
+	job.vol = twin_volume_new(err, fits_int16(&job) ? TWIN_I16 : TWIN_F32, dim, &g->even);
+	if (!job.vol || read_all(err, &job) != 0)
+		goto out;
+	if (job.nfailed && drop_failed(err, &job, n, g) != 0)
+		goto out;
+	if (job.vol->dtype == TWIN_F32) {
+		twin_err_init(&job.first);
+		tmp = narrow(&job.first, job.vol);
+		if (tmp) {
+			twin_volume_free(job.vol);
+			job.vol = tmp;
+		}
+	}
+	if (g->uneven) {
+		even = even_out(err, job.vol, g);
+		if (!even)
+			goto out;
+	} else {
+		even = job.vol;
+		job.vol = NULL;
+	}
+	if (g->tilted) {
+		out = twin_volume_resample(err, even, g->dim, &g->affine, TWIN_LINEAR, min_value(even));
+	} else {
+		out = even;
+		even = NULL;
+	}
+out:
+	twin_volume_free(even);
+	twin_volume_free(job.vol);
+	free(job.failed);
+	return out;
+}
