@@ -78,6 +78,16 @@ static int need(struct rd *r, size_t count, size_t each, const char *what)
 	return 0;
 }
 
+/* How much of the text at p to quote in a message: up to 20 printable characters of one line. */
+static int quote_len(const struct rd *r)
+{
+	int n = 0;
+
+	while (n < 20 && r->p + n < r->end && (unsigned char)r->p[n] >= 0x20 && (unsigned char)r->p[n] < 0x7f)
+		n++;
+	return n;
+}
+
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -98,11 +108,13 @@ static int token(struct rd *r, char *buf, size_t cap, const char *what)
 	if (r->p == r->end)
 		return fail(r, "truncated: %s is missing", what);
 	if (*r->p == '$')
-		return fail(r, "%s is missing before '%.*s'", what,
-			    (int)(left(r) < 24 ? left(r) : 24), r->p);
+		return fail(r, "%s is missing before '%.*s'", what, quote_len(r), r->p);
 	while (r->p < r->end && !is_space(*r->p)) {
+		unsigned char c = (unsigned char)*r->p;
+		if (c < 0x20 || c >= 0x7f)
+			return fail(r, "%s holds the byte 0x%02x, which is not text", what, c);
 		if (n + 1 >= cap)
-			return fail(r, "%s '%.20s...' is too long", what, r->p - n);
+			return fail(r, "%s '%.*s...' is too long", what, (int)n, r->p - n);
 		buf[n++] = *r->p++;
 	}
 	buf[n] = '\0';
@@ -220,8 +232,7 @@ static int section_header(struct rd *r, char *name, size_t cap)
 	if (r->p == r->end)
 		return 0;
 	if (*r->p != '$')
-		return fail(r, "unexpected text '%.*s' between sections",
-			    (int)(left(r) < 20 ? left(r) : 20), r->p);
+		return fail(r, "unexpected text '%.*s' between sections", quote_len(r), r->p);
 	while (r->p < r->end && !is_space(*r->p)) {
 		if (n + 1 >= cap || (unsigned char)*r->p < 0x20 || (unsigned char)*r->p > 0x7e)
 			return fail(r, "bad section header '%.*s'", (int)n, r->p - n);
@@ -248,8 +259,7 @@ static int section_end(struct rd *r, const char *sec)
 	if (left(r) < n || memcmp(r->p, want, n) != 0 || (left(r) > n && !is_space(r->p[n]))) {
 		if (r->p == r->end)
 			return fail(r, "missing %s", want);
-		return fail(r, "missing %s (found '%.*s')", want,
-			    (int)(left(r) < 20 ? left(r) : 20), r->p);
+		return fail(r, "missing %s (found '%.*s')", want, quote_len(r), r->p);
 	}
 	r->p += n;
 	return 0;
