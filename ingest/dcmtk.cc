@@ -514,8 +514,15 @@ void put_shared_groups(DcmItem *d, const twin_dcm_series *s, const char *sop_uid
 		put_ds(it, DCM_SpacingBetweenSlices, s->slice_spacing);
 	put(add_item(g, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient,
 	    ds_list(s->orientation, 6));
-	if (s->rescale_slope != 0)
-		put_rescale(add_item(g, DCM_PixelValueTransformationSequence), s);
+	/* the enhanced IODs require the rescale: identity when the series has none */
+	it = add_item(g, DCM_PixelValueTransformationSequence);
+	if (s->rescale_slope != 0) {
+		put_rescale(it, s);
+	} else {
+		put_ds(it, DCM_RescaleIntercept, 0);
+		put_ds(it, DCM_RescaleSlope, 1);
+		put(it, DCM_RescaleType, "US");
+	}
 	if (s->window_width > 0)
 		put_window(add_item(g, DCM_FrameVOILUTSequence), s);
 	it = add_item(g, DCM_FrameAnatomySequence);

@@ -31,9 +31,10 @@ static void cosines(const struct twin_phantom_study *st, double row[3], double c
 	memset(col, 0, 3 * sizeof(*col));
 	switch (st->orientation) {
 	case TWIN_PHANTOM_AXIAL:
+		/* the sign dcm2niix expects: it estimates the tilt from the slice vector */
 		row[0] = 1;
 		col[1] = cos(t);
-		col[2] = sin(t);
+		col[2] = -sin(t);
 		break;
 	case TWIN_PHANTOM_CORONAL:
 		row[0] = 1;
@@ -284,11 +285,20 @@ struct job {
 	char name[32];
 };
 
+/* Any image of the series, for its grid: phases already written are freed. */
+static const struct twin_volume *any_image(const struct twin_phantom_series *s)
+{
+	for (int p = 0; p < s->phases; p++)
+		if (s->images[p])
+			return s->images[p];
+	return NULL;
+}
+
 size_t twin_phantom_series_files(const struct twin_phantom_series *s, int p)
 {
 	if (s->multiframe)
 		return 1;
-	return s->images[0]->dim[2] * (size_t)(p < 0 ? s->phases : 1);
+	return any_image(s)->dim[2] * (size_t)(p < 0 ? s->phases : 1);
 }
 
 /* The stored values of slice k of image: CT HU + 1024, MR as they are. */
@@ -320,7 +330,7 @@ static void frame_of(const struct twin_phantom_series *s, int p, size_t k, const
 /* Instance numbers count slices from the top (last k) down, phase after phase. */
 static int instance_of(const struct twin_phantom_series *s, int p, size_t k)
 {
-	size_t nk = s->images[0]->dim[2];
+	size_t nk = any_image(s)->dim[2];
 
 	return s->first_instance + (int)((size_t)p * nk + (nk - k));
 }
@@ -359,7 +369,7 @@ out:
 static struct job *make_jobs(const struct twin_phantom_series *s, int p, size_t *n)
 {
 	const struct twin_phantom_study *st = s->st;
-	size_t nk = s->images[0]->dim[2], count = twin_phantom_series_files(s, p), i = 0;
+	size_t nk = any_image(s)->dim[2], count = twin_phantom_series_files(s, p), i = 0;
 	struct job *jobs = calloc(count, sizeof(*jobs));
 
 	if (!jobs)

@@ -99,7 +99,7 @@ struct twin_phantom_series {
 	int multiframe;
 	int first_instance;          /* added to every InstanceNumber; 0 normally */
 	int phases;
-	struct twin_volume **images; /* borrowed */
+	struct twin_volume **images; /* borrowed; phases already written may be NULL */
 };
 int twin_phantom_write_series(struct twin_err *err, const char *dir, const struct twin_phantom_series *s,
 			      int p, void (*progress)(void *ctx), void *ctx);
