@@ -289,6 +289,9 @@ int twin_cli_error(const struct twin_cli *cli, const struct twin_err *err)
 }
 
 static void vprint(const struct twin_cli *cli, const char *kind, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vprint(const struct twin_cli *cli, const char *kind, const char *fmt, va_list ap)
 {
 	char msg[TWIN_ERR_MSG_MAX];
 
