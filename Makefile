@@ -26,7 +26,7 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libgmsh-dev gmsh \
 	libxml2-dev libxml2-utils \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
-	dcm2niix
+	dcm2niix python3-nibabel
 
 PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
