@@ -306,20 +306,19 @@ struct resample_job {
 	pthread_mutex_t lock;
 };
 
-/* Source coordinates this close to a voxel centre snap onto it, so that grids that line up copy exactly. */
+/* A fraction this close to a voxel centre snaps onto it, so that grids that line up copy exactly. */
 #define SNAP 1e-6
 
-static inline double snap(double p)
+static inline double lerp(double a, double b, double f)
 {
-	double r = floor(p + 0.5);
-
-	return fabs(p - r) < SNAP ? r : p;
+	return f == 0.0 ? a : a + f * (b - a);
 }
 
 /*
  * One target row. dtype is passed as a constant by resample_row so that the
  * compiler specialises the loads; the source index steps by the first column
- * of t from the row start p0.
+ * of t from the row start p0. Indexes come from casts, not floor(): inside the
+ * range checks every coordinate is > -1, and floor() is a libm call on x86-64.
  */
 static inline __attribute__((always_inline)) void
 row_generic(const struct resample_job *job, enum twin_dtype dtype, const double p0[3], size_t drow)
@@ -327,47 +326,58 @@ row_generic(const struct resample_job *job, enum twin_dtype dtype, const double 
 	const struct twin_volume *s = job->src;
 	const double d[3] = { job->t.m[0][0], job->t.m[1][0], job->t.m[2][0] };
 	const double lim[3] = { (double)s->dim[0] - 0.5, (double)s->dim[1] - 0.5, (double)s->dim[2] - 0.5 };
+	const size_t last[3] = { s->dim[0] - 1, s->dim[1] - 1, s->dim[2] - 1 };
 	const size_t sx = s->dim[0], sxy = s->dim[0] * s->dim[1];
+	const void *src = s->data;
+	void *dst = job->dst->data;
+	const double none = job->interp == TWIN_NEAREST ? 0.0 : job->outside;
 	size_t nx = job->dst->dim[0];
 
 	for (size_t i = 0; i < nx; i++) {
 		double p[3];
-		int in = 1;
 
-		for (int ax = 0; ax < 3; ax++) {
-			p[ax] = snap(p0[ax] + (double)i * d[ax]);
-			if (!(p[ax] >= -0.5 && p[ax] < lim[ax]))
-				in = 0;
-		}
-		if (!in) {
-			store(job->dst->data, dtype, drow + i, job->interp == TWIN_NEAREST ? 0.0 : job->outside);
+		for (int ax = 0; ax < 3; ax++)
+			p[ax] = p0[ax] + (double)i * d[ax];
+		if (!(p[0] >= -0.5 && p[0] < lim[0] && p[1] >= -0.5 && p[1] < lim[1] && p[2] >= -0.5 && p[2] < lim[2])) {
+			store(dst, dtype, drow + i, none);
 			continue;
 		}
 		if (job->interp == TWIN_NEAREST) {
-			size_t ii = (size_t)floor(p[0] + 0.5), jj = (size_t)floor(p[1] + 0.5), kk = (size_t)floor(p[2] + 0.5);
-			store(job->dst->data, dtype, drow + i, load(s->data, dtype, ii + sx * jj + sxy * kk));
+			size_t n[3];
+
+			for (int ax = 0; ax < 3; ax++) {
+				n[ax] = (size_t)(p[ax] + 0.5);
+				n[ax] = n[ax] > last[ax] ? last[ax] : n[ax];
+			}
+			store(dst, dtype, drow + i, load(src, dtype, n[0] + sx * n[1] + sxy * n[2]));
 		} else {
 			size_t i0[3], i1[3];
-			double f[3], v = 0.0;
+			double f[3], c00, c10, c01, c11;
 
 			/* Inside the outer half voxel the edge value is held. */
 			for (int ax = 0; ax < 3; ax++) {
-				double q = p[ax] < 0.0 ? 0.0 : p[ax] > lim[ax] - 0.5 ? lim[ax] - 0.5 : p[ax];
-				double fl = floor(q);
+				double q = p[ax] < 0.0 ? 0.0 : p[ax] > (double)last[ax] ? (double)last[ax] : p[ax];
 
-				i0[ax] = (size_t)fl;
-				f[ax] = q - fl;
-				i1[ax] = f[ax] > 0.0 ? i0[ax] + 1 : i0[ax];
+				i0[ax] = (size_t)q;
+				f[ax] = q - (double)i0[ax];
+				if (f[ax] < SNAP) {
+					f[ax] = 0.0;
+				} else if (f[ax] > 1.0 - SNAP) {
+					f[ax] = 0.0;
+					i0[ax]++;
+				}
+				i1[ax] = i0[ax] < last[ax] ? i0[ax] + 1 : i0[ax];
 			}
-			for (int c = 0; c < 8; c++) {
-				double w = (c & 1 ? f[0] : 1.0 - f[0]) * (c & 2 ? f[1] : 1.0 - f[1])
-					   * (c & 4 ? f[2] : 1.0 - f[2]);
+			{
+				size_t x0 = i0[0], x1 = i1[0], y0 = sx * i0[1], y1 = sx * i1[1];
+				size_t z0 = sxy * i0[2], z1 = sxy * i1[2];
 
-				if (w != 0.0)
-					v += w * load(s->data, dtype, (c & 1 ? i1[0] : i0[0]) + sx * (c & 2 ? i1[1] : i0[1])
-							   + sxy * (c & 4 ? i1[2] : i0[2]));
+				c00 = lerp(load(src, dtype, x0 + y0 + z0), load(src, dtype, x1 + y0 + z0), f[0]);
+				c10 = lerp(load(src, dtype, x0 + y1 + z0), load(src, dtype, x1 + y1 + z0), f[0]);
+				c01 = lerp(load(src, dtype, x0 + y0 + z1), load(src, dtype, x1 + y0 + z1), f[0]);
+				c11 = lerp(load(src, dtype, x0 + y1 + z1), load(src, dtype, x1 + y1 + z1), f[0]);
 			}
-			store(job->dst->data, dtype, drow + i, v);
+			store(dst, dtype, drow + i, lerp(lerp(c00, c10, f[1]), lerp(c01, c11, f[1]), f[2]));
 		}
 	}
 }
