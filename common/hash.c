@@ -1,6 +1,5 @@
 #include "hash.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
