@@ -5,7 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/*
+ * mkstemp would create the file 0600; open(O_EXCL) with mode 0666 lets the
+ * umask apply without changing it, which is not thread-safe.
+ */
+static int open_unique(char *tmp, size_t len)
+{
+	static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	static unsigned long counter;
+	struct timespec ts;
+	unsigned long long r;
+	int fd = -1;
+
+	for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r = (unsigned long long)ts.tv_nsec * 2654435761u ^ (unsigned long long)getpid() << 20 ^
+		    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 40503u;
+		for (size_t i = len - 6; i < len; i++, r /= 36)
+			tmp[i] = digits[r % 36];
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	return fd;
+}
 
 int twin_atomic_open(struct twin_err *err, struct twin_atomic *a, const char *path)
 {
@@ -23,18 +49,14 @@ int twin_atomic_open(struct twin_err *err, struct twin_atomic *a, const char *pa
 		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': out of memory", path);
 	}
 	snprintf(a->tmp, n, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, base);
-	a->fd = mkstemp(a->tmp);
+	a->fd = open_unique(a->tmp, strlen(a->tmp));
 	if (a->fd < 0) {
-		twin_err_errno(err, "cannot create", a->tmp);
+		twin_err_errno(err, "cannot create", path);
 		free(a->tmp);
 		a->tmp = NULL;
 		twin_atomic_abort(a);
 		return -1;
 	}
-	/* mkstemp makes 0600; give the final file the usual 0666 & ~umask. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(a->fd, 0666 & ~mask);
 	a->f = fdopen(a->fd, "wb");
 	if (!a->f) {
 		twin_err_errno(err, "cannot open", a->tmp);
@@ -49,7 +71,8 @@ int twin_atomic_commit(struct twin_err *err, struct twin_atomic *a)
 	int bad = 0;
 
 	if (!a->f || !a->tmp)
-		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': file is not open", a->path);
+		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': file is not open",
+				    a->path ? a->path : "(closed file)");
 	if (fflush(a->f) != 0 || ferror(a->f) || fsync(fileno(a->f)) != 0)
 		bad = 1;
 	if (fclose(a->f) != 0)
@@ -106,7 +129,7 @@ void *twin_file_read(struct twin_err *err, const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, got;
 
 	if (!f) {
 		twin_err_errno(err, "cannot open", path);
@@ -123,7 +146,7 @@ void *twin_file_read(struct twin_err *err, const char *path, size_t *len)
 			buf = nbuf;
 			cap = ncap;
 		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 		if (got == 0)
 			break;
@@ -145,9 +168,12 @@ fail:
 
 int twin_mkdir_p(struct twin_err *err, const char *path)
 {
-	char *p = strdup(path);
+	char *p;
 	struct stat st;
 
+	if (!*path)
+		return twin_err_set(err, TWIN_EIO, "cannot create folder '': empty path");
+	p = strdup(path);
 	if (!p)
 		return twin_err_set(err, TWIN_EFAIL, "cannot create '%s': out of memory", path);
 	for (char *s = p + 1; ; s++) {
@@ -174,17 +200,20 @@ char *twin_path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	char *p;
+	int sep;
 
 	if (b[0] == '/' || la == 0)
 		return strdup(b);
 	while (la > 1 && a[la - 1] == '/')
 		la--;
-	p = malloc(la + lb + 2);
+	sep = a[la - 1] != '/';
+	p = malloc(la + (size_t)sep + lb + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, a, la);
-	p[la] = '/';
-	memcpy(p + la + 1, b, lb + 1);
+	if (sep)
+		p[la] = '/';
+	memcpy(p + la + (size_t)sep, b, lb + 1);
 	return p;
 }
 
