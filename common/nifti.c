@@ -45,6 +45,9 @@ enum {
 	DT_UINT16 = 512
 };
 
+/* The frame argument that refuses 4-D files. */
+#define ONLY_3D ((size_t)-1)
+
 #define XFORM_SCANNER_ANAT 1
 #define UNITS_MM 2
 
@@ -60,7 +63,8 @@ struct hdr {
 	size_t dim[3];
 	size_t count;           /* voxels */
 	size_t data_off;        /* vox_offset */
-	size_t data_bytes;
+	size_t skip;            /* bytes of the frames before the one read */
+	size_t data_bytes;      /* of one frame */
 	int scaled;
 	double slope, inter;
 	struct twin_affine affine;  /* RAS, as the file holds it */
@@ -210,8 +214,12 @@ static void header_affine(const unsigned char *b, int swap, struct twin_affine *
 	}
 }
 
-/* Parses and checks the 348 bytes at b; the length of what follows is checked later. */
-static int parse_header(struct twin_err *err, const char *name, const unsigned char *b, struct hdr *h)
+/*
+ * Parses and checks the 348 bytes at b for frame `frame` (ONLY_3D: the file
+ * must be 3-D); the length of what follows is checked later.
+ */
+static int parse_header(struct twin_err *err, const char *name, const unsigned char *b, size_t frame,
+			struct hdr *h)
 {
 	static const unsigned char magic1[4] = { 'n', '+', '1', 0 };
 	static const unsigned char pair1[4] = { 'n', 'i', '1', 0 };
@@ -253,10 +261,13 @@ static int parse_header(struct twin_err *err, const char *name, const unsigned c
 		dl += (size_t)snprintf(dims + dl, sizeof(dims) - dl, "%s%d", i > 1 ? "x" : "", dim[i]);
 	}
 	for (int i = 4; i <= dim[0]; i++)
-		if (dim[i] > 1)
+		if (dim[i] > 1 && (i > 4 || frame == ONLY_3D))
 			return twin_err_set(err, TWIN_EUNSUPPORTED,
 					    "cannot read '%s': %d-D image (%s) is not supported, only 3-D", name,
 					    dim[0], dims);
+	if (frame != ONLY_3D && frame >= (size_t)(dim[0] >= 4 ? dim[4] : 1))
+		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': no frame %zu in a %s image", name, frame,
+				    dims);
 	h->count = 1;
 	for (int i = 0; i < 3; i++) {
 		h->dim[i] = i < dim[0] ? (size_t)dim[i + 1] : 1;
@@ -272,13 +283,14 @@ static int parse_header(struct twin_err *err, const char *name, const unsigned c
 	if (h->count > SIZE_MAX / h->elsize)
 		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': dimensions %s are too large", name, dims);
 	h->data_bytes = h->count * h->elsize;
+	h->skip = frame == ONLY_3D ? 0 : frame * h->data_bytes;  /* frame < 32767: no overflow */
 
 	off = get_f32(b, OFF_VOX_OFFSET, h->swap);
 	if (!(off >= HDR_SIZE && off < 1e12) || off != floor(off))
 		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': bad vox_offset %g (want a whole number >= 348)",
 				    name, off);
 	h->data_off = (size_t)off;
-	if (h->data_bytes > SIZE_MAX - h->data_off)
+	if (h->data_bytes > SIZE_MAX - h->data_off - h->skip)
 		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': dimensions %s are too large", name, dims);
 
 	h->slope = get_f32(b, OFF_SCL_SLOPE, h->swap);
@@ -518,12 +530,12 @@ static struct twin_volume *convert(struct twin_err *err, const char *name, const
 	return v;
 }
 
-struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
-					const void *buf, size_t len)
+static struct twin_volume *load_mem(struct twin_err *err, const char *name, const void *buf, size_t len,
+				    size_t frame)
 {
 	const unsigned char *raw = buf;
 	unsigned char *unz = NULL;
-	size_t rawlen = len;
+	size_t rawlen = len, end;
 	struct twin_volume *v = NULL;
 	int gz = len >= 2 && raw[0] == 0x1f && raw[1] == 0x8b;
 	struct hdr h;
@@ -538,14 +550,15 @@ struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
 			     rawlen, HDR_SIZE);
 		goto done;
 	}
-	if (parse_header(err, name, raw, &h) != 0)
+	if (parse_header(err, name, raw, frame, &h) != 0)
 		goto done;
+	end = h.data_off + h.skip + h.data_bytes;
 	if (gz) {
 		free(unz);
 		unz = NULL;
-		if (gunzip_fast(buf, len, h.data_off + h.data_bytes, &unz) == 0)
-			rawlen = h.data_off + h.data_bytes;
-		else if (gunzip(err, name, buf, len, h.data_off + h.data_bytes, &unz, &rawlen) != 0)
+		if (gunzip_fast(buf, len, end, &unz) == 0)
+			rawlen = end;
+		else if (gunzip(err, name, buf, len, end, &unz, &rawlen) != 0)
 			goto done;
 		raw = unz;
 	}
@@ -554,18 +567,23 @@ struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
 			     name, h.data_off, rawlen);
 		goto done;
 	}
-	if (rawlen - h.data_off < h.data_bytes) {
+	if (rawlen < end) {
 		twin_err_set(err, TWIN_EINPUT, "cannot read '%s': truncated voxel data (got %zu of %zu bytes)", name,
-			     rawlen - h.data_off, h.data_bytes);
+			     rawlen - h.data_off, end - h.data_off);
 		goto done;
 	}
-	v = convert(err, name, &h, raw + h.data_off);
+	v = convert(err, name, &h, raw + h.data_off + h.skip);
 done:
 	free(unz);
 	return v;
 }
 
-struct twin_volume *twin_nifti_load(struct twin_err *err, const char *path)
+struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name, const void *buf, size_t len)
+{
+	return load_mem(err, name, buf, len, ONLY_3D);
+}
+
+static struct twin_volume *load_file(struct twin_err *err, const char *path, size_t frame)
 {
 	struct twin_volume *v = NULL;
 	size_t len = 0;
@@ -573,9 +591,19 @@ struct twin_volume *twin_nifti_load(struct twin_err *err, const char *path)
 
 	if (!buf)
 		return NULL;
-	v = twin_nifti_load_mem(err, path, buf, len);
+	v = load_mem(err, path, buf, len, frame);
 	free(buf);
 	return v;
+}
+
+struct twin_volume *twin_nifti_load(struct twin_err *err, const char *path)
+{
+	return load_file(err, path, ONLY_3D);
+}
+
+struct twin_volume *twin_nifti_load_frame(struct twin_err *err, const char *path, size_t frame)
+{
+	return load_file(err, path, frame == ONLY_3D ? frame - 1 : frame);
 }
 
 /* --- writing ------------------------------------------------------------- */

@@ -23,6 +23,14 @@
  */
 struct twin_volume *twin_nifti_load(struct twin_err *err, const char *path);
 
+/*
+ * Reads frame `frame` (from 0) of a 4-D NIfTI-1 file, such as dcm2niix
+ * writes for a series with several volumes; frame 0 of a 3-D file is the
+ * file. Errors as twin_nifti_load, and TWIN_EINPUT for a frame that is not
+ * there; a fifth dimension > 1 stays TWIN_EUNSUPPORTED.
+ */
+struct twin_volume *twin_nifti_load_frame(struct twin_err *err, const char *path, size_t frame);
+
 /* Reads a NIfTI-1 file from memory; name is used in messages. */
 struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
 					const void *buf, size_t len);

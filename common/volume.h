@@ -66,7 +66,7 @@ size_t twin_volume_bytes(const struct twin_volume *v);  /* size of data */
 double twin_volume_get(const struct twin_volume *v, size_t i, size_t j, size_t k);
 void twin_volume_set(struct twin_volume *v, size_t i, size_t j, size_t k, double value);
 
-/* Continuous index -> LPS mm, and back. */
+/* Continuous index -> LPS mm, and back (the way back inverts the affine on each call). */
 void twin_volume_index_to_world(const struct twin_volume *v, const double ijk[3], double xyz[3]);
 void twin_volume_world_to_index(const struct twin_volume *v, const double xyz[3], double ijk[3]);
 

@@ -15,7 +15,7 @@
 #define PROG "twin-niicmp"
 
 static const char usage_text[] =
-	"usage: " PROG " [--tol-mm T] [--voxels] [--tol-value V] A.nii[.gz] B.nii[.gz]\n";
+	"usage: " PROG " [--tol-mm T] [--voxels] [--tol-value V] [--frame[-a|-b] N] A.nii[.gz] B.nii[.gz]\n";
 
 static const char help_text[] =
 	"Compares two NIfTI-1 volumes in world space. B may be A with its axes\n"
@@ -24,6 +24,9 @@ static const char help_text[] =
 	"  --tol-mm T      corners may be T mm apart (default 0.001)\n"
 	"  --voxels        compare every voxel value as well\n"
 	"  --tol-value V   voxel values may differ by V (default 0)\n"
+	"  --frame-a N     read frame N (from 0) of A, a 4-D file; a 3-D file has frame 0\n"
+	"  --frame-b N     the same for B\n"
+	"  --frame N       the same for both\n"
 	"  -h, --help      this help\n"
 	"  --version       the version\n"
 	"\n"
@@ -205,6 +208,12 @@ static int compare(const struct twin_volume *a, const struct twin_volume *b, dou
 	return 0;
 }
 
+/* Without --frame (frame < 0) a 4-D file is refused. */
+static struct twin_volume *load(struct twin_err *err, const char *path, double frame)
+{
+	return frame < 0.0 ? twin_nifti_load(err, path) : twin_nifti_load_frame(err, path, (size_t)frame);
+}
+
 static int parse_tol(const char *s, double *out)
 {
 	char *end = NULL;
@@ -222,13 +231,16 @@ int main(int argc, char **argv)
 		{ "tol-mm", required_argument, NULL, 'm' },
 		{ "tol-value", required_argument, NULL, 't' },
 		{ "voxels", no_argument, NULL, 'x' },
+		{ "frame", required_argument, NULL, 'f' },
+		{ "frame-a", required_argument, NULL, 'a' },
+		{ "frame-b", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct twin_volume *a = NULL, *b = NULL;
 	struct twin_err err;
-	double tol_mm = 1e-3, tol_value = 0.0;
+	double tol_mm = 1e-3, tol_value = 0.0, frame[2] = { -1.0, -1.0 }, x = 0.0;
 	int voxels = 0, c, rc = 0;
 
 	twin_err_init(&err);
@@ -243,6 +255,16 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			voxels = 1;
+			break;
+		case 'f':
+		case 'a':
+		case 'b':
+			if (parse_tol(optarg, &x) != 0 || x != floor(x) || x > 32767.0) {
+				fprintf(stderr, PROG ": bad frame '%s': want a whole number >= 0\n%s", optarg, usage_text);
+				return 2;
+			}
+			frame[0] = c == 'b' ? frame[0] : x;
+			frame[1] = c == 'a' ? frame[1] : x;
 			break;
 		case 'h':
 			printf("%s\n%s", usage_text, help_text);
@@ -263,9 +285,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": want two files, got %d\n%s", argc - optind, usage_text);
 		return 2;
 	}
-	a = twin_nifti_load(&err, argv[optind]);
+	a = load(&err, argv[optind], frame[0]);
 	if (a)
-		b = twin_nifti_load(&err, argv[optind + 1]);
+		b = load(&err, argv[optind + 1], frame[1]);
 	if (!a || !b) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		rc = twin_err_exit_code(&err);
