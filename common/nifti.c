@@ -400,11 +400,16 @@ done:
  */
 static int gunzip_fast(const unsigned char *in, size_t inlen, size_t want, unsigned char **out)
 {
-	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-	unsigned char *buf = malloc(want ? want : 1);
+	struct libdeflate_decompressor *d = NULL;
+	unsigned char *buf = NULL;
 	size_t pos = 0, n = 0;
 	int rc = -1;
 
+	/* Deflate expands at most 1032 times: a header that claims more is not believed here. */
+	if (want / 1032 > inlen)
+		return -1;
+	d = libdeflate_alloc_decompressor();
+	buf = malloc(want ? want : 1);
 	if (!d || !buf)
 		goto done;
 	while (n < want && inlen - pos >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b) {
