@@ -12,7 +12,6 @@ extern "C" {
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -86,17 +85,29 @@ const ts_info ts_table[TWIN_DCM_TS_COUNT] = {
 	{"jpeg-ls", EXS_JPEGLSLossless},
 };
 
-/* The encoders are registered once for the life of the process. */
-void register_encoders()
-{
-	static std::once_flag once;
-
-	std::call_once(once, [] {
+/*
+ * The encoders are registered on first use and deregistered at exit (a
+ * function-local static), so valgrind sees nothing of them.
+ */
+struct encoders {
+	encoders()
+	{
 		DcmRLEEncoderRegistration::registerCodecs();
 		DJEncoderRegistration::registerCodecs();
 		/* raw encoding: the cooked path leaves padding bytes uninitialised */
 		DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFFalse);
-	});
+	}
+	~encoders()
+	{
+		DJLSEncoderRegistration::cleanup();
+		DJEncoderRegistration::cleanup();
+		DcmRLEEncoderRegistration::cleanup();
+	}
+};
+
+void register_encoders()
+{
+	static encoders once;
 }
 
 /* A DS value: at most 16 characters, no "-0", tiny rounding noise as 0. */
