@@ -101,20 +101,20 @@ static void default_is_thinnest_largest_ct(void **state)
 static void mr_when_there_is_no_ct(void **state)
 {
 	struct fixture *fx = *state;
-	struct twin_frame *f;
+	size_t i;
 
 	series(fx, "2.1", 1, "MR", "short axis", 12, 8, NULL, 0);
 	series(fx, "2.2", 2, "MR", "scout", 30, 8, NULL, 0);
 	series(fx, "2.3", 3, "CT", "colour", 50, 1, NULL, 0);
-	for (size_t i = 0; i < fx->n; i++) {
-		f = &fx->f[i];
-		if (strcmp(f->series_uid, "2.2") == 0)
-			snprintf(f->image_type, sizeof(f->image_type), "ORIGINAL\\PRIMARY\\LOCALIZER");
-		if (strcmp(f->series_uid, "2.3") == 0)
-			f->samples_per_pixel = 3;
-	}
+	/* 2.2 is frames 12..41, a localizer; 2.3 is frames 42..91, colour */
+	for (i = 12; i < 42; i++)
+		memcpy(fx->f[i].image_type, "ORIGINAL\\PRIMARY\\LOCALIZER", 27);
+	for (i = 42; i < 92; i++)
+		fx->f[i].samples_per_pixel = 3;
 	group(fx);
 	assert_string_equal(chosen(fx, NULL), "2.1");
+	assert_string_equal(fx->study.series[1].skip, "localizer");
+	assert_string_equal(fx->study.series[2].skip, "colour image");
 }
 
 static void derived_only_when_nothing_else(void **state)
