@@ -701,6 +701,8 @@ static int read_elements(struct rd *r, struct msh *m)
 			return unsupported(r, "element type %d is unknown", type);
 		if (need(r, count, (r->binary ? 8 : 2) * (nn + 1), "elements") != 0)
 			return -1;
+		if (count == 0)
+			continue;
 		if (type == 4) {
 			if (reserve(r, &m->tets, &m->tet_ent, &m->cap_tets, m->n_tets, count, 4) != 0 ||
 			    read_block_elements(r, m, tag, count, 4, m->tets + 4 * m->n_tets,

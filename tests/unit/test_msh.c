@@ -98,6 +98,8 @@ static struct twin_tetmesh *load_both(const char *dir, const char *name, const v
 	return fm;
 }
 
+static char *edit(const char *from, const char *to);
+
 static void assert_xyz(const struct twin_tetmesh *m, size_t n, double x, double y, double z)
 {
 	assert_true(m->xyz[3 * n] == x && m->xyz[3 * n + 1] == y && m->xyz[3 * n + 2] == z);
@@ -146,6 +148,37 @@ static void ascii_sparse_tags_and_skips(void **state)
 	assert_int_equal(twin_tetmesh_check(&err, m), -1);
 	assert_err(err, TWIN_EINPUT, "surface 0 is used by 1 triangles but has no name");
 	twin_tetmesh_free(m);
+}
+
+/* Empty node and element blocks (a fuzzer's find) change nothing. */
+static void empty_blocks(void **state)
+{
+	struct fx *f = *state;
+	char *text = edit("$Elements\n6 6 1 6\n", "$Elements\n8 6 1 6\n3 4 4 0\n2 7 2 0\n");
+	char *nodes = NULL;
+	struct twin_tetmesh *m;
+	struct twin_err err;
+	size_t n = strlen(text) + 16;
+
+	m = load_both(f->dir, "empty.msh", text, strlen(text), &err, NULL);
+	assert_ptr_ok(err, m);
+	assert_tiny(m);
+	twin_tetmesh_free(m);
+	nodes = malloc(n);
+	assert_non_null(nodes);
+	/* and an empty node block */
+	{
+		const char *at = strstr(text, "$Nodes\n3 6 10 60\n");
+		assert_non_null(at);
+		snprintf(nodes, n, "%.*s$Nodes\n4 6 10 60\n1 1 0 0\n%s", (int)(at - text), text,
+			 at + strlen("$Nodes\n3 6 10 60\n"));
+	}
+	m = load_both(f->dir, "empty.msh", nodes, strlen(nodes), &err, NULL);
+	assert_ptr_ok(err, m);
+	assert_tiny(m);
+	twin_tetmesh_free(m);
+	free(nodes);
+	free(text);
 }
 
 /* --- a binary file built byte by byte, in either byte order ---------------- */
@@ -850,6 +883,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(ascii_sparse_tags_and_skips, setup, teardown),
+		cmocka_unit_test_setup_teardown(empty_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(binary_both_byte_orders, setup, teardown),
 		cmocka_unit_test_setup_teardown(every_prefix_and_flip_fails_cleanly, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_files, setup, teardown),
