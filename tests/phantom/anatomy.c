@@ -67,7 +67,7 @@ double twin_anatomy_lv_ml(const struct twin_anatomy *a)
 
 /* --- building -------------------------------------------------------------- */
 
-static void tube(struct twin_tube *t, int n, const double (*ctl)[4])
+static void tube(struct twin_tube *t, int n, const double (*ctl)[4], double reach)
 {
 	struct twin_v3 p[16];
 	double r[16];
@@ -76,7 +76,7 @@ static void tube(struct twin_tube *t, int n, const double (*ctl)[4])
 		p[i] = twin_v3(ctl[i][0], ctl[i][1], ctl[i][2]);
 		r[i] = ctl[i][3];
 	}
-	twin_tube_build(t, p, r, n, 6.0);
+	twin_tube_build(t, p, r, n, 6.0, reach);
 }
 
 /* A tube through points given relative to origin o. */
@@ -90,7 +90,7 @@ static void tube_at(struct twin_tube *t, struct twin_v3 o, int n, const double (
 		abs_ctl[i][2] = o.z + ctl[i][2];
 		abs_ctl[i][3] = ctl[i][3];
 	}
-	tube(t, n, (const double (*)[4])abs_ctl);
+	tube(t, n, (const double (*)[4])abs_ctl, TWIN_FAR);
 }
 
 static void build_lv(struct twin_anatomy *a, double s)
@@ -131,7 +131,7 @@ static void build_left_atrium(struct twin_anatomy *a, double fa)
 	neck[0] = twin_v3_mad(a->mitral, -6.0, a->up);
 	neck[1] = twin_v3_mad(a->mitral, 6.0, a->up);
 	neck[2] = c;
-	twin_tube_build(&a->la_neck, neck, nr, 3, 6.0);
+	twin_tube_build(&a->la_neck, neck, nr, 3, 6.0, TWIN_FAR);
 	for (int i = 0; i < 4; i++)
 		tube_at(&a->pv[i], c, 3, pv[i]);
 }
@@ -159,15 +159,15 @@ static void build_arteries(struct twin_anatomy *a, double fv)
 
 	for (int i = 1; i < 10; i++)
 		ao[i][3] *= k;
-	tube(&a->aorta, 10, (const double (*)[4])ao);
+	tube(&a->aorta, 10, (const double (*)[4])ao, TWIN_FAR);
 	memcpy(lp, lpa, sizeof(lp));
 	memcpy(rp, rpa, sizeof(rp));
 	for (int i = 0; i < 4; i++)
 		lp[i][3] *= k;
 	for (int i = 0; i < 5; i++)
 		rp[i][3] *= k;
-	tube(&a->lpa, 4, (const double (*)[4])lp);
-	tube(&a->rpa, 5, (const double (*)[4])rp);
+	tube(&a->lpa, 4, (const double (*)[4])lp, TWIN_FAR);
+	tube(&a->rpa, 5, (const double (*)[4])rp, TWIN_FAR);
 }
 
 static void build_right_heart(struct twin_anatomy *a, double fv, double fa)
@@ -176,7 +176,7 @@ static void build_right_heart(struct twin_anatomy *a, double fv, double fa)
 	struct twin_v3 u = twin_v3_scale(a->up, -1.0);
 	struct twin_v3 c = twin_v3_add(twin_v3_mad(a->cav.c, -24.0, m), twin_v3_scale(a->up, 4.0));
 	double fr = 0.74 + 0.26 * fv;
-	double r[3] = { 46.0 * fr, 30.0 * fr, 40.0 * fr };
+	double r[3] = { 52.0 * fr, 35.0 * fr, 46.0 * fr };
 	double k = 1.0 + 0.04 * (1.0 - fv);
 	struct twin_v3 ra_c = twin_v3(-36, 22, -34);
 	double rr[3] = { 24.0 * fa, 22.0 * fa, 30.0 * fa };
@@ -193,12 +193,13 @@ static void build_right_heart(struct twin_anatomy *a, double fv, double fa)
 	int i, n;
 
 	twin_ellipsoid_set(&a->rv, c, u, twin_v3_scale(m, -1.0), r);
+	a->rv_side = m;
 	a->pulm = twin_v3(36, -8, 5);
 	pv[0] = twin_v3_mad(c, 0.4, twin_v3_sub(a->pulm, c));
 	pv[1] = a->pulm;
 	pv[2] = twin_v3(38, 6, 22);
 	pv[3] = twin_v3(30, 25, 36);
-	twin_tube_build(&a->pa, pv, pr, 4, 6.0);
+	twin_tube_build(&a->pa, pv, pr, 4, 6.0, TWIN_FAR);
 	a->pulm_n = twin_tube_tangent(&a->pa, twin_tube_nearest(&a->pa, a->pulm));
 
 	twin_ellipsoid_set(&a->ra, ra_c, twin_v3(1, 0, 0), twin_v3(0, 1, 0), rr);
@@ -225,7 +226,7 @@ static void build_right_heart(struct twin_anatomy *a, double fv, double fa)
 	q2 = twin_v3_mad(q2, 10.0, d);
 	pv[0] = start;
 	pv[1] = q2;
-	twin_tube_build(&a->tri, pv, nr, 2, 6.0);
+	twin_tube_build(&a->tri, pv, nr, 2, 6.0, TWIN_FAR);
 }
 
 static void build_thorax(struct twin_anatomy *a)
@@ -237,9 +238,9 @@ static void build_thorax(struct twin_anatomy *a)
 	};
 	uint64_t st = 0x243f6a8885a308d3ull; /* fixed: the anatomy does not depend on the seed */
 
-	tube(&a->trachea, 3, trachea);
-	tube(&a->bronchus[0], 3, bronchus[0]);
-	tube(&a->bronchus[1], 3, bronchus[1]);
+	tube(&a->trachea, 3, trachea, 6.0);
+	tube(&a->bronchus[0], 3, bronchus[0], 6.0);
+	tube(&a->bronchus[1], 3, bronchus[1], 6.0);
 	for (int i = 0; i < TWIN_LUNG_VESSELS; i++) {
 		struct twin_v3 hilum = i % 2 ? twin_v3(62, 48, 22) : twin_v3(-58, 52, 16);
 		struct twin_v3 d, p[3];
@@ -256,7 +257,7 @@ static void build_thorax(struct twin_anatomy *a)
 		p[0] = twin_v3_mad(hilum, 20.0, d);
 		p[1] = twin_v3_mad(twin_v3_mad(hilum, 55.0, d), 8.0 * (q[3] - 0.5), twin_v3(0, 1, 1));
 		p[2] = twin_v3_mad(hilum, 90.0 + 40.0 * q[3], d);
-		twin_tube_build(&a->vessel[i], p, r, 3, 8.0);
+		twin_tube_build(&a->vessel[i], p, r, 3, 8.0, 0.5);
 	}
 }
 

@@ -34,7 +34,7 @@ enum twin_tissue {
 	TWIN_T_COUNT
 };
 
-#define TWIN_LUNG_VESSELS 24
+#define TWIN_LUNG_VESSELS 16
 
 /* The heart and thorax at one phase; built by twin_anatomy_build, no allocation. */
 struct twin_anatomy {
@@ -45,6 +45,7 @@ struct twin_anatomy {
 	double cap;                /* cap thickness above the base plane, mm */
 	struct twin_v3 mitral, aortic; /* valve centres in the base plane */
 	struct twin_ellipsoid la, rv, ra;
+	struct twin_v3 rv_side;         /* unit, from the aortic toward the mitral valve: away from the RV */
 	struct twin_tube la_neck, pv[4];
 	struct twin_tube aorta;
 	struct twin_tube pa, lpa, rpa;  /* pa runs from inside the RV through the valve */
@@ -53,10 +54,23 @@ struct twin_anatomy {
 	struct twin_v3 tric, tric_n;    /* tricuspid valve plane */
 	struct twin_box heart;          /* every heart structure, grown by TWIN_FAR */
 	struct twin_tube trachea, bronchus[2], vessel[TWIN_LUNG_VESSELS];
+	/* optional cull grid of TWIN_CULL_MM cells: 1 where the heart may matter */
+	unsigned char *near;
+	struct twin_v3 near_lo;
+	int near_n[3];
 };
+
+#define TWIN_CULL_MM 4.0
 
 /* Builds the anatomy at phase (0 <= phase < 1, wrapped otherwise). */
 void twin_anatomy_build(struct twin_anatomy *a, double phase);
+/*
+ * Fills a's cull grid over region (LPS box), so that points there skip the
+ * heart's fields where they cannot matter; twin_anatomy_release frees it.
+ * Without one every point evaluates them. -1 when out of memory.
+ */
+int twin_anatomy_cull(struct twin_anatomy *a, const struct twin_box *region);
+void twin_anatomy_release(struct twin_anatomy *a);
 /* The tissue at LPS point p. */
 enum twin_tissue twin_anatomy_tissue(const struct twin_anatomy *a, struct twin_v3 p);
 /* The label id of a tissue (ARCHITECTURE.md), 0 for the unlabelled ones. */

@@ -119,14 +119,16 @@ static inline uint64_t splitmix64(uint64_t z)
 	return z ^ (z >> 31);
 }
 
-/* A standard normal deviate that depends only on (key, idx): Box-Muller. */
-static double gauss(uint64_t key, uint64_t idx)
+/* Two standard normal deviates that depend only on (key, idx): Box-Muller. */
+static void gauss2(uint64_t key, uint64_t idx, double g[2])
 {
 	uint64_t h1 = splitmix64(key + idx), h2 = splitmix64(h1);
 	double u1 = ((double)(h1 >> 11) + 0.5) / 9007199254740992.0;
 	double u2 = (double)(h2 >> 11) / 9007199254740992.0;
+	double r = sqrt(-2.0 * log(u1));
 
-	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+	g[0] = r * cos(2.0 * M_PI * u2);
+	g[1] = r * sin(2.0 * M_PI * u2);
 }
 
 static void noise_slice(const struct job *job, size_t k)
@@ -136,9 +138,16 @@ static void noise_slice(const struct job *job, size_t k)
 	double sd = job->opt->noise;
 
 	for (size_t i = at; i < at + n; i++) {
-		double v = job->buf[i];
-		if (sd > 0.0)
-			v += sd * gauss(key, i);
+		double v = job->buf[i], g[2];
+
+		if (sd > 0.0) {
+			gauss2(key, i, g);
+			/* MR magnitude images have Rician noise, never below zero */
+			if (job->opt->modality == TWIN_PHANTOM_MR)
+				v = sqrt((v + sd * g[0]) * (v + sd * g[0]) + sd * g[1] * sd * g[1]);
+			else
+				v += sd * g[0];
+		}
 		v = floor(v + 0.5);
 		job->img[i] = (int16_t)(v < -32768.0 ? -32768.0 : v > 32767.0 ? 32767.0 : v);
 	}
@@ -225,6 +234,24 @@ static int thread_count(size_t slices)
 	return (int)n;
 }
 
+/* The world box around the voxel centres of a grid. */
+static void grid_box(struct twin_box *b, const size_t dim[3], const struct twin_affine *aff)
+{
+	for (int c = 0; c < 8; c++) {
+		double ijk[3] = { c & 1 ? dim[0] - 1.0 : 0.0, c & 2 ? dim[1] - 1.0 : 0.0, c & 4 ? dim[2] - 1.0 : 0.0 };
+		struct twin_box one;
+		double w[3];
+
+		for (int r = 0; r < 3; r++)
+			w[r] = aff->m[r][0] * ijk[0] + aff->m[r][1] * ijk[1] + aff->m[r][2] * ijk[2] + aff->m[r][3];
+		one.lo = one.hi = twin_v3(w[0], w[1], w[2]);
+		if (c == 0)
+			*b = one;
+		else
+			twin_box_join(b, b, &one);
+	}
+}
+
 static int check_options(struct twin_err *err, const struct twin_phantom_render *opt, const size_t dim[3])
 {
 	if (opt->modality != TWIN_PHANTOM_CT && opt->modality != TWIN_PHANTOM_MR)
@@ -247,6 +274,7 @@ int twin_phantom_render(struct twin_err *err, const struct twin_phantom_render *
 	struct twin_anatomy *anat = NULL;
 	struct twin_volume *lab = NULL, *img = NULL;
 	struct job *job = NULL;
+	struct twin_box box;
 	int rc = -1;
 
 	*labels = NULL;
@@ -256,13 +284,18 @@ int twin_phantom_render(struct twin_err *err, const struct twin_phantom_render *
 	if (!(lab = twin_volume_new(err, TWIN_U8, dim, affine)) ||
 	    !(img = twin_volume_new(err, TWIN_I16, dim, affine)))
 		goto out;
-	anat = malloc(sizeof(*anat));
+	anat = calloc(1, sizeof(*anat));
 	job = calloc(1, sizeof(*job));
 	if (!anat || !job || !(job->buf = malloc(twin_volume_count(lab) * sizeof(float)))) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory for a %zux%zux%zu phantom", dim[0], dim[1], dim[2]);
 		goto out;
 	}
 	twin_anatomy_build(anat, opt->phase);
+	grid_box(&box, dim, affine);
+	if (twin_anatomy_cull(anat, &box) < 0) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory for the phantom's cull grid");
+		goto out;
+	}
 	job->anat = anat;
 	job->opt = opt;
 	memcpy(job->d, dim, sizeof(job->d));
@@ -294,6 +327,8 @@ out:
 	if (job)
 		free(job->buf);
 	free(job);
+	if (anat)
+		twin_anatomy_release(anat);
 	free(anat);
 	twin_volume_free(lab);
 	twin_volume_free(img);

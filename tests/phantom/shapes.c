@@ -84,9 +84,11 @@ static void add_node(struct twin_tube *t, struct twin_v3 p, double r)
 	}
 }
 
-void twin_tube_build(struct twin_tube *t, const struct twin_v3 *ctl, const double *rad, int n, double step)
+void twin_tube_build(struct twin_tube *t, const struct twin_v3 *ctl, const double *rad, int n,
+		     double step, double reach)
 {
 	t->n = 0;
+	t->reach = fmin(reach, TWIN_FAR);
 	for (int s = 0; s + 1 < n; s++) {
 		struct twin_v3 p[4];
 		double k[4];
@@ -111,7 +113,7 @@ void twin_tube_build(struct twin_tube *t, const struct twin_v3 *ctl, const doubl
 	add_node(t, ctl[n - 1], rad[n - 1]);
 	for (int i = 0; i + 1 < t->n; i++) {
 		struct twin_box a, b;
-		double g = fmax(t->r[i], t->r[i + 1]) + TWIN_FAR;
+		double g = fmax(t->r[i], t->r[i + 1]) + fmin(reach, TWIN_FAR);
 
 		box_around(&a, t->p[i], twin_v3(g, g, g));
 		box_around(&b, t->p[i + 1], twin_v3(g, g, g));
@@ -144,7 +146,7 @@ double twin_tube_sd(const struct twin_tube *t, struct twin_v3 p)
 		if (d < best)
 			best = d;
 	}
-	return best;
+	return best < t->reach ? best : TWIN_FAR;
 }
 
 struct twin_v3 twin_tube_tangent(const struct twin_tube *t, int i)

@@ -118,17 +118,21 @@ struct twin_tube {
 	int n;
 	struct twin_v3 p[TWIN_TUBE_MAX];
 	double r[TWIN_TUBE_MAX];
-	struct twin_box seg[TWIN_TUBE_MAX]; /* segment i joins nodes i and i+1; grown by TWIN_FAR */
+	struct twin_box seg[TWIN_TUBE_MAX]; /* segment i joins nodes i and i+1; grown by reach */
 	struct twin_box box;
+	double reach;
 };
 
 /*
  * Samples a centripetal Catmull-Rom spline through the n >= 2 control points
  * ctl, with radius rad[i] at ctl[i] eased in between, into pieces of about
- * step mm (at most 12 per span, TWIN_TUBE_MAX nodes in all).
+ * step mm (at most 12 per span, TWIN_TUBE_MAX nodes in all). Distances
+ * beyond reach mm (at most TWIN_FAR) come back as TWIN_FAR; a tube that is
+ * only tested for inside may use a small reach, which is faster.
  */
-void twin_tube_build(struct twin_tube *t, const struct twin_v3 *ctl, const double *rad, int n, double step);
-/* Signed distance to the tube's surface, TWIN_FAR when far from every segment. */
+void twin_tube_build(struct twin_tube *t, const struct twin_v3 *ctl, const double *rad, int n,
+		     double step, double reach);
+/* Signed distance to the tube's surface, TWIN_FAR when further than its reach. */
 double twin_tube_sd(const struct twin_tube *t, struct twin_v3 p);
 /* Unit tangent of the centreline at node i. */
 struct twin_v3 twin_tube_tangent(const struct twin_tube *t, int i);

@@ -5,6 +5,8 @@
  */
 #include "model.h"
 
+#include <stdlib.h>
+
 #define GAP 6.0         /* blood pools that share no valve stay this far apart, mm */
 #define PERICARD 9.0    /* fat around the heart, mm */
 #define WALL_DEPTH 34.0 /* skin to pleura, mm */
@@ -47,12 +49,15 @@ static void heart_fields(const struct twin_anatomy *a, struct twin_v3 p, struct 
 	rvot = fmax(pa, excl);
 	pa = fmax(pa, -excl);
 	pa = twin_smax(pa, GAP - f->ao, 3.0);
+	pa = twin_smax(pa, GAP - f->epi, 3.0);
 	f->pa = twin_smax(pa, GAP - f->la, 3.0);
 
 	/* RV: an ellipsoid hugging the septum (the LV's epicardium) and its outflow. */
-	rv = twin_smax(twin_ellipsoid_sd(&a->rv, p), GAP - f->pa, 3.0);
+	/* kept in front of and to the right of the LV, below the base, so no slivers wrap around it */
+	rv = fmax(twin_ellipsoid_sd(&a->rv, p), twin_v3_dot(twin_v3_sub(p, a->cav.c), a->rv_side) - 8.0);
+	rv = twin_smax(fmax(rv, hgt - 2.0), GAP - f->pa, 3.0);
 	rv = twin_smin(rv, rvot, 8.0);
-	rv = fmax(rv, -f->epi);
+	rv = twin_smax(rv, -f->epi, 10.0); /* exact on the septum, blunt at the crescent's edges */
 	rv = twin_smax(rv, GAP - f->ao, 3.0);
 	rv = twin_smax(rv, GAP - f->la, 3.0);
 
@@ -65,7 +70,8 @@ static void heart_fields(const struct twin_anatomy *a, struct twin_v3 p, struct 
 	ra = twin_smax(ra, GAP - rv, 3.0);
 	ra = twin_smax(ra, GAP - f->epi, 3.0);
 
-	neck = twin_tube_sd(&a->tri, p);
+	neck = twin_smax(twin_tube_sd(&a->tri, p), GAP - f->ao, 3.0);
+	neck = twin_smax(neck, GAP - f->la, 3.0);
 	side = twin_v3_dot(twin_v3_sub(p, a->tric), a->tric_n);
 	f->ra = fmin(ra, fmax(neck, side));
 	f->rv = fmin(rv, fmax(neck, -side));
@@ -86,7 +92,8 @@ static enum twin_tissue heart_tissue(const struct heart *f)
 		return TWIN_T_RV;
 	if (f->ra < 0.0)
 		return TWIN_T_RA;
-	if (f->epi < 0.0)
+	/* the cap's outer edges round off where the aorta and the LA pass through it */
+	if (f->epi < 0.0 && (f->cav < 3.0 || twin_smax(twin_smax(f->epi, -f->ao, 6.0), -f->la, 6.0) < 0.0))
 		return TWIN_T_MYO;
 	if (f->ao < 2.5 || f->la < 2.0 || f->pa < 2.0 || f->rv < 3.0 || f->ra < 2.0)
 		return TWIN_T_SOFT;
@@ -98,20 +105,80 @@ static double heart_envelope(const struct heart *f)
 	return fmin(fmin(fmin(f->epi, f->ao), fmin(f->la, f->pa)), fmin(f->rv, f->ra));
 }
 
+/* Whether the heart's fields may matter at p: not when the cull grid says no. */
+static int near_heart(const struct twin_anatomy *a, struct twin_v3 p)
+{
+	double fi = (p.x - a->near_lo.x) / TWIN_CULL_MM, fj = (p.y - a->near_lo.y) / TWIN_CULL_MM;
+	double fk = (p.z - a->near_lo.z) / TWIN_CULL_MM;
+
+	if (!a->near || fi < 0.0 || fj < 0.0 || fk < 0.0 || fi >= a->near_n[0] || fj >= a->near_n[1] ||
+	    fk >= a->near_n[2])
+		return 1;
+	return a->near[(size_t)fi + (size_t)a->near_n[0] * ((size_t)fj + (size_t)a->near_n[1] * (size_t)fk)];
+}
+
+int twin_anatomy_cull(struct twin_anatomy *a, const struct twin_box *region)
+{
+	/* Fields are near 1-Lipschitz: beyond this at a cell centre, nothing in the cell is heart or fat. */
+	double reach = PERICARD + 0.5 * sqrt(3.0) * TWIN_CULL_MM + 4.0;
+	struct twin_box b;
+	size_t n[3], i, j, k;
+
+	b.lo = twin_v3(fmax(region->lo.x, a->heart.lo.x), fmax(region->lo.y, a->heart.lo.y),
+		       fmax(region->lo.z, a->heart.lo.z));
+	b.hi = twin_v3(fmin(region->hi.x, a->heart.hi.x), fmin(region->hi.y, a->heart.hi.y),
+		       fmin(region->hi.z, a->heart.hi.z));
+	free(a->near);
+	a->near = NULL;
+	if (b.hi.x < b.lo.x || b.hi.y < b.lo.y || b.hi.z < b.lo.z)
+		b.hi = b.lo;
+	n[0] = (size_t)ceil((b.hi.x - b.lo.x) / TWIN_CULL_MM) + 1;
+	n[1] = (size_t)ceil((b.hi.y - b.lo.y) / TWIN_CULL_MM) + 1;
+	n[2] = (size_t)ceil((b.hi.z - b.lo.z) / TWIN_CULL_MM) + 1;
+	if (!(a->near = malloc(n[0] * n[1] * n[2])))
+		return -1;
+	for (k = 0; k < n[2]; k++)
+		for (j = 0; j < n[1]; j++)
+			for (i = 0; i < n[0]; i++) {
+				struct twin_v3 c = twin_v3(b.lo.x + (i + 0.5) * TWIN_CULL_MM,
+							   b.lo.y + (j + 0.5) * TWIN_CULL_MM,
+							   b.lo.z + (k + 0.5) * TWIN_CULL_MM);
+				struct heart f;
+
+				heart_fields(a, c, &f);
+				a->near[i + n[0] * (j + n[1] * k)] = fmin(f.cav, heart_envelope(&f)) < reach;
+			}
+	a->near_lo = b.lo;
+	for (i = 0; i < 3; i++)
+		a->near_n[i] = (int)n[i];
+	return 0;
+}
+
+void twin_anatomy_release(struct twin_anatomy *a)
+{
+	free(a->near);
+	a->near = NULL;
+}
+
 /* --- thorax ------------------------------------------------------------------ */
+
+static inline double sq(double v)
+{
+	return v * v;
+}
 
 /* Depth under the skin along the ray from the body axis, negative outside. */
 static double body_depth(struct twin_v3 p)
 {
 	double x = fabs(p.x) / BODY_A, y = fabs(p.y - BODY_YC) / BODY_B;
 	double s = x * x * sqrt(x) + y * y * sqrt(y);
-	double rho = hypot(p.x, p.y - BODY_YC);
 	double e;
 
-	if (s <= 0.0)
-		return BODY_B;
+	/* The surface is >= BODY_B away along any ray, so e < 2/3 is deeper than 40 mm. */
+	if (s < 0.36)
+		return 100.0;
 	e = pow(s, 0.4);
-	return (1.0 - e) * rho / e;
+	return (1.0 - e) * sqrt(p.x * p.x + (p.y - BODY_YC) * (p.y - BODY_YC)) / e;
 }
 
 /* Bone split into a cortical shell of 1.5 mm and the cancellous inside. */
@@ -126,12 +193,12 @@ static enum twin_tissue spine_tissue(struct twin_v3 p)
 	double zz = fmod(p.z + 1400.0, 28.0); /* 22 mm of vertebral body, then a 6 mm disc */
 	double ex = p.x / 24.0, ey = (p.y - 116.0) / 19.0;
 	double r = sqrt(ex * ex + ey * ey);
-	double dc = hypot(p.x, p.y - 144.0);
+	double dc = sqrt(p.x * p.x + (p.y - 144.0) * (p.y - 144.0));
 
 	if (p.y < 95.0 || p.y > 166.0 || fabs(p.x) > 42.0)
 		return TWIN_T_COUNT;
 	if (r < 1.0) {
-		double inside = (1.0 - r) * hypot(p.x, p.y - 116.0) / fmax(r, 1e-6);
+		double inside = (1.0 - r) * sqrt(p.x * p.x + (p.y - 116.0) * (p.y - 116.0)) / fmax(r, 1e-6);
 		if (zz < 6.0)
 			return TWIN_T_SOFT;
 		return bone(fmin(inside, fmin(zz - 6.0, 28.0 - zz)));
@@ -167,7 +234,7 @@ static enum twin_tissue rib_tissue(struct twin_v3 p, double depth)
 	if (k < 0 || k > 11)
 		return TWIN_T_COUNT;
 	zc -= 26.0 * (double)k;
-	d = 4.5 - hypot(depth - 28.0, (p.z - zc) / 1.3);
+	d = 4.5 - sqrt((depth - 28.0) * (depth - 28.0) + (p.z - zc) * (p.z - zc) / 1.69);
 	if (d <= 0.0)
 		return TWIN_T_COUNT;
 	return phi > 2.35 ? TWIN_T_CARTILAGE : bone(d);
@@ -199,7 +266,7 @@ enum twin_tissue twin_anatomy_tissue(const struct twin_anatomy *a, struct twin_v
 
 	if (depth < 0.0)
 		return TWIN_T_AIR;
-	if (twin_box_has(&a->heart, p)) {
+	if (twin_box_has(&a->heart, p) && near_heart(a, p)) {
 		struct heart f;
 
 		heart_fields(a, p, &f);
@@ -217,7 +284,7 @@ enum twin_tissue twin_anatomy_tissue(const struct twin_anatomy *a, struct twin_v
 		return t;
 	if (depth < WALL_DEPTH)
 		return TWIN_T_MUSCLE;
-	if (hypot(p.x / 48.0, (p.y - 142.0) / 30.0) < 1.0)
+	if (sq(p.x / 48.0) + sq((p.y - 142.0) / 30.0) < 1.0)
 		return TWIN_T_MUSCLE; /* paraspinal muscles */
 	dz = diaphragm_z(p) - p.z;
 	if (dz > 0.0 && env > PERICARD) {
@@ -231,9 +298,9 @@ enum twin_tissue twin_anatomy_tissue(const struct twin_anatomy *a, struct twin_v
 		return TWIN_T_AIR;
 	if (air < 2.0)
 		return TWIN_T_CARTILAGE;
-	if (hypot(p.x - 4.0, p.y - 82.0) < 7.0)
+	if (sq(p.x - 4.0) + sq(p.y - 82.0) < 7.0 * 7.0)
 		return TWIN_T_SOFT; /* oesophagus */
-	if (env < PERICARD || air < 5.0 || hypot(p.x - 4.0, p.y - 82.0) < 12.0 ||
+	if (env < PERICARD || air < 5.0 || sq(p.x - 4.0) + sq(p.y - 82.0) < 12.0 * 12.0 ||
 	    (fabs(p.x - 2.0) < 18.0 && p.y < 100.0))
 		return TWIN_T_FAT; /* mediastinum */
 	for (int i = 0; i < TWIN_LUNG_VESSELS; i++)
