@@ -322,6 +322,7 @@ static void classify(struct twin_series *s, const struct part *p)
 	}
 	if (f->samples_per_pixel != 1 || strncmp(f->photometric, "MONOCHROME", 10) != 0) {
 		set_skip(s, "colour image", 0);
+		s->skip_unsupported = 1;
 		return;
 	}
 	if (has_token(f->image_type, "LOCALIZER") || has_token(f->image_type, "SCOUT")) {
@@ -330,10 +331,12 @@ static void classify(struct twin_series *s, const struct part *p)
 	}
 	if (has_token(f->image_type, "MOSAIC")) {
 		set_skip(s, "siemens mosaic: not supported", 0);
+		s->skip_unsupported = 1;
 		return;
 	}
 	if (strcmp(f->modality, "CT") != 0 && strcmp(f->modality, "MR") != 0) {
 		set_skip(s, "modality is neither CT nor MR", 0);
+		s->skip_unsupported = 1;
 		return;
 	}
 	if (!f->has_position) {
@@ -371,6 +374,7 @@ static void classify_parts(struct twin_series *series, size_t from, size_t to)
 				const struct twin_frame *o = series[j].first;
 
 				s->skip = NULL;
+				s->skip_unsupported = 0;
 				set_skip(s, "image size differs within the series", 0);
 				snprintf(s->skip_detail, sizeof(s->skip_detail),
 					 "image size differs within the series: '%s' is %ux%u, '%s' is %ux%u",

@@ -147,11 +147,17 @@ int twin_select_series(struct twin_err *err, const struct twin_study *study, con
 			best = (long)i;
 	}
 	if (best < 0) {
+		enum twin_code code = TWIN_EUNSUPPORTED;
+
+		/* unsupported only when every candidate is valid data of a kind not handled */
+		for (i = 0; i < study->n; i++)
+			if (cand[i] && !study->series[i].skip_unsupported)
+				code = TWIN_EINPUT;
 		list_reasons(why, sizeof(why), study, cand);
 		if (spec && *spec)
-			twin_err_set(err, TWIN_EINPUT, "series '%s' cannot be used: %s", spec, why);
+			twin_err_set(err, code, "series '%s' cannot be used: %s", spec, why);
 		else
-			twin_err_set(err, TWIN_EINPUT, "no usable series: %s", why);
+			twin_err_set(err, code, "no usable series: %s", why);
 		goto out;
 	}
 	*index = (size_t)best;

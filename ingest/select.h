@@ -24,8 +24,10 @@ int twin_select_uid_hash(struct twin_err *err, const char *uid, char out[TWIN_UI
  * derived images only when nothing else is usable. Otherwise spec is a
  * series number ("3"), a SeriesInstanceUID, its hash ("h:..."), or an
  * fnmatch pattern of the description ("*CTA*"); among several matches the
- * default rule decides. Errors: TWIN_ECONFIG when nothing matches spec,
- * TWIN_EINPUT when no usable series is left (naming why, with files).
+ * default rule decides. Errors: TWIN_ECONFIG when nothing matches spec;
+ * when no usable series is left (naming why, with files) TWIN_EUNSUPPORTED
+ * if all are of kinds not handled (colour, mosaic, other modalities), else
+ * TWIN_EINPUT.
  */
 int twin_select_series(struct twin_err *err, const struct twin_study *study, const char *spec,
 		       size_t *index);

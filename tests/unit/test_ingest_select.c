@@ -115,6 +115,12 @@ static void mr_when_there_is_no_ct(void **state)
 	assert_string_equal(chosen(fx, NULL), "2.1");
 	assert_string_equal(fx->study.series[1].skip, "localizer");
 	assert_string_equal(fx->study.series[2].skip, "colour image");
+	/* only colour left: valid data of a kind not handled */
+	assert_int_equal(twin_select_series(&fx->err, &fx->study, "3", &i), -1);
+	assert_err(fx->err, TWIN_EUNSUPPORTED, "series '3' cannot be used: series 3: '2.3_042.dcm': colour image");
+	twin_err_init(&fx->err);
+	assert_int_equal(twin_select_series(&fx->err, &fx->study, "2", &i), -1);
+	assert_err(fx->err, TWIN_EINPUT, "series '2' cannot be used: series 2: '2.2_012.dcm': localizer");
 }
 
 static void derived_only_when_nothing_else(void **state)
