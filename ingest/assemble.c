@@ -18,7 +18,7 @@ struct job {
 	int ct;                 /* apply the rescale */
 	struct twin_volume *vol; /* n slices, int16 or float32 */
 	unsigned char *failed;  /* per frame */
-	size_t next, nfailed;
+	size_t next, done, nfailed;
 	struct twin_err first;  /* the first reader error */
 	pthread_mutex_t lock;
 };
@@ -63,11 +63,16 @@ static void *worker(void *arg)
 			rc = twin_err_set(&err, TWIN_EFAIL, "reading '%s': out of memory", job->frames[k]->path);
 		else
 			rc = job->opt->read(&err, job->opt->read_ctx, job->frames[k], buf);
-		if (rc == 0) {
+		if (rc == 0)
 			store(job, k, buf);
+		pthread_mutex_lock(&job->lock);
+		job->done++;
+		if (job->opt->progress)
+			job->opt->progress(job->opt->progress_ctx, job->done, job->n);
+		if (rc == 0) {
+			pthread_mutex_unlock(&job->lock);
 			continue;
 		}
-		pthread_mutex_lock(&job->lock);
 		job->failed[k] = 1;
 		job->nfailed++;
 		if (job->first.code == TWIN_OK)

@@ -30,6 +30,9 @@ struct twin_assemble_opt {
 	void *read_ctx;
 	twin_warn_fn *warn;      /* may be NULL */
 	void *warn_ctx;
+	/* Called after each frame, one call at a time, with frames done so far; may be NULL. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 	int threads;             /* 0: every core */
 	enum twin_uneven uneven;
 };

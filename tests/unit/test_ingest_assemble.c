@@ -15,6 +15,7 @@ struct fixture {
 	struct twin_err err;
 	char warnings[2048];
 	int nwarn;
+	size_t progress_calls, progress_last;
 	struct twin_assemble_opt opt;
 };
 
@@ -55,6 +56,15 @@ static void note(void *ctx, const char *msg)
 	fx->nwarn++;
 }
 
+static void count(void *ctx, size_t done, size_t total)
+{
+	struct fixture *fx = ctx;
+
+	assert_true(done == fx->progress_last + 1 && done <= total);
+	fx->progress_last = done;
+	fx->progress_calls++;
+}
+
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -66,6 +76,8 @@ static int setup(void **state)
 	fx->opt.warn = note;
 	fx->opt.warn_ctx = fx;
 	fx->opt.threads = 2;
+	fx->opt.progress = count;
+	fx->opt.progress_ctx = fx;
 	fx->opt.uneven = TWIN_UNEVEN_RESAMPLE;
 	*state = fx;
 	return 0;
@@ -148,6 +160,7 @@ static void ct_rescale_to_int16(void **state)
 	assert_int_equal(fx->v->dim[2], 5);
 	check_all(fx->v, 0);
 	assert_int_equal(fx->nwarn, 0);
+	assert_int_equal(fx->progress_calls, 5);
 }
 
 static void ct_fractional_slope_is_float(void **state)
