@@ -8,6 +8,10 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Exit codes. The README's table lists the same numbers. */
 enum twin_code {
 	TWIN_OK = 0,
@@ -52,5 +56,9 @@ int twin_err_exit_code(const struct twin_err *err);
 
 /* A short name for a code, as the README's table gives it ("bad input"). */
 const char *twin_err_code_name(enum twin_code code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
