@@ -115,6 +115,17 @@ static int cmp_time(const void *a, const void *b)
 		(fa->frame < fb->frame ? -1 : fa->frame > fb->frame);
 }
 
+static int cmp_instance(const void *a, const void *b)
+{
+	const struct twin_frame *fa = *(const struct twin_frame *const *)a;
+	const struct twin_frame *fb = *(const struct twin_frame *const *)b;
+
+	if (fa->instance_number != fb->instance_number)
+		return fa->instance_number < fb->instance_number ? -1 : 1;
+	return strcmp(fa->path, fb->path) != 0 ? strcmp(fa->path, fb->path) :
+		(fa->frame < fb->frame ? -1 : fa->frame > fb->frame);
+}
+
 /* The phase tags of a frame as one key, for frames tagged explicitly. */
 static int same_tag(const struct twin_frame *a, const struct twin_frame *b)
 {
@@ -143,18 +154,24 @@ static int add_stack(struct twin_series *s, size_t cap)
 /*
  * Splits the frames of p (sorted by position) into phases: by explicit tags
  * (TemporalPositionIdentifier, NominalPercentageOfCardiacPhase) when the
- * files carry them, else by the rank of TriggerTime among the frames at each
- * position when positions repeat, else one phase.
+ * files carry them; else, when every position repeats the same number of
+ * times, by the rank of TriggerTime among the frames at each position, or
+ * without trigger times by the rank of InstanceNumber (repeated
+ * acquisitions); else one phase.
  */
 static int split_phases(struct twin_series *s, const struct part *p)
 {
-	size_t i, j, tagged = 0, groups = 0, per = 0;
+	size_t i, j, tagged = 0, timed = 0, groups = 0, per = 0;
 	int by_rank = 0, consistent = 1;
 
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		if (p->frames[i]->temporal_position >= 0 || !isnan(p->frames[i]->phase_percent))
 			tagged++;
-	/* positions that repeat with trigger times: how many frames at each */
+		if (!isnan(p->frames[i]->trigger_time))
+			timed++;
+	}
+	s->repeats = timed == 0;
+	/* positions that repeat: how many frames at each */
 	if (!tagged && p->n > 1 && p->frames[0]->has_position) {
 		for (i = 0; i < p->n; i = j) {
 			double zi = frame_z(p->frames[i]);
@@ -162,12 +179,12 @@ static int split_phases(struct twin_series *s, const struct part *p)
 			for (j = i + 1; j < p->n; j++)
 				if (fabs(frame_z(p->frames[j]) - zi) > TWIN_GEOMETRY_SAME_MM)
 					break;
-			qsort(p->frames + i, j - i, sizeof(*p->frames), cmp_time);
+			qsort(p->frames + i, j - i, sizeof(*p->frames), timed ? cmp_time : cmp_instance);
 			if (groups == 0)
 				per = j - i;
 			else if (per != j - i)
 				consistent = 0;
-			for (size_t k = i; k < j; k++)
+			for (size_t k = i; timed && k < j; k++)
 				if (isnan(p->frames[k]->trigger_time) ||
 				    (k > i && p->frames[k]->trigger_time == p->frames[k - 1]->trigger_time))
 					consistent = 0;
@@ -233,7 +250,7 @@ static int cmp_stack(const void *a, const void *b)
 		return sa->percent < sb->percent ? -1 : 1;
 	if (!isnan(sa->trigger_time) && !isnan(sb->trigger_time) && sa->trigger_time != sb->trigger_time)
 		return sa->trigger_time < sb->trigger_time ? -1 : 1;
-	return 0;
+	return cmp_instance(&sa->frames[0], &sb->frames[0]);
 }
 
 /* Orders the phases in time and estimates the percent where the files give none. */
@@ -242,7 +259,7 @@ static void order_phases(struct twin_series *s)
 	size_t j;
 
 	qsort(s->phases, s->n_phases, sizeof(*s->phases), cmp_stack);
-	if (s->n_phases < 2)
+	if (s->n_phases < 2 || s->repeats)
 		return;
 	for (j = 0; j < s->n_phases; j++)
 		if (isnan(s->phases[j].percent)) {
@@ -329,7 +346,8 @@ static void classify(struct twin_series *s, const struct part *p)
 		set_skip(s, "localizer", 0);
 		return;
 	}
-	if (has_token(f->image_type, "MOSAIC")) {
+	/* a mosaic that the reader did not cut into frames */
+	if (has_token(f->image_type, "MOSAIC") && f->n_frames <= 1) {
 		set_skip(s, "siemens mosaic: not supported", 0);
 		s->skip_unsupported = 1;
 		return;

@@ -16,7 +16,7 @@
 struct twin_stack {
 	const struct twin_frame **frames; /* owned array of borrowed frames */
 	size_t n;
-	double percent;        /* of the R-R interval; NaN when the series has one untagged phase */
+	double percent;        /* of the R-R interval; NaN when untagged and one phase or repeats */
 	int percent_estimated; /* percent was not in the files: 100 * rank / phases */
 	double trigger_time;   /* mean TriggerTime in ms, NaN when absent */
 	int temporal_position; /* -1 when absent */
@@ -28,6 +28,7 @@ struct twin_series {
 	size_t n_frames;
 	struct twin_stack *phases; /* owned, ordered by time */
 	size_t n_phases;
+	int repeats;           /* no cardiac timing: the phases are repeated acquisitions, without percent */
 	size_t slices;         /* frames of the largest phase */
 	double slice_step;     /* median distance of neighbouring slices along the normal, mm; 0 when unknown */
 	/*

@@ -268,6 +268,55 @@ static void one_phase_when_positions_do_not_repeat(void **state)
 	assert_true(isnan(fx->study.series[0].phases[0].percent));
 }
 
+static void repeats_split_by_instance_number(void **state)
+{
+	struct fixture *fx = *state;
+	const struct twin_series *s;
+	struct twin_frame *f;
+
+	/* two acquisitions of 3 slices, no cardiac timing; one more series with a doubled slice */
+	for (int rep = 1; rep >= 0; rep--)
+		for (int k = 0; k < 3; k++) {
+			f = add(fx, "3.1", 1, axial, 4.0 * k);
+			f->instance_number = 10 * rep + k;
+		}
+	for (int k = 0; k < 4; k++)
+		add(fx, "3.2", 2, axial, k == 3 ? 2 : k);
+	group(fx);
+	s = find(fx, "3.1", 0);
+	assert_true(s->repeats);
+	assert_int_equal(s->n_phases, 2);
+	for (int rep = 0; rep < 2; rep++) {
+		assert_int_equal(s->phases[rep].n, 3);
+		assert_true(isnan(s->phases[rep].percent));
+		for (size_t i = 0; i < 3; i++)
+			assert_true(s->phases[rep].frames[i]->instance_number / 10 == rep);
+	}
+	/* one doubled position is not a repeat: left for geometry to refuse */
+	assert_int_equal(find(fx, "3.2", 0)->n_phases, 1);
+	assert_int_equal(find(fx, "3.2", 0)->phases[0].n, 4);
+}
+
+static void mosaic_only_when_not_cut(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_frame *f;
+
+	for (int k = 0; k < 3; k++) {
+		f = add(fx, "2.1", 1, axial, k);
+		snprintf(f->image_type, sizeof(f->image_type), "ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC");
+		f->n_frames = 1;
+		f = add(fx, "2.2", 2, axial, k);
+		snprintf(f->image_type, sizeof(f->image_type), "ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC");
+		f->n_frames = 3;
+		f->frame = (unsigned)k;
+	}
+	group(fx);
+	assert_string_equal(find(fx, "2.1", 0)->skip, "siemens mosaic: not supported");
+	assert_true(find(fx, "2.1", 0)->skip_unsupported);
+	assert_null(find(fx, "2.2", 0)->skip);
+}
+
 static void plane_names(void **state)
 {
 	struct twin_frame f;
@@ -294,6 +343,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(splits_phases_by_trigger_time_rank, setup, teardown),
 		cmocka_unit_test_setup_teardown(splits_phases_by_nominal_percent, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_phase_when_positions_do_not_repeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(repeats_split_by_instance_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(mosaic_only_when_not_cut, setup, teardown),
 		cmocka_unit_test(plane_names),
 	};
 
