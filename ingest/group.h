@@ -39,7 +39,7 @@ struct twin_series {
 	const char *skip;
 	int skip_soft;
 	int skip_unsupported;  /* valid data that twin-ingest cannot use (colour, mosaic, modality) */
-	char skip_detail[160]; /* the skip reason with the file(s), for messages */
+	char skip_detail[512]; /* the skip reason with the file(s), for messages */
 };
 
 struct twin_study {

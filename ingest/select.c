@@ -114,7 +114,7 @@ int twin_select_series(struct twin_err *err, const struct twin_study *study, con
 	int *cand = NULL;
 	size_t i, n_match = 0;
 	long best = -1;
-	char why[600];
+	char why[900];
 	int rc = -1;
 
 	if (study->n == 0)
