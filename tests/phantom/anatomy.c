@@ -176,7 +176,7 @@ static void build_right_heart(struct twin_anatomy *a, double fv, double fa)
 	struct twin_v3 u = twin_v3_scale(a->up, -1.0);
 	struct twin_v3 c = twin_v3_add(twin_v3_mad(a->cav.c, -24.0, m), twin_v3_scale(a->up, 4.0));
 	double fr = 0.74 + 0.26 * fv;
-	double r[3] = { 52.0 * fr, 35.0 * fr, 46.0 * fr };
+	double r[3] = { 54.0 * fr, 37.0 * fr, 48.0 * fr };
 	double k = 1.0 + 0.04 * (1.0 - fv);
 	struct twin_v3 ra_c = twin_v3(-36, 22, -34);
 	double rr[3] = { 24.0 * fa, 22.0 * fa, 30.0 * fa };
