@@ -62,7 +62,7 @@ struct twin_anatomy {
 
 #define TWIN_CULL_MM 4.0
 
-/* Builds the anatomy at phase (0 <= phase < 1, wrapped otherwise). */
+/* Builds the anatomy at phase (wrapped into [0, 1)) into a new or released struct. */
 void twin_anatomy_build(struct twin_anatomy *a, double phase);
 /*
  * Fills a's cull grid over region (LPS box), so that points there skip the
