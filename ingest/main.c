@@ -4,11 +4,13 @@
  * found and writes nothing.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "conf.h"
@@ -48,14 +50,18 @@ static const struct twin_cli_spec spec = {
 /* What one run holds; released by run_release. */
 struct run {
 	const struct twin_cli *cli;
-	struct twin_paths paths;
+	struct twin_paths paths;  /* the files of a folder tree */
+	char **dicomdir;          /* or those a DICOMDIR names (twin_dcm_files_free) */
+	size_t ndicomdir;
+	char *const *files;       /* whichever of the two */
+	size_t nfiles;
 	struct twin_frame *frames;
 	size_t nframes, capframes, unreadable;
 	struct twin_study study;
 	struct twin_manifest_record *rec;
 	char **written;       /* outputs written so far, removed on failure */
 	size_t nwritten;
-	char **notes;         /* for series.xml */
+	char **notes;         /* the warnings, for series.xml and the manifest */
 	size_t nnotes;
 };
 
@@ -143,19 +149,24 @@ static int remember(struct twin_err *err, char ***list, size_t *n, const char *s
 	return 0;
 }
 
-static void warn(struct run *r, const char *msg)
+static void warn(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct run *r, const char *fmt, ...)
 {
+	char msg[TWIN_ERR_MSG_MAX + 128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
 	twin_cli_warn(r->cli, "%s", msg);
-	if (r->rec)
-		twin_manifest_add_warning(r->rec, "%s", msg);
+	remember(NULL, &r->notes, &r->nnotes, msg);
 }
 
 static void warn_cb(void *ctx, const char *msg)
 {
 	struct run *r = ctx;
 
-	warn(r, msg);
-	remember(NULL, &r->notes, &r->nnotes, msg);
+	warn(r, "%s", msg);
 }
 
 static const char *ts_name(const char *uid)
@@ -320,6 +331,13 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	vol->slices_read = n;
 	vol->g = g;
 	vol->dtype = v->dtype;
+	/* series.xml notes these too */
+	if (g->uneven)
+		twin_cli_warn(r->cli, "'%s': slices %.3f to %.3f mm apart (a missing slice?): resampled to %.3f mm",
+			      name, g->min_step, g->max_step, g->step);
+	if (g->tilted)
+		twin_cli_info(r->cli, "'%s': gantry tilt of %.2f degrees: resampled to an orthogonal grid",
+			      name, g->tilt_deg);
 	twin_cli_info(r->cli, "wrote '%s': %zux%zux%zu %s", path, v->dim[0], v->dim[1], v->dim[2],
 		      twin_dtype_name(v->dtype));
 	rc = 0;
@@ -346,7 +364,7 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 		return -1;
 	s = &r->study.series[sel];
 	if (s->skip)
-		warn(r, s->skip_detail);
+		warn(r, "%s", s->skip_detail);
 	twin_conf_phase(conf, &want);
 	if (twin_select_phase(err, s, &want, &phase) != 0)
 		return -1;
@@ -379,7 +397,7 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 		goto out;
 	memset(&info, 0, sizeof(info));
 	info.version = twin_cli_version();
-	info.files = r->paths.n;
+	info.files = r->nfiles;
 	info.unreadable_files = r->unreadable;
 	info.frames = r->nframes;
 	info.n_series = r->study.n;
@@ -394,6 +412,8 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	if (remember(err, &r->written, &r->nwritten, xml) != 0 ||
 	    twin_manifest_add_output(err, r->rec, xml) != 0)
 		goto out;
+	for (i = 0; i < r->nnotes; i++)
+		twin_manifest_add_warning(r->rec, "%s", r->notes[i]);
 	if (twin_manifest_append(err, case_dir, r->rec) != 0)
 		goto out;
 	rc = 0;
@@ -432,6 +452,34 @@ static int apply_options(struct twin_err *err, struct twin_conf *conf)
 	return 0;
 }
 
+/*
+ * The files to read: those a DICOMDIR names when dicom_dir is one, else
+ * every file of the tree (a DICOMDIR whose files are missing is walked too).
+ */
+static int list_files(struct twin_err *err, struct run *r, const char *dicom_dir)
+{
+	struct twin_err derr;
+	struct stat st;
+	size_t missing = 0;
+
+	twin_err_init(&derr);
+	if (stat(dicom_dir, &st) == 0 && S_ISREG(st.st_mode) &&
+	    twin_dcm_dicomdir_files(&derr, dicom_dir, &r->dicomdir, &r->ndicomdir, &missing) == 0 &&
+	    r->ndicomdir > 0) {
+		if (missing)
+			warn(r, "DICOMDIR '%s' names %zu file%s that do%s not exist", dicom_dir, missing,
+			     missing == 1 ? "" : "s", missing == 1 ? "es" : "");
+		r->files = r->dicomdir;
+		r->nfiles = r->ndicomdir;
+		return 0;
+	}
+	if (twin_walk(err, &r->paths, dicom_dir) != 0)
+		return -1;
+	r->files = r->paths.path;
+	r->nfiles = r->paths.n;
+	return 0;
+}
+
 static int run(struct twin_err *err, struct run *r)
 {
 	const struct twin_cli *cli = r->cli;
@@ -444,33 +492,28 @@ static int run(struct twin_err *err, struct run *r)
 		return twin_err_set(err, TWIN_EUSAGE, "want DICOM_DIR and CASE_DIR");
 	if (apply_options(err, cli->conf) != 0)
 		return -1;
-	if (twin_walk(err, &r->paths, dicom_dir) != 0)
+	if (list_files(err, r, dicom_dir) != 0)
 		return -1;
-	if (r->paths.n == 0)
+	if (r->nfiles == 0)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': no files, so no DICOM images", dicom_dir);
 	twin_err_init(&first);
-	twin_progress_init(&progress, cli, "reading headers", r->paths.n);
-	for (i = 0; i < r->paths.n; i++) {
-		if (scan_one(err, r, r->paths.path[i], &first) != 0)
+	twin_progress_init(&progress, cli, "reading headers", r->nfiles);
+	for (i = 0; i < r->nfiles; i++) {
+		if (scan_one(err, r, r->files[i], &first) != 0)
 			return -1;
 		twin_progress_update(&progress, i + 1);
 	}
 	twin_progress_done(&progress);
 	if (r->nframes == 0)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': no DICOM images in %zu file%s (%s)", dicom_dir,
-				    r->paths.n, r->paths.n == 1 ? "" : "s", first.msg);
+				    r->nfiles, r->nfiles == 1 ? "" : "s", first.msg);
 	if (twin_group_frames(err, &r->study, r->frames, r->nframes) != 0)
 		return -1;
 	if (opt_list)
 		return list_series(err, r);
-	if (r->unreadable) {
-		char msg[TWIN_ERR_MSG_MAX + 128];
-
-		snprintf(msg, sizeof(msg), "%zu of %zu files left out as not readable DICOM, e.g. %s",
-			 r->unreadable, r->paths.n, first.msg);
-		twin_cli_warn(cli, "%s", msg);
-		remember(NULL, &r->notes, &r->nnotes, msg);
-	}
+	if (r->unreadable)
+		warn(r, "%zu of %zu files left out as not readable DICOM, e.g. %s", r->unreadable, r->nfiles,
+		     first.msg);
 	return convert(err, r, cli->args[1]);
 }
 
@@ -491,6 +534,7 @@ static void run_release(struct run *r, int failed)
 	twin_group_release(&r->study);
 	twin_dcm_frames_free(r->frames, r->nframes);
 	twin_walk_release(&r->paths);
+	twin_dcm_files_free(r->dicomdir, r->ndicomdir);
 }
 
 int main(int argc, char **argv)
