@@ -489,7 +489,8 @@ static int run(struct twin_err *err, const struct options *o, const struct twin_
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	if (twin_mkdir_p(err, r.dicom) != 0 || twin_mkdir_p(err, r.truth) != 0 || check_empty(err, r.dicom) != 0)
+	if (twin_mkdir_p(err, r.dicom) != 0 || check_empty(err, r.dicom) != 0 ||
+	    twin_mkdir_p(err, r.truth) != 0)
 		goto out;
 	twin_phantom_extra_grid(st, extra_dim, &extra_affine);
 	total += st->localizer ? TWIN_PHANTOM_LOCALIZERS : 0;

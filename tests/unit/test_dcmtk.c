@@ -142,7 +142,9 @@ static char *run(const char *fmt, ...)
 
 static void assert_contains(const char *text, const char *want)
 {
-	if (!strstr(text, want))
+	if (!text)
+		fail_msg("no output where '%s' was expected", want);
+	else if (!strstr(text, want))
 		fail_msg("output lacks '%s':\n%s", want, text);
 }
 
