@@ -56,6 +56,8 @@ struct twin_frame {
 	unsigned mosaic_rows, mosaic_cols;
 	int has_slice_normal;            /* slice_normal was in the CSA header */
 	double slice_normal[3];          /* CSA SliceNormalVector, LPS */
+	/* appended for twin-ingest's mosaic cutting (mosaic.h); the reader leaves it 0 */
+	unsigned tile;                   /* 1-based tile of a mosaic record cut into tiles, else 0 */
 };
 
 #endif

@@ -346,9 +346,9 @@ static void classify(struct twin_series *s, const struct part *p)
 		set_skip(s, "localizer", 0);
 		return;
 	}
-	/* a mosaic that the reader did not cut into frames */
-	if (has_token(f->image_type, "MOSAIC") && f->n_frames <= 1) {
-		set_skip(s, "siemens mosaic: not supported", 0);
+	/* a mosaic that was not cut into one record per tile (mosaic.h) */
+	if (has_token(f->image_type, "MOSAIC") && f->tile == 0) {
+		set_skip(s, "siemens mosaic: not cut into slices", 0);
 		s->skip_unsupported = 1;
 		return;
 	}

@@ -24,6 +24,7 @@
 #include "frame.h"
 #include "geometry.h"
 #include "group.h"
+#include "mosaic.h"
 #include "select.h"
 #include "series_xml.h"
 #include "walk.h"
@@ -55,8 +56,14 @@ struct run {
 	size_t ndicomdir;
 	char *const *files;       /* whichever of the two */
 	size_t nfiles;
-	struct twin_frame *frames;
-	size_t nframes, capframes, unreadable;
+	struct chunk {
+		struct twin_frame *f; /* from twin_dcm_scan, one file's records */
+		size_t n;
+	} *chunks;
+	size_t nchunks, capchunks;
+	struct twin_frame *frames; /* every record, mosaics cut into tiles; paths borrowed from chunks */
+	size_t nframes, unreadable;
+	struct twin_mosaic_cache *mosaics;
 	struct twin_study study;
 	struct twin_manifest_record *rec;
 	char **written;       /* outputs written so far, removed on failure */
@@ -84,29 +91,42 @@ static int scan_one(struct twin_err *err, struct run *r, const char *path, struc
 			return twin_err_set(err, TWIN_EFAIL, "%s", ferr.msg);
 		return 0;
 	}
-	if (r->nframes + n > r->capframes) {
-		size_t cap = r->capframes ? 2 * r->capframes : 256;
-		struct twin_frame *a;
-
-		while (cap < r->nframes + n)
-			cap *= 2;
-		a = realloc(r->frames, cap * sizeof(*a));
-		if (!a) {
-			twin_dcm_frames_free(got, n);
-			return twin_err_set(err, TWIN_EFAIL, "scanning '%s': out of memory", path);
-		}
-		r->frames = a;
-		r->capframes = cap;
-	}
 	/* a DICOMDIR inside the tree indexes the files; they are read themselves */
 	if (n == 1 && strcmp(got[0].sop_class, TWIN_DCM_DICOMDIR_UID) == 0) {
 		twin_dcm_frames_free(got, n);
 		return 0;
 	}
-	memcpy(r->frames + r->nframes, got, n * sizeof(*got));
-	r->nframes += n;
-	/* the paths now belong to r->frames */
-	free(got);
+	if (r->nchunks == r->capchunks) {
+		size_t cap = r->capchunks ? 2 * r->capchunks : 256;
+		struct chunk *c = realloc(r->chunks, cap * sizeof(*c));
+
+		if (!c) {
+			twin_dcm_frames_free(got, n);
+			return twin_err_set(err, TWIN_EFAIL, "scanning '%s': out of memory", path);
+		}
+		r->chunks = c;
+		r->capchunks = cap;
+	}
+	r->chunks[r->nchunks].f = got;
+	r->chunks[r->nchunks].n = n;
+	r->nchunks++;
+	return 0;
+}
+
+/* Every record of every file in one array, with mosaics cut into tiles. */
+static int gather(struct twin_err *err, struct run *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nchunks; i++)
+		n += twin_mosaic_count(r->chunks[i].f, r->chunks[i].n);
+	r->frames = malloc((n ? n : 1) * sizeof(*r->frames));
+	if (!r->frames)
+		return twin_err_set(err, TWIN_EFAIL, "%zu frames: out of memory", n);
+	for (i = 0; i < r->nchunks; i++) {
+		twin_mosaic_cut(r->frames + r->nframes, r->chunks[i].f, r->chunks[i].n);
+		r->nframes += twin_mosaic_count(r->chunks[i].f, r->chunks[i].n);
+	}
 	return 0;
 }
 
@@ -123,10 +143,12 @@ static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame 
 	int32_t *buf = malloc(count * sizeof(*buf));
 	int rc;
 
-	(void)ctx;
 	if (!buf)
 		return twin_err_set(err, TWIN_EFAIL, "reading '%s': out of memory", f->path);
-	rc = twin_dcm_read_pixels(err, f->path, f->frame, buf, count);
+	if (f->tile)
+		rc = twin_mosaic_read(err, ctx, f, buf);
+	else
+		rc = twin_dcm_read_pixels(err, f->path, f->frame, buf, count);
 	for (i = 0; rc == 0 && i < count; i++)
 		out[i] = buf[i];
 	free(buf);
@@ -291,6 +313,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 
 	memset(&opt, 0, sizeof(opt));
 	opt.read = read_pixels;
+	opt.read_ctx = r->mosaics;
 	opt.warn = warn_cb;
 	opt.warn_ctx = r;
 	opt.threads = (int)twin_conf_int(r->cli->conf, "ingest.threads");
@@ -376,7 +399,8 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	dir = twin_path_join(case_dir, "ingest");
 	xml = dir ? twin_path_join(dir, "series.xml") : NULL;
 	r->rec = twin_manifest_record_new(err, PROG, twin_cli_version());
-	if (!phases || !geo || !vols || !phase_names || !xml || !r->rec) {
+	r->mosaics = twin_mosaic_cache_new(err);
+	if (!phases || !geo || !vols || !phase_names || !xml || !r->rec || !r->mosaics) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
@@ -504,6 +528,8 @@ static int run(struct twin_err *err, struct run *r)
 		twin_progress_update(&progress, i + 1);
 	}
 	twin_progress_done(&progress);
+	if (gather(err, r) != 0)
+		return -1;
 	if (r->nframes == 0)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': no DICOM images in %zu file%s (%s)", dicom_dir,
 				    r->nfiles, r->nfiles == 1 ? "" : "s", first.msg);
@@ -532,7 +558,11 @@ static void run_release(struct run *r, int failed)
 	free(r->notes);
 	twin_manifest_record_free(r->rec);
 	twin_group_release(&r->study);
-	twin_dcm_frames_free(r->frames, r->nframes);
+	free(r->frames);
+	for (i = 0; i < r->nchunks; i++)
+		twin_dcm_frames_free(r->chunks[i].f, r->chunks[i].n);
+	free(r->chunks);
+	twin_mosaic_cache_free(r->mosaics);
 	twin_walk_release(&r->paths);
 	twin_dcm_files_free(r->dicomdir, r->ndicomdir);
 }

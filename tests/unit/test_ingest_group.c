@@ -305,14 +305,12 @@ static void mosaic_only_when_not_cut(void **state)
 	for (int k = 0; k < 3; k++) {
 		f = add(fx, "2.1", 1, axial, k);
 		snprintf(f->image_type, sizeof(f->image_type), "ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC");
-		f->n_frames = 1;
 		f = add(fx, "2.2", 2, axial, k);
 		snprintf(f->image_type, sizeof(f->image_type), "ORIGINAL\\PRIMARY\\M\\ND\\MOSAIC");
-		f->n_frames = 3;
-		f->frame = (unsigned)k;
+		f->tile = (unsigned)k + 1;
 	}
 	group(fx);
-	assert_string_equal(find(fx, "2.1", 0)->skip, "siemens mosaic: not supported");
+	assert_string_equal(find(fx, "2.1", 0)->skip, "siemens mosaic: not cut into slices");
 	assert_true(find(fx, "2.1", 0)->skip_unsupported);
 	assert_null(find(fx, "2.2", 0)->skip);
 }
