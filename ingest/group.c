@@ -53,6 +53,9 @@ static int same_iop(const struct twin_frame *a, const struct twin_frame *b)
 
 static int same_part(const struct twin_frame *a, const struct twin_frame *b)
 {
+	/* a file without SeriesInstanceUID is a series of its own */
+	if (!*a->series_uid && strcmp(a->path, b->path) != 0)
+		return 0;
 	return strcmp(a->series_uid, b->series_uid) == 0 && a->rows == b->rows &&
 	       a->cols == b->cols && same_iop(a, b);
 }
@@ -466,7 +469,7 @@ int twin_group_frames(struct twin_err *err, struct twin_study *study,
 		for (j = i + 1; j < study->n; j++)
 			if (strcmp(study->series[j].first->series_uid, study->series[i].first->series_uid) != 0)
 				break;
-		if (j - i > 1) {
+		if (j - i > 1 && *study->series[i].first->series_uid) {
 			for (size_t k = i; k < j; k++)
 				study->series[k].part = (unsigned)(k - i + 1);
 			classify_parts(study->series, i, j);

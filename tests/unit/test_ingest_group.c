@@ -315,6 +315,21 @@ static void mosaic_only_when_not_cut(void **state)
 	assert_null(find(fx, "2.2", 0)->skip);
 }
 
+static void files_without_uid_stand_alone(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (int k = 0; k < 3; k++)
+		add(fx, "", 1, axial, k);
+	fx->f[1].rows = 16;
+	group(fx);
+	assert_int_equal(fx->study.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(fx->study.series[i].part, 0);
+		assert_string_equal(fx->study.series[i].skip, "single slice");
+	}
+}
+
 static void plane_names(void **state)
 {
 	struct twin_frame f;
@@ -343,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(one_phase_when_positions_do_not_repeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(repeats_split_by_instance_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(mosaic_only_when_not_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(files_without_uid_stand_alone, setup, teardown),
 		cmocka_unit_test(plane_names),
 	};
 
