@@ -3,7 +3,6 @@
  * and series.xml, and a record in CASE/manifest.xml. --list prints the series
  * found and writes nothing.
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -82,8 +82,17 @@ static int matches(struct twin_err *err, const struct twin_series *s, const char
 			return -1;
 		return strlen(spec) > 2 && strncmp(hash, spec, strlen(spec)) == 0;
 	}
-	if (looks_like_uid(spec))
-		return strcmp(s->first->series_uid, spec) == 0;
+	if (looks_like_uid(spec)) {
+		unsigned part;
+		int number, used = 0;
+
+		if (strcmp(s->first->series_uid, spec) == 0)
+			return 1;
+		/* "3.2": part 2 of series 3, as --list numbers the parts of a split series */
+		if (sscanf(spec, "%d.%u%n", &number, &part, &used) == 2 && spec[used] == 0)
+			return s->first->series_number == number && s->part == part;
+		return 0;
+	}
 	return fnmatch(spec, s->first->description, 0) == 0;
 }
 

@@ -22,7 +22,8 @@ int twin_select_uid_hash(struct twin_err *err, const char *uid, char out[TWIN_UI
  * Picks a series. spec is empty or NULL for the default: the usable CT series
  * with the most slices at the thinnest spacing (MR when there is no CT),
  * derived images only when nothing else is usable. Otherwise spec is a
- * series number ("3"), a SeriesInstanceUID, its hash ("h:..."), or an
+ * series number ("3"), a part of a series split by orientation or size as
+ * --list numbers it ("3.2"), a SeriesInstanceUID, its hash ("h:..."), or an
  * fnmatch pattern of the description ("*CTA*"); among several matches the
  * default rule decides. Errors: TWIN_ECONFIG when nothing matches spec;
  * when no usable series is left (naming why, with files) TWIN_EUNSUPPORTED

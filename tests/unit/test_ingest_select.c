@@ -159,6 +159,32 @@ static void named_by_number_uid_hash_or_pattern(void **state)
 	assert_string_equal(chosen(fx, hash), "1.2.840.5");
 }
 
+static void named_part_of_a_split_series(void **state)
+{
+	struct fixture *fx = *state;
+	size_t i = 99;
+
+	series(fx, "1.2.840.7", 7, "CT", "two planes", 10, 1, NULL, 0);
+	series(fx, "1.2.840.7", 7, "CT", "two planes", 10, 1, NULL, 0);
+	/* the second ten frames: sagittal */
+	for (i = 10; i < 20; i++) {
+		fx->f[i].iop[0] = 0;
+		fx->f[i].iop[1] = 1;
+		fx->f[i].iop[4] = 0;
+		fx->f[i].iop[5] = -1;
+		fx->f[i].ipp[0] = fx->f[i].ipp[2];
+		fx->f[i].ipp[2] = 0;
+	}
+	group(fx);
+	assert_int_equal(fx->study.n, 2);
+	assert_ok(fx->err, twin_select_series(&fx->err, &fx->study, "7.2", &i));
+	assert_int_equal(fx->study.series[i].part, 2);
+	assert_ok(fx->err, twin_select_series(&fx->err, &fx->study, "7.1", &i));
+	assert_int_equal(fx->study.series[i].part, 1);
+	assert_int_equal(twin_select_series(&fx->err, &fx->study, "7.3", &i), -1);
+	assert_err(fx->err, TWIN_ECONFIG, "no series matches ingest.series '7.3'");
+}
+
 static void uid_hash_is_stable(void **state)
 {
 	struct twin_err err;
@@ -249,6 +275,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(mr_when_there_is_no_ct, setup, teardown),
 		cmocka_unit_test_setup_teardown(derived_only_when_nothing_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(named_by_number_uid_hash_or_pattern, setup, teardown),
+		cmocka_unit_test_setup_teardown(named_part_of_a_split_series, setup, teardown),
 		cmocka_unit_test(uid_hash_is_stable),
 		cmocka_unit_test_setup_teardown(no_match_and_nothing_usable, setup, teardown),
 		cmocka_unit_test_setup_teardown(phase_by_percent_or_index, setup, teardown),
