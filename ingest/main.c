@@ -386,7 +386,8 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 		return -1;
 	s = &r->study.series[sel];
 	if (s->skip)
-		warn(r, "%s", s->skip_detail);
+		warn(r, "%s; used %s", s->skip_detail, *twin_conf_string(conf, "ingest.series") ?
+		     "because ingest.series names it" : "because no other series is usable");
 	twin_conf_phase(conf, &want);
 	if (twin_select_phase(err, s, &want, &phase) != 0)
 		return -1;
