@@ -35,15 +35,30 @@ static int push(struct twin_err *err, struct twin_paths *paths, size_t *cap, cha
 	return 0;
 }
 
-static int walk_dir(struct twin_err *err, struct twin_paths *paths, size_t *cap, const char *dir, int depth)
+/* The folders on the way down, to see a link back up. */
+struct trail {
+	dev_t dev[MAX_DEPTH + 1];
+	ino_t ino[MAX_DEPTH + 1];
+};
+
+static int walk_dir(struct twin_err *err, struct twin_paths *paths, size_t *cap, const char *dir, int depth,
+		    struct trail *trail)
 {
 	DIR *d = NULL;
 	struct dirent *e;
+	struct stat self;
 	int rc = -1;
 
 	if (depth > MAX_DEPTH)
-		return twin_err_set(err, TWIN_EINPUT, "'%s': folders nested deeper than %d (a link loop?)",
-				    dir, MAX_DEPTH);
+		return twin_err_set(err, TWIN_EINPUT, "'%s': folders nested deeper than %d", dir, MAX_DEPTH);
+	if (stat(dir, &self) != 0)
+		return twin_err_errno(err, "cannot open folder", dir);
+	/* a link to a folder above: its files are listed already */
+	for (int i = 0; i < depth; i++)
+		if (trail->dev[i] == self.st_dev && trail->ino[i] == self.st_ino)
+			return 0;
+	trail->dev[depth] = self.st_dev;
+	trail->ino[depth] = self.st_ino;
 	d = opendir(dir);
 	if (!d)
 		return twin_err_errno(err, "cannot open folder", dir);
@@ -64,7 +79,7 @@ static int walk_dir(struct twin_err *err, struct twin_paths *paths, size_t *cap,
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			rc = walk_dir(err, paths, cap, path, depth + 1);
+			rc = walk_dir(err, paths, cap, path, depth + 1, trail);
 			free(path);
 			if (rc != 0)
 				goto out;
@@ -94,6 +109,7 @@ static int cmp_path(const void *a, const void *b)
 int twin_walk(struct twin_err *err, struct twin_paths *paths, const char *root)
 {
 	struct stat st;
+	struct trail trail;
 	size_t cap = 0;
 	char *dir = NULL;
 	int rc = -1;
@@ -102,7 +118,7 @@ int twin_walk(struct twin_err *err, struct twin_paths *paths, const char *root)
 	if (stat(root, &st) != 0)
 		return twin_err_errno(err, "cannot open", root);
 	if (S_ISDIR(st.st_mode)) {
-		rc = walk_dir(err, paths, &cap, root, 0);
+		rc = walk_dir(err, paths, &cap, root, 0, &trail);
 	} else if (is_dicomdir(root)) {
 		/* the files a DICOMDIR names lie in the tree beside it */
 		const char *slash = strrchr(root, '/');
@@ -110,7 +126,7 @@ int twin_walk(struct twin_err *err, struct twin_paths *paths, const char *root)
 		dir = slash ? strndup(root, (size_t)(slash - root)) : strdup(".");
 		if (!dir)
 			return twin_err_set(err, TWIN_EFAIL, "listing files: out of memory");
-		rc = walk_dir(err, paths, &cap, *dir ? dir : "/", 0);
+		rc = walk_dir(err, paths, &cap, *dir ? dir : "/", 0, &trail);
 	} else {
 		char *p = strdup(root);
 

@@ -17,8 +17,9 @@ struct twin_paths {
 
 /*
  * Lists the regular files under root (a folder, a DICOMDIR file, or one
- * file) into paths, which must be empty ({0}). Symbolic links are followed
- * up to a depth of 32 folders. TWIN_EIO when root or a folder cannot be read.
+ * file) into paths, which must be empty ({0}). Symbolic links are followed,
+ * except one back to a folder above; folders nest at most 32 deep. TWIN_EIO
+ * when root or a folder cannot be read.
  * paths needs twin_walk_release afterwards, also after a failure.
  */
 int twin_walk(struct twin_err *err, struct twin_paths *paths, const char *root);

@@ -52,6 +52,20 @@ static void folder_tree_without_hidden_files(void **state)
 	twin_walk_release(&p);
 }
 
+static void link_loop_is_not_followed(void **state)
+{
+	struct twin_err err;
+	struct twin_paths p;
+	char link[4096];
+
+	snprintf(link, sizeof(link), "%s/a/deep/up", (char *)*state);
+	assert_int_equal(symlink("../..", link), 0);
+	twin_err_init(&err);
+	assert_ok(err, twin_walk(&err, &p, *state));
+	check_tree(&p, *state);
+	twin_walk_release(&p);
+}
+
 static void dicomdir_means_its_folder(void **state)
 {
 	struct twin_err err;
@@ -88,6 +102,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(folder_tree_without_hidden_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_loop_is_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(dicomdir_means_its_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(one_file_and_missing_root, setup, teardown),
 	};
