@@ -47,7 +47,7 @@ for o in axial coronal sagittal oblique; do
 	convert "$o" --orientation "$o" && same "$o" "$o study equals the truth"
 done
 convert shuffled --orientation oblique --shuffle && same shuffled "shuffled files are sorted along the normal"
-convert multiframe --multiframe && same multiframe "an enhanced multi-frame file"
+convert multiframe --multiframe --phases 3 && same multiframe "an enhanced multi-frame file with 3 phases, phase 0" --phase 0
 convert localizer --localizer --extra-series && same localizer "the main series is chosen over a localizer and a thick extra series"
 for ts in implicit bigendian deflate rle jpeg-lossless jpeg-ls; do
 	convert "ts_$ts" --ts "$ts" && same "ts_$ts" "transfer syntax $ts"
