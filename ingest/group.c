@@ -56,8 +56,9 @@ static int same_part(const struct twin_frame *a, const struct twin_frame *b)
 	/* a file without SeriesInstanceUID is a series of its own */
 	if (!*a->series_uid && strcmp(a->path, b->path) != 0)
 		return 0;
+	/* frames without pixel data form a part of their own, which is skipped */
 	return strcmp(a->series_uid, b->series_uid) == 0 && a->rows == b->rows &&
-	       a->cols == b->cols && same_iop(a, b);
+	       a->cols == b->cols && a->has_pixels == b->has_pixels && same_iop(a, b);
 }
 
 /* One series being collected: its frames, in the order met. */
@@ -421,7 +422,11 @@ static int cmp_series(const void *a, const void *b)
 	c = strcmp(x->first->series_uid, y->first->series_uid);
 	if (c)
 		return c;
-	return x->part < y->part ? -1 : x->part > y->part;
+	/* parts of one UID: by the file of their lowest slice, for a stable numbering */
+	c = strcmp(x->first->path, y->first->path);
+	if (c)
+		return c;
+	return x->first->frame < y->first->frame ? -1 : x->first->frame > y->first->frame;
 }
 
 int twin_group_frames(struct twin_err *err, struct twin_study *study,

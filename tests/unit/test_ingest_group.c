@@ -330,6 +330,20 @@ static void files_without_uid_stand_alone(void **state)
 	}
 }
 
+static void file_without_pixels_is_set_apart(void **state)
+{
+	struct fixture *fx = *state;
+
+	for (int k = 0; k < 6; k++)
+		add(fx, "8.8", 1, axial, k);
+	fx->f[2].has_pixels = 0;
+	group(fx);
+	assert_int_equal(fx->study.n, 2);
+	assert_null(find(fx, "8.8", 1)->skip);
+	assert_int_equal(find(fx, "8.8", 1)->n_frames, 5);
+	assert_string_equal(find(fx, "8.8", 2)->skip_detail, "'8.8_002.dcm': no pixel data");
+}
+
 static void plane_names(void **state)
 {
 	struct twin_frame f;
@@ -359,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(repeats_split_by_instance_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(mosaic_only_when_not_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(files_without_uid_stand_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(file_without_pixels_is_set_apart, setup, teardown),
 		cmocka_unit_test(plane_names),
 	};
 
