@@ -38,7 +38,7 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 ITK_DIR := $(firstword $(wildcard /usr/include/ITK-5*))
 ITK_CFLAGS := $(if $(ITK_DIR),-I$(ITK_DIR))
-ITK_LIBS :=
+ITK_LIBS := -L/usr/lib $(foreach l,ITKLabelMap ITKSmoothing ITKStatistics ITKCommon itksys itkvnl_algo itkvnl itkv3p_netlib itkdouble-conversion,-l$(l)-5.2)
 
 GMSH_LIBS := -lgmsh
 
