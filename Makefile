@@ -26,7 +26,8 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libgmsh-dev gmsh \
 	libxml2-dev libxml2-utils \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
-	dcm2niix python3-nibabel
+	dcm2niix python3-nibabel \
+	libsuitesparse-dev
 
 PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -52,11 +53,11 @@ WARN_CXX = -Wall -Wextra $(if $(filter 1,$(DEVELOPER)),-Werror)
 SAN := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 OPT ?= -O2 -g
 
-CPPFLAGS += -Icommon -D_XOPEN_SOURCE=700 -DTWIN_VERSION='"$(VERSION)"'
+CPPFLAGS += -Icommon -I/usr/include/suitesparse -D_XOPEN_SOURCE=700 -DTWIN_VERSION='"$(VERSION)"'
 CFLAGS = -std=c11 $(OPT) $(WARN) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS)
 CXXFLAGS = -std=c++17 $(OPT) $(WARN_CXX) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS) $(ITK_CFLAGS)
 LDFLAGS += $(SAN) -pthread -Wl,--as-needed
-LDLIBS = $(PKG_LIBS) $(DCMTK_LIBS) $(ITK_LIBS) $(GMSH_LIBS) -lm
+LDLIBS = $(PKG_LIBS) $(DCMTK_LIBS) $(ITK_LIBS) $(GMSH_LIBS) -lcholmod -lm
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
