@@ -27,9 +27,10 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libxml2-dev libxml2-utils \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
 	dcm2niix python3-nibabel \
-	libsuitesparse-dev
+	libsuitesparse-dev \
+	libhdf5-dev calculix-ccx openfoam python3-meshio python3-h5py python3-vtk9 python3-dolfinx
 
-PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2
+PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2 hdf5-serial
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Debian 12's dcmtk.pc requires sndfile.pc, which it does not ship: list the libraries.
@@ -104,7 +105,7 @@ LINK_LIBS = $(STAGE_LIBS) $(LIBTWIN)
 
 .SECONDEXPANSION:
 .SECONDARY:
-.PHONY: all deps check check-valgrind demo bench fuzz clean
+.PHONY: all deps check check-valgrind demo bench fuzz fuzz-targets clean
 .DEFAULT_GOAL := all
 all: $(LIBTWIN) $(STAGE_LIBS) $(PROGRAMS) $(UNIT_BIN) $(FUZZ_REPLAY)
 
@@ -153,12 +154,20 @@ $(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LINK_LI
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# libFuzzer builds (clang, from Debian's clang and libclang-rt-14-dev): make fuzz.
-$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(XSD_OBJ:.o=.c)
+# libFuzzer builds of every fuzz target: `make fuzz` rebuilds the tree with
+# clang into build/fuzz (Debian's clang and libclang-rt-14-dev), then
+# `build/fuzz/fuzz/fuzz_nifti tests/fuzz/corpus/nifti` fuzzes one parser.
+fuzz:
+	@command -v clang >/dev/null || { echo "fuzz: needs Debian's clang and libclang-rt-14-dev" >&2; exit 1; }
+	@$(MAKE) --no-print-directory O=build/fuzz CC=clang CXX=clang++ \
+	  SANITIZE=fuzzer-no-link,address,undefined fuzz-targets
+fuzz-targets: $(FUZZ_LIBFUZZER)
+# ITK 5.2 refuses clang 14, so a fuzz target links only the stage library its
+# parser lives in (FUZZ_LIBS_<name>), never all of them.
+FUZZ_LIBS_dicom = $(O)/libingest.a
+$(O)/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $$(FUZZ_LIBS_$$*) $(LIBTWIN)
 	@mkdir -p $(dir $@)
-	$(call quiet,FUZZ,$@)clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
-	  $(PKG_CFLAGS) -o $@ $< $(COMMON_SRC) $(XSD_OBJ:.o=.c) $(PKG_LIBS) -lm
-fuzz: $(XSD_OBJ:.o=.c) $(FUZZ_LIBFUZZER)
+	$(call quiet,FUZZ,$@)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 # --- packages ----------------------------------------------------------------
 
