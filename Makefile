@@ -156,7 +156,8 @@ $(O)/tests/replay_%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(LINK_LI
 
 # libFuzzer builds of every fuzz target: `make fuzz` rebuilds the tree with
 # clang into build/fuzz (Debian's clang and libclang-rt-14-dev), then
-# `build/fuzz/fuzz/fuzz_nifti tests/fuzz/corpus/nifti` fuzzes one parser.
+# `build/fuzz/fuzz/fuzz_nifti NEW_DIR tests/fuzz/corpus/nifti` fuzzes one parser
+# (new inputs go to NEW_DIR; add the telling ones to the corpus by hand).
 fuzz:
 	@command -v clang >/dev/null || { echo "fuzz: needs Debian's clang and libclang-rt-14-dev" >&2; exit 1; }
 	@$(MAKE) --no-print-directory O=build/fuzz CC=clang CXX=clang++ \
