@@ -1,0 +1,52 @@
+/*
+ * gmsh: tetrahedralises a triangulated multi-label surface (surface.h) with
+ * the Gmsh SDK through its C API: one discrete surface per interface or cap,
+ * one discrete volume per meshed label bounded by its surfaces, HXT or
+ * Delaunay, Gmsh's and Netgen's optimisers, read back as a tet mesh whose
+ * regions and surfaces carry the names of labels.h and surfaces.h.
+ * Owns nothing beyond what it returns. Includes err.h, grid.h, surface.h, tetmesh.h.
+ */
+#ifndef TWIN_MESH_GMSH_H
+#define TWIN_MESH_GMSH_H
+
+#include "err.h"
+#include "grid.h"
+#include "surface.h"
+#include "tetmesh.h"
+
+enum twin_gmsh_algorithm {
+	TWIN_GMSH_HXT = 10,       /* Gmsh's Mesh.Algorithm3D numbers */
+	TWIN_GMSH_DELAUNAY = 1
+};
+
+struct twin_gmsh_opt {
+	double size;                            /* target edge length inside, mm */
+	double region_size[TWIN_GRID_LABELS];   /* > 0: the size inside that label */
+	enum twin_gmsh_algorithm algorithm;
+	int optimize;                           /* run the optimisers */
+	int threads;                            /* 0: Gmsh's default */
+	int verbose;                            /* > 0: Gmsh talks on stdout, more when higher */
+};
+
+/* What a run did. */
+struct twin_gmsh_info {
+	int netgen;   /* 1: Netgen's optimiser ran; 0: this Gmsh lacks it */
+};
+
+/*
+ * The tet mesh of s (triangulated, in world coordinates) for the meshed
+ * labels of g. Region id = label id, named by labels.h; each surface tag is
+ * one interface or cap, named by surfaces.h; the mesh passes
+ * twin_tetmesh_check. Gmsh prints nothing; its failures are TWIN_EDEP with
+ * Gmsh's last error. Returns an owned mesh (twin_tetmesh_free) or NULL.
+ * info (may be NULL) is filled on success.
+ * Not thread-safe: Gmsh has one global state.
+ */
+struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surface *s,
+				    const struct twin_grid *g, const struct twin_gmsh_opt *opt,
+				    struct twin_gmsh_info *info);
+
+/* The name of the surface between values a < b of g (a label pair or a cap). */
+int twin_gmsh_surface_name(char name[64], const struct twin_grid *g, unsigned a, unsigned b);
+
+#endif

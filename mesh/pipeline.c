@@ -1,0 +1,141 @@
+#include "pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gmsh.h"
+#include "labels.h"
+#include "repair.h"
+#include "surface.h"
+
+/*
+ * Mean volume of one tetrahedron of edge length h, as a fraction of h^3,
+ * measured on twin-phantom meshes (a regular tetrahedron has 0.118).
+ */
+#define TET_VOLUME_FRACTION 0.18
+
+static double seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void twin_mesh_settings_from_conf(struct twin_mesh_settings *set, const struct twin_conf *conf)
+{
+	memset(set, 0, sizeof(*set));
+	set->size = twin_conf_double(conf, "mesh.size");
+	for (long id = 1; id < TWIN_GRID_LABELS; id++) {
+		const struct twin_label *l = twin_label_by_id(id);
+		char key[96];
+
+		if (!l)
+			continue;
+		snprintf(key, sizeof(key), "mesh.size.%s", l->name);
+		set->label_size[id] = twin_conf_double(conf, key);
+	}
+	set->meshed = twin_grid_selection(twin_conf_string(conf, "mesh.labels"));
+	set->vessel_length = twin_conf_double(conf, "mesh.vessel_length");
+	set->max_tets = twin_conf_int(conf, "mesh.max_tets");
+	set->smooth_iterations = (int)twin_conf_int(conf, "mesh.smooth_iterations");
+}
+
+/* The edge length inside label id. */
+static double size_of(const struct twin_mesh_settings *set, unsigned id)
+{
+	return set->label_size[id] > 0 ? set->label_size[id] : set->size;
+}
+
+int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const struct twin_volume *labels,
+		    const char *name, const struct twin_mesh_settings *set, twin_grid_warn_fn *warn, void *ctx)
+{
+	struct twin_grid g;
+	struct twin_surface s;
+	struct twin_grid_opt gopt;
+	struct twin_gmsh_opt mopt;
+	struct twin_gmsh_info info;
+	double t0 = seconds(), finest = set->size, label_volume[TWIN_GRID_LABELS] = { 0 }, sp[3], estimate = 0;
+	int rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	memset(&g, 0, sizeof(g));
+	memset(&gopt, 0, sizeof(gopt));
+	memset(&mopt, 0, sizeof(mopt));
+	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++)
+		if ((set->meshed >> id & 1) && size_of(set, id) < finest)
+			finest = size_of(set, id);
+	gopt.meshed = set->meshed;
+	gopt.spacing = finest;
+	gopt.vessel_length = set->vessel_length;
+	gopt.warn = warn;
+	gopt.warn_ctx = ctx;
+	gopt.name = name;
+	if (twin_grid_build(err, &g, labels, &gopt) != 0)
+		goto out;
+	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++) {
+		double h = size_of(set, id);
+
+		label_volume[id] = (double)g.count[id] * g.cell_volume;
+		if (set->meshed >> id & 1)
+			estimate += label_volume[id] / (TET_VOLUME_FRACTION * h * h * h);
+	}
+	res->estimate = (size_t)estimate;
+	if (estimate > (double)set->max_tets) {
+		twin_err_set(err, TWIN_ECONFIG, "mesh.size %g mm would give about %.0f tetrahedra for '%s', more than mesh.max_tets %ld",
+			     set->size, estimate, name, set->max_tets);
+		goto out;
+	}
+	if (twin_surface_extract(err, &s, &g) != 0 ||
+	    twin_surface_smooth(err, &s, &g, set->smooth_iterations) != 0 ||
+	    twin_surface_triangulate(err, &s) != 0)
+		goto out;
+	res->quality.surface_offset = twin_surface_max_offset(&s, &g);
+	twin_surface_to_world(&s, &g);
+	res->surface_triangles = s.n_tris;
+	res->seconds_surface = seconds() - t0;
+	mopt.size = set->size;
+	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++)
+		mopt.region_size[id] = set->label_size[id];
+	mopt.algorithm = TWIN_GMSH_DELAUNAY;
+	mopt.optimize = 1;
+	mopt.threads = set->threads;
+	mopt.verbose = set->verbose;
+	res->mesh = twin_gmsh_mesh(err, &s, &g, &mopt, &info);
+	if (!res->mesh)
+		goto out;
+	if (twin_repair_slivers(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->repaired) != 0)
+		goto out;
+	if (twin_tetmesh_check(err, res->mesh) != 0) {
+		twin_err_prefix(err, "the repaired mesh");
+		goto out;
+	}
+	{
+		double offset = res->quality.surface_offset;
+
+		if (twin_quality_measure(err, &res->quality, res->mesh, label_volume) != 0)
+			goto out;
+		res->quality.surface_offset = offset;
+	}
+	res->quality.netgen = info.netgen;
+	for (int a = 0; a < 3; a++)
+		sp[a] = sqrt(g.affine.m[0][a] * g.affine.m[0][a] + g.affine.m[1][a] * g.affine.m[1][a] +
+			     g.affine.m[2][a] * g.affine.m[2][a]);
+	res->quality.voxel_size = fmin(sp[0], fmin(sp[1], sp[2]));
+	res->seconds_volume = seconds() - t0 - res->seconds_surface;
+	rc = 0;
+out:
+	twin_surface_release(&s);
+	twin_grid_release(&g);
+	return rc;
+}
+
+void twin_mesh_result_release(struct twin_mesh_result *res)
+{
+	twin_quality_release(&res->quality);
+	twin_tetmesh_free(res->mesh);
+	res->mesh = NULL;
+}

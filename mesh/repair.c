@@ -1,0 +1,279 @@
+#include "repair.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quality.h"
+
+/* Node -> the items (tets or triangles) that use it, as compressed rows. */
+struct incidence {
+	size_t *start;
+	uint32_t *item;
+};
+
+static int incidence_build(struct incidence *inc, size_t n_nodes, const uint32_t *nodes, size_t n_items,
+			   int per_item)
+{
+	size_t *fill = calloc(n_nodes + 1, sizeof(*fill));
+
+	inc->start = calloc(n_nodes + 1, sizeof(*inc->start));
+	inc->item = malloc((n_items * per_item + 1) * sizeof(*inc->item));
+	if (!fill || !inc->start || !inc->item) {
+		free(fill);
+		return -1;
+	}
+	for (size_t i = 0; i < n_items * per_item; i++)
+		inc->start[nodes[i] + 1]++;
+	for (size_t v = 0; v < n_nodes; v++)
+		inc->start[v + 1] += inc->start[v];
+	for (size_t i = 0; i < n_items * per_item; i++) {
+		uint32_t v = nodes[i];
+
+		inc->item[inc->start[v] + fill[v]++] = (uint32_t)(i / per_item);
+	}
+	free(fill);
+	return 0;
+}
+
+static void incidence_release(struct incidence *inc)
+{
+	free(inc->start);
+	free(inc->item);
+}
+
+static int has(const uint32_t *nodes, int n, uint32_t v)
+{
+	for (int k = 0; k < n; k++)
+		if (nodes[k] == v)
+			return 1;
+	return 0;
+}
+
+/* The triangle with nodes {a, b, c}, or -1. */
+static long find_tri(const struct twin_tetmesh *m, const struct incidence *tris, uint32_t a, uint32_t b, uint32_t c)
+{
+	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++) {
+		const uint32_t *t = m->tris + 3 * tris->item[k];
+
+		if (has(t, 3, b) && has(t, 3, c))
+			return (long)tris->item[k];
+	}
+	return -1;
+}
+
+static double volume6(const double *p[4])
+{
+	double a[3], b[3], c[3];
+
+	for (int i = 0; i < 3; i++) {
+		a[i] = p[1][i] - p[0][i];
+		b[i] = p[2][i] - p[0][i];
+		c[i] = p[3][i] - p[0][i];
+	}
+	return a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) +
+	       a[2] * (b[0] * c[1] - b[1] * c[0]);
+}
+
+/* Sets tet nodes (a, b, c, d), positively oriented; returns its smallest dihedral angle. */
+static double make_tet(const struct twin_tetmesh *m, uint32_t out[4], uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	const double *p[4];
+
+	out[0] = a, out[1] = b, out[2] = c, out[3] = d;
+	for (int k = 0; k < 4; k++)
+		p[k] = m->xyz + 3 * out[k];
+	if (volume6(p) < 0) {
+		uint32_t t = out[2];
+
+		out[2] = out[3];
+		out[3] = t;
+		p[2] = m->xyz + 3 * out[2];
+		p[3] = m->xyz + 3 * out[3];
+	}
+	return volume6(p) > 0 ? twin_quality_min_dihedral(p) : 0;
+}
+
+/* Replaces triangle i by (a, b, c), turned to face the way it faced before. */
+static void retri(struct twin_tetmesh *m, long i, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t *t = m->tris + 3 * i;
+	double n0[3], n1[3], u[3], v[3];
+	const double *x = m->xyz;
+
+	for (int k = 0; k < 3; k++) {
+		u[k] = x[3 * t[1] + k] - x[3 * t[0] + k];
+		v[k] = x[3 * t[2] + k] - x[3 * t[0] + k];
+	}
+	n0[0] = u[1] * v[2] - u[2] * v[1], n0[1] = u[2] * v[0] - u[0] * v[2], n0[2] = u[0] * v[1] - u[1] * v[0];
+	for (int k = 0; k < 3; k++) {
+		u[k] = x[3 * b + k] - x[3 * a + k];
+		v[k] = x[3 * c + k] - x[3 * a + k];
+	}
+	n1[0] = u[1] * v[2] - u[2] * v[1], n1[1] = u[2] * v[0] - u[0] * v[2], n1[2] = u[0] * v[1] - u[1] * v[0];
+	t[0] = a;
+	if (n0[0] * n1[0] + n0[1] * n1[1] + n0[2] * n1[2] >= 0)
+		t[1] = b, t[2] = c;
+	else
+		t[1] = c, t[2] = b;
+}
+
+/* One pass; returns the slivers taken out, or -1 on no memory. */
+static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
+{
+	struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
+	uint8_t *dirty = calloc(m->n_nodes ? m->n_nodes : 1, 1);
+	long fixed = -1;
+
+	if (!dirty || incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
+	    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0)
+		goto out;
+	fixed = 0;
+	for (size_t t = 0; t < m->n_tets; t++) {
+		const uint32_t *n = m->tets + 4 * t;
+		const double *p[4];
+		long tri[4];
+		int nb = 0, f1 = -1, f2 = -1;
+		uint32_t a, b, c, d, around[3];
+		size_t naround = 0;
+		double worst;
+
+		if (gone[t] || dirty[n[0]] || dirty[n[1]] || dirty[n[2]] || dirty[n[3]])
+			continue;
+		for (int k = 0; k < 4; k++)
+			p[k] = m->xyz + 3 * n[k];
+		worst = twin_quality_min_dihedral(p);
+		if (worst >= min_deg)
+			continue;
+		for (int f = 0; f < 4; f++) {
+			const uint8_t *fn = twin_tetmesh_face_nodes[f];
+
+			tri[f] = find_tri(m, &tris, n[fn[0]], n[fn[1]], n[fn[2]]);
+			if (tri[f] >= 0) {
+				nb++;
+				if (f1 < 0)
+					f1 = f;
+				else
+					f2 = f;
+			}
+		}
+		if (nb != 2 || m->tri_surface[tri[f1]] != m->tri_surface[tri[f2]])
+			continue;
+		/* face f1 holds a, b and c = n[f2]; face f2 holds a, b and d = n[f1] */
+		c = n[f2];
+		d = n[f1];
+		a = b = UINT32_MAX;
+		for (int k = 0; k < 4; k++)
+			if (k != f1 && k != f2) {
+				if (a == UINT32_MAX)
+					a = n[k];
+				else
+					b = n[k];
+			}
+		for (size_t k = tets.start[a]; k < tets.start[a + 1]; k++) {
+			uint32_t o = tets.item[k];
+
+			if (gone[o] || !has(m->tets + 4 * o, 4, b))
+				continue;
+			if (naround == 3) {
+				naround++;
+				break;
+			}
+			around[naround++] = o;
+		}
+		if (naround == 1) {
+			/* nothing beyond the fold: the sliver leaves the mesh */
+			gone[t] = 1;
+		} else if (naround == 3) {
+			uint32_t t1 = UINT32_MAX, t2 = UINT32_MAX, p1 = UINT32_MAX, p2 = UINT32_MAX, n1[4], n2[4];
+			const double *q[4];
+			double before = 0, after = 0;
+
+			for (size_t k = 0; k < 3; k++) {
+				const uint32_t *o = m->tets + 4 * around[k];
+
+				if (around[k] == t)
+					continue;
+				for (int j = 0; j < 4; j++)
+					if (o[j] != a && o[j] != b && o[j] != c && o[j] != d) {
+						if (has(o, 4, c))
+							t1 = around[k], p1 = o[j];
+						else if (has(o, 4, d))
+							t2 = around[k], p2 = o[j];
+					}
+			}
+			if (t1 == UINT32_MAX || t2 == UINT32_MAX || p1 != p2 ||
+			    m->tet_region[t1] != m->tet_region[t2])
+				continue;
+			for (int k = 0; k < 4; k++)
+				q[k] = m->xyz + 3 * m->tets[4 * t1 + k];
+			before += fabs(volume6(q));
+			for (int k = 0; k < 4; k++)
+				q[k] = m->xyz + 3 * m->tets[4 * t2 + k];
+			before += fabs(volume6(q));
+			before += fabs(volume6(p));
+			if (make_tet(m, n1, a, c, d, p1) <= worst || make_tet(m, n2, b, c, d, p1) <= worst)
+				continue;
+			for (int k = 0; k < 4; k++)
+				q[k] = m->xyz + 3 * n1[k];
+			after += volume6(q);
+			for (int k = 0; k < 4; k++)
+				q[k] = m->xyz + 3 * n2[k];
+			after += volume6(q);
+			/* the two new tets fill exactly the three old ones */
+			if (fabs(after - before) > 1e-9 * (before + 1e-30) + 1e-12)
+				continue;
+			memcpy(m->tets + 4 * t1, n1, sizeof(n1));
+			memcpy(m->tets + 4 * t2, n2, sizeof(n2));
+			gone[t] = 1;
+			dirty[p1] = 1;
+		} else {
+			continue;
+		}
+		retri(m, tri[f1], a, c, d);
+		retri(m, tri[f2], b, c, d);
+		dirty[a] = dirty[b] = dirty[c] = dirty[d] = 1;
+		fixed++;
+	}
+out:
+	incidence_release(&tets);
+	incidence_release(&tris);
+	free(dirty);
+	return fixed;
+}
+
+int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *fixed)
+{
+	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1);
+	size_t total = 0, kept = 0;
+	int rc = -1;
+
+	if (!gone) {
+		twin_err_set(err, TWIN_EFAIL, "repairing %zu tetrahedra: out of memory", m->n_tets);
+		goto out;
+	}
+	for (int it = 0; it < 8; it++) {
+		long n = pass(m, min_deg, gone);
+
+		if (n < 0) {
+			twin_err_set(err, TWIN_EFAIL, "repairing %zu tetrahedra: out of memory", m->n_tets);
+			goto out;
+		}
+		total += (size_t)n;
+		if (n == 0)
+			break;
+	}
+	for (size_t t = 0; t < m->n_tets; t++)
+		if (!gone[t]) {
+			memmove(m->tets + 4 * kept, m->tets + 4 * t, 4 * sizeof(*m->tets));
+			m->tet_region[kept] = m->tet_region[t];
+			kept++;
+		}
+	m->n_tets = kept;
+	if (fixed)
+		*fixed = total;
+	rc = 0;
+out:
+	free(gone);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/*
+ * repair: removes the slivers that a tetrahedraliser leaves on a nearly flat
+ * fold of a surface, where all four nodes of a tetrahedron lie on the
+ * surface and two of its faces are surface triangles, which no optimiser
+ * that keeps the surface nodes can fix. Works in place on a tet mesh.
+ * Includes err.h and tetmesh.h only.
+ */
+#ifndef TWIN_MESH_REPAIR_H
+#define TWIN_MESH_REPAIR_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "tetmesh.h"
+
+/*
+ * Each tetrahedron with a dihedral angle below min_deg that sits on a fold
+ * of one tagged surface is taken out: the fold's two triangles are swapped
+ * for the tetrahedron's two other faces, and the tetrahedron goes to the
+ * outside (removed) or, with a 3-2 flip, to the region on the other side
+ * when that gives better tetrahedra. The mesh stays conforming. Sets *fixed
+ * (may be NULL) to how many were taken out.
+ */
+int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *fixed);
+
+#endif

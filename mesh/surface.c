@@ -1,0 +1,319 @@
+#include "surface.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_VERT UINT32_MAX
+#define CLAMP 0.25 /* cells a vertex may move from its corner, per axis */
+
+static int meshed(const struct twin_grid *g, uint8_t v)
+{
+	return v < TWIN_GRID_LABELS && (g->meshed >> v & 1);
+}
+
+/* The vertex at corner (x, y, z), made on first use. */
+static uint32_t corner(struct twin_surface *s, uint32_t *ids, const size_t cd[3],
+		       size_t x, size_t y, size_t z)
+{
+	size_t c = x + cd[0] * (y + cd[1] * z);
+
+	if (ids[c] == NO_VERT) {
+		ids[c] = (uint32_t)s->n_verts;
+		s->xyz[3 * s->n_verts] = (double)x - 0.5;
+		s->xyz[3 * s->n_verts + 1] = (double)y - 0.5;
+		s->xyz[3 * s->n_verts + 2] = (double)z - 0.5;
+		s->n_verts++;
+	}
+	return ids[c];
+}
+
+int twin_surface_extract(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g)
+{
+	const size_t nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+	const size_t cd[3] = { nx + 1, ny + 1, nz + 1 }, step[3] = { 1, nx, nx * ny };
+	uint32_t *ids = NULL;
+	size_t nq = 0, ncorner = cd[0] * cd[1] * cd[2], nv = 0;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	/* count first, so that every array is allocated once */
+	for (size_t z = 0; z < nz; z++)
+		for (size_t y = 0; y < ny; y++)
+			for (size_t x = 0; x < nx; x++) {
+				size_t p = x + nx * (y + ny * z), c[3] = { x, y, z };
+
+				for (int a = 0; a < 3; a++) {
+					uint8_t u = g->cell[p], w;
+
+					if (c[a] + 1 >= g->dim[a])
+						continue;
+					w = g->cell[p + step[a]];
+					if (u != w && (meshed(g, u) || meshed(g, w)))
+						nq++;
+				}
+			}
+	if (nq == 0) {
+		twin_err_set(err, TWIN_EINPUT, "the labels to mesh have no surface");
+		goto out;
+	}
+	nv = ncorner < 4 * nq ? ncorner : 4 * nq;
+	ids = malloc(ncorner * sizeof(*ids));
+	s->xyz = malloc(3 * nv * sizeof(*s->xyz));
+	s->quads = malloc(4 * nq * sizeof(*s->quads));
+	s->side = malloc(2 * nq);
+	if (!ids || !s->xyz || !s->quads || !s->side) {
+		twin_err_set(err, TWIN_EFAIL, "surface of %zu faces: out of memory", nq);
+		goto out;
+	}
+	memset(ids, 0xff, ncorner * sizeof(*ids));
+	for (size_t z = 0; z < nz; z++)
+		for (size_t y = 0; y < ny; y++)
+			for (size_t x = 0; x < nx; x++) {
+				size_t p = x + nx * (y + ny * z), c[3] = { x, y, z };
+
+				for (int a = 0; a < 3; a++) {
+					int b = (a + 1) % 3, d = (a + 2) % 3;
+					uint8_t u = g->cell[p], w;
+					uint32_t *q = s->quads + 4 * s->n_quads;
+					size_t k[4][3];
+
+					if (c[a] + 1 >= g->dim[a])
+						continue;
+					w = g->cell[p + step[a]];
+					if (u == w || !(meshed(g, u) || meshed(g, w)))
+						continue;
+					/* corners of the face, counter-clockwise seen from +a */
+					for (int i = 0; i < 4; i++) {
+						k[i][0] = c[0];
+						k[i][1] = c[1];
+						k[i][2] = c[2];
+						k[i][a] += 1;
+					}
+					k[1][b]++;
+					k[2][b]++;
+					k[2][d]++;
+					k[3][d]++;
+					for (int i = 0; i < 4; i++)
+						q[u < w ? i : 3 - i] = corner(s, ids, cd, k[i][0], k[i][1], k[i][2]);
+					s->side[2 * s->n_quads] = u < w ? u : w;
+					s->side[2 * s->n_quads + 1] = u < w ? w : u;
+					s->n_quads++;
+				}
+			}
+	s->home = malloc(3 * s->n_verts * sizeof(*s->home));
+	if (!s->home) {
+		twin_err_set(err, TWIN_EFAIL, "surface of %zu faces: out of memory", nq);
+		goto out;
+	}
+	memcpy(s->home, s->xyz, 3 * s->n_verts * sizeof(*s->home));
+	rc = 0;
+out:
+	free(ids);
+	return rc;
+}
+
+struct edge {
+	uint32_t lo, hi;
+	uint16_t pair;
+};
+
+static int cmp_edge(const void *pa, const void *pb)
+{
+	const struct edge *a = pa, *b = pb;
+
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	return (a->pair > b->pair) - (a->pair < b->pair);
+}
+
+int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
+			int iterations)
+{
+	const size_t nv = s->n_verts, ne = 4 * s->n_quads;
+	struct edge *e = malloc((ne ? ne : 1) * sizeof(*e));
+	uint32_t *deg = calloc(nv + 1, sizeof(*deg)), *jdeg = calloc(nv, sizeof(*jdeg));
+	uint32_t *start = NULL, *nb = NULL, *fill = NULL;
+	uint8_t *fixed = calloc(nv ? nv : 1, 1);
+	double *next = malloc(3 * (nv ? nv : 1) * sizeof(*next));
+	size_t i, u;
+	int rc = -1;
+
+	if (!e || !deg || !jdeg || !fixed || !next)
+		goto nomem;
+	for (size_t q = 0; q < s->n_quads; q++) {
+		uint16_t pair = (uint16_t)(s->side[2 * q] << 8 | s->side[2 * q + 1]);
+
+		for (int k = 0; k < 4; k++) {
+			uint32_t a = s->quads[4 * q + k], b = s->quads[4 * q + (k + 1) % 4];
+
+			e[4 * q + k].lo = a < b ? a : b;
+			e[4 * q + k].hi = a < b ? b : a;
+			e[4 * q + k].pair = pair;
+			/* a cap's vertices keep their coordinate across its plane */
+			for (int sd = 0; sd < 2; sd++)
+				if (s->side[2 * q + sd] >= TWIN_GRID_CAP0)
+					fixed[a] |= (uint8_t)(1u << g->caps[s->side[2 * q + sd] - TWIN_GRID_CAP0].axis);
+		}
+	}
+	qsort(e, ne, sizeof(*e), cmp_edge);
+	/* unique edges: junction when not exactly two quads of one pair */
+	for (i = 0, u = 0; i < ne; u++) {
+		size_t j = i;
+		int junction;
+
+		while (j < ne && e[j].lo == e[i].lo && e[j].hi == e[i].hi)
+			j++;
+		junction = j - i != 2 || e[i].pair != e[j - 1].pair;
+		e[u] = e[i];
+		e[u].pair = (uint16_t)junction;
+		deg[e[u].lo]++;
+		deg[e[u].hi]++;
+		if (junction) {
+			jdeg[e[u].lo]++;
+			jdeg[e[u].hi]++;
+		}
+		i = j;
+	}
+	start = malloc((nv + 1) * sizeof(*start));
+	fill = calloc(nv ? nv : 1, sizeof(*fill));
+	if (!start || !fill)
+		goto nomem;
+	start[0] = 0;
+	for (i = 0; i < nv; i++) {
+		uint32_t keep = jdeg[i] == 0 ? deg[i] : jdeg[i] == 2 ? 2 : 0;
+
+		start[i + 1] = start[i] + keep;
+	}
+	nb = malloc((start[nv] ? start[nv] : 1) * sizeof(*nb));
+	if (!nb)
+		goto nomem;
+	for (i = 0; i < u; i++) {
+		uint32_t ends[2] = { e[i].lo, e[i].hi };
+
+		for (int k = 0; k < 2; k++) {
+			uint32_t v = ends[k], o = ends[1 - k];
+
+			if (jdeg[v] == 0 || (jdeg[v] == 2 && e[i].pair))
+				nb[start[v] + fill[v]++] = o;
+		}
+	}
+	for (int it = 0; it < 2 * iterations; it++) {
+		double f = it % 2 ? -0.53 : 0.5;
+
+		for (i = 0; i < nv; i++) {
+			double m[3] = { 0, 0, 0 };
+			uint32_t n = start[i + 1] - start[i];
+
+			for (int a = 0; a < 3; a++)
+				next[3 * i + a] = s->xyz[3 * i + a];
+			if (!n)
+				continue;
+			for (uint32_t k = start[i]; k < start[i + 1]; k++)
+				for (int a = 0; a < 3; a++)
+					m[a] += s->xyz[3 * nb[k] + a];
+			for (int a = 0; a < 3; a++) {
+				double x = s->xyz[3 * i + a] + f * (m[a] / n - s->xyz[3 * i + a]);
+				double h = s->home[3 * i + a];
+
+				if (fixed[i] >> a & 1)
+					continue;
+				next[3 * i + a] = x < h - CLAMP ? h - CLAMP : x > h + CLAMP ? h + CLAMP : x;
+			}
+		}
+		memcpy(s->xyz, next, 3 * nv * sizeof(*next));
+	}
+	rc = 0;
+	goto out;
+nomem:
+	twin_err_set(err, TWIN_EFAIL, "smoothing %zu vertices: out of memory", nv);
+out:
+	free(next);
+	free(fixed);
+	free(nb);
+	free(fill);
+	free(start);
+	free(jdeg);
+	free(deg);
+	free(e);
+	return rc;
+}
+
+static double dist2(const double *a, const double *b)
+{
+	return (a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]);
+}
+
+int twin_surface_triangulate(struct twin_err *err, struct twin_surface *s)
+{
+	free(s->tris);
+	free(s->tri_side);
+	s->tris = malloc(6 * (s->n_quads ? s->n_quads : 1) * sizeof(*s->tris));
+	s->tri_side = malloc(4 * (s->n_quads ? s->n_quads : 1));
+	if (!s->tris || !s->tri_side)
+		return twin_err_set(err, TWIN_EFAIL, "triangulating %zu quads: out of memory", s->n_quads);
+	for (size_t q = 0; q < s->n_quads; q++) {
+		const uint32_t *v = s->quads + 4 * q;
+		uint32_t *t = s->tris + 6 * q;
+		int alt = dist2(s->xyz + 3 * v[1], s->xyz + 3 * v[3]) < dist2(s->xyz + 3 * v[0], s->xyz + 3 * v[2]);
+
+		if (alt) {
+			t[0] = v[0], t[1] = v[1], t[2] = v[3];
+			t[3] = v[1], t[4] = v[2], t[5] = v[3];
+		} else {
+			t[0] = v[0], t[1] = v[1], t[2] = v[2];
+			t[3] = v[0], t[4] = v[2], t[5] = v[3];
+		}
+		for (int k = 0; k < 2; k++) {
+			s->tri_side[4 * q + 2 * k] = s->side[2 * q];
+			s->tri_side[4 * q + 2 * k + 1] = s->side[2 * q + 1];
+		}
+	}
+	s->n_tris = 2 * s->n_quads;
+	return 0;
+}
+
+void twin_surface_to_world(struct twin_surface *s, const struct twin_grid *g)
+{
+	for (size_t v = 0; v < s->n_verts; v++) {
+		double p[3], *x = s->xyz + 3 * v;
+
+		for (int r = 0; r < 3; r++)
+			p[r] = g->affine.m[r][0] * x[0] + g->affine.m[r][1] * x[1] + g->affine.m[r][2] * x[2] +
+			       g->affine.m[r][3];
+		memcpy(x, p, sizeof(p));
+	}
+}
+
+void twin_surface_release(struct twin_surface *s)
+{
+	free(s->xyz);
+	free(s->home);
+	free(s->quads);
+	free(s->side);
+	free(s->tris);
+	free(s->tri_side);
+	memset(s, 0, sizeof(*s));
+}
+
+double twin_surface_max_offset(const struct twin_surface *s, const struct twin_grid *g)
+{
+	double most = 0;
+
+	for (size_t v = 0; v < s->n_verts; v++) {
+		double d[3], w2 = 0;
+
+		for (int a = 0; a < 3; a++)
+			d[a] = s->xyz[3 * v + a] - s->home[3 * v + a];
+		for (int r = 0; r < 3; r++) {
+			double w = g->affine.m[r][0] * d[0] + g->affine.m[r][1] * d[1] + g->affine.m[r][2] * d[2];
+
+			w2 += w * w;
+		}
+		if (w2 > most)
+			most = w2;
+	}
+	return sqrt(most);
+}

@@ -1,0 +1,310 @@
+#include "twin_test.h"
+
+#include <math.h>
+
+#include "../../mesh/pipeline.h"
+#include "../../mesh/quality.h"
+#include "conf.h"
+#include "msh.h"
+#include "surfaces.h"
+#include "tetmesh.h"
+#include "xml.h"
+
+#define N 22          /* voxels per side */
+#define SPACING 2.0   /* mm */
+
+/*
+ * A ball of radius r voxels at the centre, cut at z = N/2 into LA (below)
+ * and LV (above); with wall > 0, a myocardium shell of that many voxels
+ * around the LV half; with vessel, an aorta tube from the ball up through the
+ * top of the image.
+ */
+static struct twin_volume *heart(double r, double wall, int vessel)
+{
+	struct twin_err err;
+	struct twin_affine a;
+	size_t dim[3] = { N, N, N };
+	struct twin_volume *v;
+	double c = (N - 1) / 2.0;
+
+	twin_err_init(&err);
+	twin_affine_identity(&a);
+	for (int i = 0; i < 3; i++) {
+		a.m[i][i] = SPACING;
+		a.m[i][3] = -20;
+	}
+	v = twin_volume_new(&err, TWIN_U8, dim, &a);
+	assert_ptr_ok(err, v);
+	for (size_t k = 0; k < N; k++)
+		for (size_t j = 0; j < N; j++)
+			for (size_t i = 0; i < N; i++) {
+				double d = sqrt((i - c) * (i - c) + (j - c) * (j - c) + (k - c) * (k - c));
+				double t = sqrt((i - c) * (i - c) + (j - c) * (j - c));
+
+				if (vessel && t <= 2.5 && k > c)
+					twin_volume_set(v, i, j, k, 6);
+				else if (d <= r)
+					twin_volume_set(v, i, j, k, k < N / 2 ? 2 : 3);
+				else if (wall > 0 && d <= r + wall && k >= N / 2)
+					twin_volume_set(v, i, j, k, 1);
+			}
+	return v;
+}
+
+static void settings(struct twin_mesh_settings *set, const char *which)
+{
+	memset(set, 0, sizeof(*set));
+	set->size = 2;
+	set->meshed = twin_grid_selection(which);
+	set->max_tets = 5000000;
+	set->smooth_iterations = 20;
+	set->threads = 1;
+}
+
+static void ignore(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static int32_t tag_of(const struct twin_tetmesh *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_surfaces; i++)
+		if (strcmp(m->surfaces[i].name, name) == 0)
+			return m->surfaces[i].tag;
+	fail_msg("no surface '%s'", name);
+	return -1;
+}
+
+/*
+ * Every triangle is a face of a tetrahedron; an interface triangle is a face
+ * of one tetrahedron on each side, in the two regions it separates; a wall or
+ * cap triangle has one tetrahedron only.
+ */
+static void assert_conforming(const struct twin_tetmesh *m)
+{
+	struct twin_err err;
+	struct twin_tetmesh_parent *par;
+
+	twin_err_init(&err);
+	par = twin_tetmesh_face_index(&err, m);
+	assert_ptr_ok(err, par);
+	for (size_t i = 0; i < m->n_tris; i++) {
+		const char *name = twin_tetmesh_surface_name(m, m->tri_surface[i]);
+		int kind = twin_surface_kind_of(name);
+		int two = par[i].tet[1] != TWIN_TETMESH_NONE;
+
+		if (kind == TWIN_SURFACE_VALVE || kind == TWIN_SURFACE_INTERFACE ||
+		    (kind == TWIN_SURFACE_ENDOCARDIUM && twin_tetmesh_region_name(m, 1) &&
+		     m->n_regions > 1)) {
+			if (!two || m->tet_region[par[i].tet[0]] == m->tet_region[par[i].tet[1]])
+				fail_msg("triangle %zu of '%s' is not shared by two regions", i, name);
+		} else if (two) {
+			fail_msg("triangle %zu of '%s' has tetrahedra on both sides", i, name);
+		}
+	}
+	free(par);
+}
+
+/* The requirements of the issue, on a mesh that met them. */
+static void assert_quality(const struct twin_mesh_result *res)
+{
+	const struct twin_quality *q = &res->quality;
+
+	assert_int_equal(q->inverted, 0);
+	if (q->max_volume_error > TWIN_QUALITY_MAX_VOLUME_ERROR)
+		fail_msg("a region's volume is %.2f %% off", q->max_volume_error);
+	if (q->surface_offset > q->voxel_size)
+		fail_msg("the surface lies %.2f mm from the labels", q->surface_offset);
+	assert_true(q->voxel_size == SPACING);
+	print_message("# smallest dihedral angle %.2f degrees\n", q->min_dihedral);
+	if (q->min_dihedral < 1)
+		fail_msg("a dihedral angle of %.3f degrees", q->min_dihedral);
+}
+
+static void two_chambers(void **state)
+{
+	struct twin_volume *v = heart(8, 0, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	assert_ok(err, twin_mesh_build(&err, &res, v, "two.nii.gz", &set, ignore, NULL));
+	assert_int_equal(res.mesh->n_regions, 2);
+	assert_string_equal(twin_tetmesh_region_name(res.mesh, 2), "heart_atrium_left");
+	assert_string_equal(twin_tetmesh_region_name(res.mesh, 3), "heart_ventricle_left");
+	assert_int_equal(res.mesh->n_surfaces, 3);
+	tag_of(res.mesh, "mitral_valve");
+	tag_of(res.mesh, "wall_la");
+	tag_of(res.mesh, "wall_lv");
+	assert_conforming(res.mesh);
+	assert_quality(&res);
+	assert_int_equal(res.quality.nregions, 2);
+	assert_true(res.estimate > res.mesh->n_tets / 3 && res.estimate < 3 * res.mesh->n_tets);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
+/* The mesh survives MSH 4.1 and the triangles of the valve keep their nodes on both sides. */
+static void through_msh(void **state)
+{
+	struct twin_volume *v = heart(7, 2, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_tetmesh *back;
+	struct twin_err err;
+	char *dir = twin_test_tmpdir();
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	assert_ok(err, twin_mesh_build(&err, &res, v, "three.nii.gz", &set, ignore, NULL));
+	tag_of(res.mesh, "epicardium");
+	tag_of(res.mesh, "endocardium_lv");
+	assert_ok(err, twin_msh_save(&err, twin_test_path(dir, "heart.msh"), res.mesh, 1));
+	back = twin_msh_load(&err, twin_test_path(dir, "heart.msh"));
+	assert_ptr_ok(err, back);
+	assert_ok(err, twin_tetmesh_check(&err, back));
+	assert_int_equal(back->n_tets, res.mesh->n_tets);
+	assert_int_equal(back->n_tris, res.mesh->n_tris);
+	assert_int_equal(back->n_regions, 3);
+	assert_conforming(back);
+	assert_ok(err, twin_quality_save(&err, twin_test_path(dir, "quality.xml"), &res.quality));
+	twin_tetmesh_free(back);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+	twin_test_rmdir(dir);
+}
+
+/* Blood only: the wall is outside, and the LV's boundary with it keeps its name. */
+static void blood_only(void **state)
+{
+	struct twin_volume *v = heart(7, 2, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "blood");
+	assert_ok(err, twin_mesh_build(&err, &res, v, "b.nii.gz", &set, ignore, NULL));
+	assert_int_equal(res.mesh->n_regions, 2);
+	assert_null(twin_tetmesh_region_name(res.mesh, 1));
+	tag_of(res.mesh, "endocardium_lv");
+	tag_of(res.mesh, "mitral_valve");
+	assert_conforming(res.mesh);
+	assert_quality(&res);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
+static void myocardium_only(void **state)
+{
+	struct twin_volume *v = heart(7, 2, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "myocardium");
+	assert_ok(err, twin_mesh_build(&err, &res, v, "m.nii.gz", &set, ignore, NULL));
+	assert_int_equal(res.mesh->n_regions, 1);
+	assert_string_equal(twin_tetmesh_region_name(res.mesh, 1), "heart_myocardium");
+	tag_of(res.mesh, "epicardium");
+	tag_of(res.mesh, "endocardium_lv");
+	assert_conforming(res.mesh);
+	assert_int_equal(res.quality.inverted, 0);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
+/* An aorta that leaves the image gets a flat outlet in the plane of the image's top. */
+static void outlet(void **state)
+{
+	struct twin_volume *v = heart(7, 0, 1);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+	int32_t cap;
+	size_t n = 0;
+	double top = -20 + SPACING * (N - 0.5);
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	assert_ok(err, twin_mesh_build(&err, &res, v, "ao.nii.gz", &set, ignore, NULL));
+	tag_of(res.mesh, "aortic_valve");
+	cap = tag_of(res.mesh, "outlet_ao_1");
+	for (size_t i = 0; i < res.mesh->n_tris; i++)
+		if (res.mesh->tri_surface[i] == cap) {
+			n++;
+			for (int k = 0; k < 3; k++)
+				assert_true(fabs(res.mesh->xyz[3 * res.mesh->tris[3 * i + k] + 2] - top) < 1e-9);
+		}
+	assert_true(n > 10);
+	assert_conforming(res.mesh);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
+static void too_many(void **state)
+{
+	struct twin_volume *v = heart(8, 0, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	set.size = 0.5;
+	set.max_tets = 1000;
+	assert_int_equal(twin_mesh_build(&err, &res, v, "big.nii.gz", &set, ignore, NULL), -1);
+	assert_err(err, TWIN_ECONFIG, "for 'big.nii.gz', more than mesh.max_tets 1000");
+	assert_null(res.mesh);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
+/* The settings come from the mesh.* keys. */
+static void from_conf(void **state)
+{
+	struct twin_err err;
+	struct twin_conf *conf;
+	struct twin_mesh_settings set;
+
+	(void)state;
+	twin_err_init(&err);
+	conf = twin_conf_new(&err);
+	assert_ptr_ok(err, conf);
+	assert_ok(err, twin_conf_set(&err, conf, "mesh.size=2.5"));
+	assert_ok(err, twin_conf_set(&err, conf, "mesh.size.aorta=1.25"));
+	assert_ok(err, twin_conf_set(&err, conf, "mesh.labels=blood"));
+	twin_mesh_settings_from_conf(&set, conf);
+	assert_true(set.size == 2.5);
+	assert_true(set.label_size[6] == 1.25);
+	assert_true(set.label_size[3] == 0);
+	assert_int_equal(set.meshed, twin_grid_selection("blood"));
+	assert_int_equal(set.max_tets, 5000000);
+	assert_int_equal(set.smooth_iterations, 20);
+	twin_conf_free(conf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(two_chambers),
+		cmocka_unit_test(through_msh),
+		cmocka_unit_test(blood_only),
+		cmocka_unit_test(myocardium_only),
+		cmocka_unit_test(outlet),
+		cmocka_unit_test(too_many),
+		cmocka_unit_test(from_conf),
+	};
+
+	return cmocka_run_group_tests_name("mesh_pipeline", tests, NULL, NULL);
+}
