@@ -1,0 +1,103 @@
+/*
+ * abaqus: heart.inp for Abaqus and CalculiX: *NODE, one *ELEMENT block
+ * (C3D4) per region with ELSET=<region>, an NSET per region and surface,
+ * and an element-face *SURFACE per tagged surface. Ids are 1-based.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+/* Abaqus face label of local face f (twin_tetmesh_face_nodes): S1..S4. */
+static const char *const face_label[4] = { "S3", "S4", "S2", "S1" };
+
+/* Writes the sorted 1-based ids of the marked nodes, 16 per line. */
+static void write_nset(FILE *f, const char *name, const uint8_t *mark, size_t n)
+{
+	size_t i, k = 0;
+
+	fprintf(f, "*NSET, NSET=%s\n", name);
+	for (i = 0; i < n; i++)
+		if (mark[i]) {
+			fprintf(f, k % 16 ? ", %zu" : "%zu", i + 1);
+			if (++k % 16 == 0)
+				fputc('\n', f);
+		}
+	if (k % 16)
+		fputc('\n', f);
+}
+
+int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const char *dir)
+{
+	const struct twin_tetmesh *m = x->mesh;
+	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_groups g = { 0, NULL, NULL };
+	char id[TWIN_TETMESH_NAME_MAX + 3];
+	uint8_t *mark = NULL;
+	size_t i, r, k;
+	int rc = -1;
+
+	mark = malloc(m->n_nodes ? m->n_nodes : 1);
+	if (!mark) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_open(err, &o, dir, "heart.inp") != 0)
+		goto out;
+	fprintf(o.f, "** dcm2twin heart mesh: %zu nodes, %zu C3D4 elements, %zu regions, %zu surfaces\n"
+		"** units: millimetres; element ids are the tetrahedra in heart.msh order, 1-based\n"
+		"*HEADING\ndcm2twin heart mesh (mm)\n*NODE, NSET=NALL\n",
+		m->n_nodes, m->n_tets, m->n_regions, m->n_surfaces);
+	for (i = 0; i < m->n_nodes; i++) {
+		const double *p = m->xyz + 3 * i;
+
+		fprintf(o.f, "%zu, %.10g, %.10g, %.10g\n", i + 1, p[0], p[1], p[2]);
+	}
+	/* one block per region; tetrahedra of an unnamed region go to ELSET unnamed_<id> */
+	for (r = 0; r < m->n_regions; r++) {
+		twin_export_ident(id, m->regions[r].name);
+		fprintf(o.f, "*ELEMENT, TYPE=C3D4, ELSET=%s\n", id);
+		for (i = 0; i < m->n_tets; i++)
+			if (m->tet_region[i] == m->regions[r].tag) {
+				const uint32_t *t = m->tets + 4 * i;
+
+				fprintf(o.f, "%zu, %u, %u, %u, %u\n", i + 1, t[0] + 1, t[1] + 1, t[2] + 1,
+					t[3] + 1);
+			}
+	}
+	for (r = 0; r < m->n_regions; r++) {
+		memset(mark, 0, m->n_nodes);
+		for (i = 0; i < m->n_tets; i++)
+			if (m->tet_region[i] == m->regions[r].tag)
+				for (k = 0; k < 4; k++)
+					mark[m->tets[4 * i + k]] = 1;
+		twin_export_ident(id, m->regions[r].name);
+		write_nset(o.f, id, mark, m->n_nodes);
+	}
+	for (k = 0; k < g.n; k++) {
+		memset(mark, 0, m->n_nodes);
+		for (i = g.start[k]; i < g.start[k + 1]; i++)
+			for (r = 0; r < 3; r++)
+				mark[m->tris[3 * (size_t)g.tris[i] + r]] = 1;
+		twin_export_ident(id, m->surfaces[k].name);
+		write_nset(o.f, id, mark, m->n_nodes);
+	}
+	/* element faces, on the myocardium's side where a surface bounds it */
+	for (k = 0; k < g.n; k++) {
+		twin_export_ident(id, m->surfaces[k].name);
+		fprintf(o.f, "*SURFACE, TYPE=ELEMENT, NAME=%s\n", id);
+		for (i = g.start[k]; i < g.start[k + 1]; i++) {
+			uint32_t tet;
+			uint8_t face;
+
+			twin_export_side(x, g.tris[i], TWIN_LABEL_WALL, &tet, &face);
+			fprintf(o.f, "%u, %s\n", tet + 1, face_label[face]);
+		}
+	}
+	rc = twin_export_close(err, &o);
+out:
+	twin_export_abort(&o);
+	twin_export_groups_release(&g);
+	free(mark);
+	return rc;
+}

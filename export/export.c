@@ -1,0 +1,436 @@
+#include "export.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "files.h"
+#include "surfaces.h"
+
+static const struct twin_export_target targets[] = {
+	{ "vtu", "millimetres", "VTK XML: heart.vtu (volume, cell array region) and surfaces/<surface>.vtp, for ParaView",
+	  twin_export_vtu },
+	{ "svmp", "millimetres", "svMultiPhysics: mesh-complete/mesh-complete.mesh.vtu, mesh-complete/mesh-surfaces/<surface>.vtp and the mesh section of solver.xml",
+	  twin_export_svmp },
+	{ "abaqus", "millimetres", "Abaqus / CalculiX: heart.inp with C3D4 elements, one ELSET per region, NSETs and an element-face SURFACE per surface",
+	  twin_export_abaqus },
+	{ "febio", "millimetres", "FEBio 4.0: heart.feb with Nodes, Elements per region, Surfaces, NodeSets, MeshDomains and placeholder materials",
+	  twin_export_febio },
+	{ "opencarp", "micrometres", "openCARP: heart.pts, heart.elem (region tags), heart.<surface>.surf and heart.<surface>.vtx, 0-based",
+	  twin_export_opencarp },
+	{ "openfoam", "metres", "OpenFOAM: constant/polyMesh of the blood pool, one patch per tagged surface",
+	  twin_export_openfoam },
+	{ "xdmf", "millimetres", "XDMF + HDF5 for dolfinx: heart.xdmf / heart.h5 with grids mesh, cell_tags and facet_tags",
+	  twin_export_xdmf },
+	{ "msh22", "millimetres", "Gmsh MSH 2.2 (ASCII) with physical names, for gmshToFoam and older tools",
+	  twin_export_msh22 },
+};
+
+const struct twin_export_target *twin_export_targets(size_t *n)
+{
+	*n = sizeof(targets) / sizeof(targets[0]);
+	return targets;
+}
+
+enum twin_label_kind twin_export_region_kind(int32_t id)
+{
+	const struct twin_label *l = twin_label_by_id(id);
+
+	return l ? l->kind : TWIN_LABEL_BACKGROUND;
+}
+
+int twin_export_init(struct twin_err *err, struct twin_export *x, const struct twin_tetmesh *mesh)
+{
+	memset(x, 0, sizeof(*x));
+	if (twin_tetmesh_check(err, mesh) != 0)
+		return -1;
+	if (mesh->n_tets == 0)
+		return twin_err_set(err, TWIN_EINPUT, "the mesh has no tetrahedra");
+	x->mesh = mesh;
+	x->parents = twin_tetmesh_face_index(err, mesh);
+	return x->parents ? 0 : -1;
+}
+
+void twin_export_release(struct twin_export *x)
+{
+	free(x->parents);
+	x->parents = NULL;
+}
+
+void twin_export_side(const struct twin_export *x, size_t i, enum twin_label_kind want,
+		      uint32_t *tet, uint8_t *face)
+{
+	const struct twin_tetmesh_parent *p = &x->parents[i];
+	int k = 0;
+
+	if (p->tet[1] != TWIN_TETMESH_NONE &&
+	    twin_export_region_kind(x->mesh->tet_region[p->tet[0]]) != want &&
+	    twin_export_region_kind(x->mesh->tet_region[p->tet[1]]) == want)
+		k = 1;
+	*tet = p->tet[k];
+	*face = p->face[k];
+}
+
+/* The index of tag in the sorted surface names, or n when it has none. */
+static size_t surface_index(const struct twin_tetmesh *mesh, int32_t tag)
+{
+	size_t lo = 0, hi = mesh->n_surfaces;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (mesh->surfaces[mid].tag < tag)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < mesh->n_surfaces && mesh->surfaces[lo].tag == tag ? lo : mesh->n_surfaces;
+}
+
+int twin_export_groups_init(struct twin_err *err, struct twin_export_groups *g,
+			    const struct twin_tetmesh *mesh)
+{
+	size_t i, k, *fill = NULL;
+
+	memset(g, 0, sizeof(*g));
+	g->n = mesh->n_surfaces;
+	g->start = calloc(g->n + 2, sizeof(*g->start));
+	g->tris = malloc((mesh->n_tris ? mesh->n_tris : 1) * sizeof(*g->tris));
+	fill = calloc(g->n + 1, sizeof(*fill));
+	if (!g->start || !g->tris || !fill) {
+		free(fill);
+		twin_export_groups_release(g);
+		return twin_err_set(err, TWIN_EFAIL, "surface groups: out of memory");
+	}
+	for (i = 0; i < mesh->n_tris; i++) {
+		k = surface_index(mesh, mesh->tri_surface[i]);
+		if (k < g->n)
+			g->start[k + 1]++;
+	}
+	for (k = 0; k < g->n; k++)
+		g->start[k + 1] += g->start[k];
+	for (i = 0; i < mesh->n_tris; i++) {
+		k = surface_index(mesh, mesh->tri_surface[i]);
+		if (k < g->n)
+			g->tris[g->start[k] + fill[k]++] = (uint32_t)i;
+	}
+	free(fill);
+	return 0;
+}
+
+void twin_export_groups_release(struct twin_export_groups *g)
+{
+	free(g->start);
+	free(g->tris);
+	g->start = NULL;
+	g->tris = NULL;
+}
+
+/* ---- output files ---------------------------------------------------------- */
+
+int twin_export_open(struct twin_err *err, struct twin_export_file *o, const char *dir,
+		     const char *name)
+{
+	o->path = twin_path_join(dir, name);
+	o->f = NULL;
+	if (!o->path)
+		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': out of memory", name);
+	o->f = fopen(o->path, "wb");
+	if (!o->f) {
+		twin_err_errno(err, "cannot create", o->path);
+		free(o->path);
+		o->path = NULL;
+		return -1;
+	}
+	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
+	return 0;
+}
+
+int twin_export_close(struct twin_err *err, struct twin_export_file *o)
+{
+	int bad = ferror(o->f);
+	int rc = 0;
+
+	errno = 0;
+	if (fclose(o->f) != 0 || bad) {
+		if (errno)
+			twin_err_errno(err, "cannot write", o->path);
+		else
+			twin_err_set(err, TWIN_EIO, "cannot write '%s': write error", o->path);
+		rc = -1;
+	}
+	o->f = NULL;
+	free(o->path);
+	o->path = NULL;
+	return rc;
+}
+
+void twin_export_abort(struct twin_export_file *o)
+{
+	if (o->f)
+		fclose(o->f);
+	o->f = NULL;
+	free(o->path);
+	o->path = NULL;
+}
+
+int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
+{
+	char *path = twin_path_join(dir, name);
+	int rc = 0;
+
+	if (!path)
+		return twin_err_set(err, TWIN_EFAIL, "cannot create '%s': out of memory", name);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		rc = twin_err_errno(err, "cannot create", path);
+	free(path);
+	return rc;
+}
+
+void twin_export_xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default: fputc(*s, f);
+		}
+}
+
+void twin_export_ident(char out[TWIN_TETMESH_NAME_MAX + 3], const char *name)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)name[0])) {
+		out[n++] = 'n';
+		out[n++] = '_';
+	}
+	for (; *name && n < TWIN_TETMESH_NAME_MAX + 2; name++)
+		out[n++] = isalnum((unsigned char)*name) || *name == '_' ? *name : '_';
+	out[n] = '\0';
+}
+
+/* ---- the target folder ------------------------------------------------------ */
+
+static const char *kind_name(int kind)
+{
+	switch (kind) {
+	case TWIN_SURFACE_VALVE: return "valve";
+	case TWIN_SURFACE_ENDOCARDIUM: return "endocardium";
+	case TWIN_SURFACE_EPICARDIUM: return "epicardium";
+	case TWIN_SURFACE_WALL: return "wall";
+	case TWIN_SURFACE_INTERFACE: return "interface";
+	case TWIN_SURFACE_INLET: return "inlet";
+	case TWIN_SURFACE_OUTLET: return "outlet";
+	}
+	return "other";
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends the files under dir (relative to top) to the README, sorted. */
+static int list_files(struct twin_err *err, FILE *f, const char *top, const char *rel)
+{
+	char *path = rel ? twin_path_join(top, rel) : strdup(top);
+	char **names = NULL;
+	size_t n = 0, i;
+	struct dirent *e;
+	DIR *d = NULL;
+	int rc = -1;
+
+	if (!path || !(d = opendir(path))) {
+		if (path)
+			twin_err_errno(err, "cannot list", path);
+		else
+			twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	while ((e = readdir(d))) {
+		char **a;
+
+		if (e->d_name[0] == '.')
+			continue;
+		a = realloc(names, (n + 1) * sizeof(*a));
+		if (!a) {
+			twin_err_set(err, TWIN_EFAIL, "out of memory");
+			goto out;
+		}
+		names = a;
+		names[n] = rel ? twin_path_join(rel, e->d_name) : strdup(e->d_name);
+		if (!names[n]) {
+			twin_err_set(err, TWIN_EFAIL, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n; i++) {
+		char *full = twin_path_join(top, names[i]);
+		struct stat st;
+
+		if (!full) {
+			twin_err_set(err, TWIN_EFAIL, "out of memory");
+			goto out;
+		}
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			free(full);
+			if (list_files(err, f, top, names[i]) != 0)
+				goto out;
+			continue;
+		}
+		free(full);
+		if (strcmp(names[i], "README.txt") != 0)
+			fprintf(f, "  %s\n", names[i]);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (d)
+		closedir(d);
+	free(path);
+	return rc;
+}
+
+static int write_readme(struct twin_err *err, const struct twin_export_target *t,
+			const struct twin_export *x, const char *dir)
+{
+	const struct twin_tetmesh *m = x->mesh;
+	struct twin_tetmesh_count *rc = NULL, *sc = NULL;
+	struct twin_export_file o = { NULL, NULL };
+	size_t nr = 0, ns = 0, i;
+	int ret = -1;
+
+	if (twin_tetmesh_region_counts(err, m, &rc, &nr) != 0 ||
+	    twin_tetmesh_surface_counts(err, m, &sc, &ns) != 0)
+		goto out;
+	if (twin_export_open(err, &o, dir, "README.txt") != 0)
+		goto out;
+	fprintf(o.f, "twin-export target '%s'\n%s.\n\n", t->name, t->summary);
+	fprintf(o.f, "Units: %s. Coordinates are patient LPS.\n", t->units);
+	fprintf(o.f, "Mesh: %zu nodes, %zu linear tetrahedra, %zu tagged triangles.\n\n",
+		m->n_nodes, m->n_tets, m->n_tris);
+	fprintf(o.f, "Regions (id, name, tetrahedra):\n");
+	for (i = 0; i < nr; i++) {
+		const char *name = twin_tetmesh_region_name(m, rc[i].tag);
+
+		fprintf(o.f, "  %d %s %zu\n", rc[i].tag, name ? name : "(unnamed)", rc[i].count);
+	}
+	fprintf(o.f, "\nSurfaces (tag, name, kind, triangles):\n");
+	for (i = 0; i < ns; i++) {
+		const char *name = twin_tetmesh_surface_name(m, sc[i].tag);
+
+		if (!name)
+			continue;
+		fprintf(o.f, "  %d %s %s %zu\n", sc[i].tag, name, kind_name(twin_surface_kind_of(name)),
+			sc[i].count);
+	}
+	fprintf(o.f, "\nFiles:\n");
+	if (list_files(err, o.f, dir, NULL) != 0)
+		goto out;
+	ret = twin_export_close(err, &o);
+out:
+	twin_export_abort(&o);
+	free(rc);
+	free(sc);
+	return ret;
+}
+
+/* Removes a folder tree; errors are ignored (it is our own temporary folder). */
+static void remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (d) {
+		while ((e = readdir(d))) {
+			char *p;
+			struct stat st;
+
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			p = twin_path_join(path, e->d_name);
+			if (!p)
+				continue;
+			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_tree(p);
+			else
+				unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+int twin_export_target_write(struct twin_err *err, const struct twin_export_target *t,
+			     const struct twin_export *x, const char *out_dir)
+{
+	char *final = twin_path_join(out_dir, t->name);
+	char *tmp = NULL, *old = NULL;
+	mode_t mask;
+	size_t n;
+	int rc = -1;
+
+	if (!final)
+		return twin_err_set(err, TWIN_EFAIL, "out of memory");
+	n = strlen(out_dir) + strlen(t->name) + 32;
+	tmp = malloc(n);
+	old = malloc(n);
+	if (!tmp || !old) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	snprintf(tmp, n, "%s/.%s.tmp.XXXXXX", out_dir, t->name);
+	snprintf(old, n, "%s/.%s.old.XXXXXX", out_dir, t->name);
+	if (twin_mkdir_p(err, out_dir) != 0)
+		goto out;
+	if (!mkdtemp(tmp)) {
+		twin_err_errno(err, "cannot create", tmp);
+		free(tmp);
+		tmp = NULL;
+		goto out;
+	}
+	/* mkdtemp makes the folder 0700; give it what mkdir would */
+	mask = umask(0);
+	umask(mask);
+	chmod(tmp, 0777 & ~mask);
+	if (t->write(err, x, tmp) != 0 || write_readme(err, t, x, tmp) != 0)
+		goto out;
+	if (twin_path_exists(final)) {
+		/* move the old folder aside, then the new one in */
+		if (!mkdtemp(old) || rmdir(old) != 0 || rename(final, old) != 0) {
+			twin_err_errno(err, "cannot replace", final);
+			goto out;
+		}
+		if (rename(tmp, final) != 0) {
+			twin_err_errno(err, "cannot rename into", final);
+			rename(old, final);
+			goto out;
+		}
+		remove_tree(old);
+	} else if (rename(tmp, final) != 0) {
+		twin_err_errno(err, "cannot rename into", final);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && tmp)
+		remove_tree(tmp);
+	free(tmp);
+	free(old);
+	free(final);
+	return rc;
+}

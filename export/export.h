@@ -1,0 +1,117 @@
+/*
+ * export: what every twin-export writer shares: the table of targets, the
+ * prepared mesh they read (with each triangle's parent tetrahedra and,
+ * later, per-element fibres), a buffered output file, the README of a
+ * target folder and the temporary folder that is renamed into place.
+ * Owns the face index it builds. Includes common headers only.
+ */
+#ifndef TWIN_EXPORT_H
+#define TWIN_EXPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "labels.h"
+#include "tetmesh.h"
+
+/*
+ * A writer's input. parents[i] are the tetrahedra of triangle i (see
+ * twin_tetmesh_face_index). fibres is NULL, or 6 doubles per tetrahedron
+ * (fibre, then sheet, unit vectors); writers that carry fibres write them
+ * when present. No writer changes the mesh.
+ */
+struct twin_export {
+	const struct twin_tetmesh *mesh;
+	struct twin_tetmesh_parent *parents;
+	const double *fibres;
+};
+
+/* Fills x for mesh (borrowed, checked here) and builds the face index. */
+int twin_export_init(struct twin_err *err, struct twin_export *x, const struct twin_tetmesh *mesh);
+void twin_export_release(struct twin_export *x);
+
+/*
+ * The side of triangle i that a format attaches it to: the parent whose
+ * region has label kind want when there is one, else the first parent.
+ * Sets *tet and its local face *face (twin_tetmesh_face_nodes).
+ */
+void twin_export_side(const struct twin_export *x, size_t i, enum twin_label_kind want,
+		      uint32_t *tet, uint8_t *face);
+
+/* The label kind of region id (TWIN_LABEL_BACKGROUND for an unknown id). */
+enum twin_label_kind twin_export_region_kind(int32_t id);
+
+/* A target: its name in export.targets, the units it writes, its writer. */
+struct twin_export_target {
+	const char *name;
+	const char *units;    /* "millimetres" */
+	const char *summary;  /* one line for the README */
+	/* writes the target's files into dir, an empty folder */
+	int (*write)(struct twin_err *err, const struct twin_export *x, const char *dir);
+};
+
+/* The targets in export.targets order; *n gets their count. Static. */
+const struct twin_export_target *twin_export_targets(size_t *n);
+
+/*
+ * Writes target t into out_dir/<t->name>: its files and README.txt go to a
+ * temporary folder beside it that replaces any old folder by rename. On
+ * failure nothing is left and an old folder stays as it was.
+ */
+int twin_export_target_write(struct twin_err *err, const struct twin_export_target *t,
+			     const struct twin_export *x, const char *out_dir);
+
+/*
+ * A file written by a writer inside its (temporary) folder: buffered, every
+ * write error caught at twin_export_close. path is owned.
+ */
+struct twin_export_file {
+	FILE *f;
+	char *path;
+};
+
+/* Opens dir/name for writing; "sub/name" works once sub exists. */
+int twin_export_open(struct twin_err *err, struct twin_export_file *o, const char *dir,
+		     const char *name);
+/* Flushes and closes; fails naming the file when any write failed. */
+int twin_export_close(struct twin_err *err, struct twin_export_file *o);
+/* Closes without checking, after another error; safe twice. */
+void twin_export_abort(struct twin_export_file *o);
+/* Creates dir/name; fails naming it. */
+int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name);
+
+/*
+ * Triangles of each surface tag: for tag s (index k in mesh->surfaces),
+ * tris[start[k] .. start[k+1]) are its triangle indices in mesh order.
+ * malloc'd arrays, freed by twin_export_groups_release.
+ */
+struct twin_export_groups {
+	size_t n;        /* mesh->n_surfaces */
+	size_t *start;   /* n + 1 */
+	uint32_t *tris;
+};
+int twin_export_groups_init(struct twin_err *err, struct twin_export_groups *g,
+			    const struct twin_tetmesh *mesh);
+void twin_export_groups_release(struct twin_export_groups *g);
+
+/* Writes s to f with XML's five special characters escaped. */
+void twin_export_xml_text(FILE *f, const char *s);
+
+/*
+ * name as a keyword-safe identifier in out: letters, digits and '_' kept,
+ * anything else '_', and "n_" in front when it does not start with a letter.
+ */
+void twin_export_ident(char out[TWIN_TETMESH_NAME_MAX + 3], const char *name);
+
+/* The writers, one file each. */
+int twin_export_vtu(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_febio(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_openfoam(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_xdmf(struct twin_err *err, const struct twin_export *x, const char *dir);
+int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const char *dir);
+
+#endif

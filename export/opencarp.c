@@ -1,0 +1,97 @@
+/*
+ * opencarp: heart.pts (micrometres), heart.elem (Tt with the region id as
+ * tag), and per tagged surface heart.<surface>.surf (Tr triangles) and
+ * heart.<surface>.vtx (its nodes, intra), all 0-based. heart.lon follows
+ * once fibres exist.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+static int write_surface(struct twin_err *err, const struct twin_export *x,
+			 const struct twin_export_groups *g, size_t k, const char *dir, uint8_t *mark)
+{
+	const struct twin_tetmesh *m = x->mesh;
+	struct twin_export_file o;
+	char name[TWIN_TETMESH_NAME_MAX + 32], id[TWIN_TETMESH_NAME_MAX + 3];
+	size_t i, c, n = 0;
+
+	twin_export_ident(id, m->surfaces[k].name);
+	snprintf(name, sizeof(name), "heart.%s.surf", id);
+	if (twin_export_open(err, &o, dir, name) != 0)
+		return -1;
+	fprintf(o.f, "%zu\n", g->start[k + 1] - g->start[k]);
+	memset(mark, 0, m->n_nodes);
+	for (i = g->start[k]; i < g->start[k + 1]; i++) {
+		const uint32_t *t;
+		uint32_t tet;
+		uint8_t f;
+
+		/* normals out of the myocardium where the surface bounds it */
+		twin_export_side(x, g->tris[i], TWIN_LABEL_WALL, &tet, &f);
+		t = m->tets + 4 * (size_t)tet;
+		fprintf(o.f, "Tr %u %u %u\n", t[twin_tetmesh_face_nodes[f][0]],
+			t[twin_tetmesh_face_nodes[f][1]], t[twin_tetmesh_face_nodes[f][2]]);
+		for (c = 0; c < 3; c++)
+			mark[m->tris[3 * (size_t)g->tris[i] + c]] = 1;
+	}
+	if (twin_export_close(err, &o) != 0)
+		return -1;
+	snprintf(name, sizeof(name), "heart.%s.vtx", id);
+	if (twin_export_open(err, &o, dir, name) != 0)
+		return -1;
+	for (i = 0; i < m->n_nodes; i++)
+		n += mark[i];
+	fprintf(o.f, "%zu\nintra\n", n);
+	for (i = 0; i < m->n_nodes; i++)
+		if (mark[i])
+			fprintf(o.f, "%zu\n", i);
+	return twin_export_close(err, &o);
+}
+
+int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, const char *dir)
+{
+	const struct twin_tetmesh *m = x->mesh;
+	struct twin_export_groups g = { 0, NULL, NULL };
+	struct twin_export_file o = { NULL, NULL };
+	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
+	size_t i, k;
+	int rc = -1;
+
+	if (!mark) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	if (twin_export_open(err, &o, dir, "heart.pts") != 0)
+		goto out;
+	fprintf(o.f, "%zu\n", m->n_nodes);
+	for (i = 0; i < m->n_nodes; i++) {
+		const double *p = m->xyz + 3 * i;
+
+		fprintf(o.f, "%.10g %.10g %.10g\n", p[0] * 1000, p[1] * 1000, p[2] * 1000);
+	}
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+	if (twin_export_open(err, &o, dir, "heart.elem") != 0)
+		goto out;
+	fprintf(o.f, "%zu\n", m->n_tets);
+	for (i = 0; i < m->n_tets; i++) {
+		const uint32_t *t = m->tets + 4 * i;
+
+		fprintf(o.f, "Tt %u %u %u %u %d\n", t[0], t[1], t[2], t[3], (int)m->tet_region[i]);
+	}
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+	if (twin_export_groups_init(err, &g, m) != 0)
+		goto out;
+	for (k = 0; k < g.n; k++)
+		if (write_surface(err, x, &g, k, dir, mark) != 0)
+			goto out;
+	rc = 0;
+out:
+	twin_export_abort(&o);
+	twin_export_groups_release(&g);
+	free(mark);
+	return rc;
+}

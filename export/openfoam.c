@@ -1,0 +1,447 @@
+/*
+ * openfoam: an icoFoam case of the blood pool: constant/polyMesh (binary,
+ * 32-bit labels, metres) with one patch per tagged surface that bounds the
+ * blood, 0/U and 0/p, constant/transportProperties and system/. Blood
+ * enters through inlets (inlet_* caps, or a mitral or tricuspid valve that
+ * bounds the pool) and leaves through outlets (outlet_* caps, or an aortic
+ * or pulmonary valve); every other boundary face is a no-slip wall.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "surfaces.h"
+
+enum patch_type { P_WALL, P_INLET, P_OUTLET };
+
+struct patch {
+	char name[TWIN_TETMESH_NAME_MAX + 3];
+	enum patch_type type;
+	size_t start, n;
+};
+
+/* A face of a blood cell: its sorted nodes, the cell and its local face. */
+struct face {
+	uint32_t key[3];
+	uint32_t cell;
+	uint32_t local; /* 4 * tet + local face */
+};
+
+/* An internal face (owner < neighbour) or a boundary face (neighbour UINT32_MAX). */
+struct pface {
+	uint32_t owner, neighbour, local, patch;
+};
+
+static int cmp_face(const void *a, const void *b)
+{
+	const struct face *x = a, *y = b;
+
+	for (int k = 0; k < 3; k++)
+		if (x->key[k] != y->key[k])
+			return x->key[k] < y->key[k] ? -1 : 1;
+	return 0;
+}
+
+static int cmp_pface(const void *a, const void *b)
+{
+	const struct pface *x = a, *y = b;
+
+	if (x->patch != y->patch)
+		return x->patch < y->patch ? -1 : 1;
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	if (x->neighbour != y->neighbour)
+		return x->neighbour < y->neighbour ? -1 : 1;
+	return 0;
+}
+
+static enum patch_type patch_type_of(const char *name)
+{
+	int kind = twin_surface_kind_of(name);
+
+	if (kind == TWIN_SURFACE_INLET || strcmp(name, "mitral_valve") == 0 ||
+	    strcmp(name, "tricuspid_valve") == 0)
+		return P_INLET;
+	if (kind == TWIN_SURFACE_OUTLET || strcmp(name, "aortic_valve") == 0 ||
+	    strcmp(name, "pulmonary_valve") == 0)
+		return P_OUTLET;
+	return P_WALL;
+}
+
+static void header(FILE *f, const char *cls, const char *location, const char *object,
+		   int binary, const char *note)
+{
+	fprintf(f, "/* dcm2twin twin-export */\nFoamFile\n{\n    version     2.0;\n    format      %s;\n",
+		binary ? "binary" : "ascii");
+	if (binary)
+		fprintf(f, "    arch        \"LSB;label=32;scalar=64\";\n");
+	fprintf(f, "    class       %s;\n", cls);
+	if (note)
+		fprintf(f, "    note        \"%s\";\n", note);
+	fprintf(f, "    location    \"%s\";\n    object      %s;\n}\n\n", location, object);
+}
+
+/* A binary list as OpenFOAM writes it: the count, then (raw bytes) unless empty. */
+static void raw_list(FILE *f, const void *data, size_t n, size_t size)
+{
+	fprintf(f, "%zu\n", n);
+	if (n) {
+		fputc('(', f);
+		fwrite(data, size, n, f);
+		fputc(')', f);
+	}
+	fputc('\n', f);
+}
+
+struct foam {
+	const struct twin_export *x;
+	uint32_t *cell_of;    /* per tet: cell index or UINT32_MAX */
+	uint32_t *point_of;   /* per node: point index or UINT32_MAX */
+	uint32_t *face_patch; /* per 4 * tet + local face: 1 + surface index, or 0 */
+	struct pface *faces;
+	size_t n_cells, n_points, n_faces, n_internal;
+	struct patch *patches; /* one per surface index, then "wall" */
+	size_t n_patches;
+};
+
+static void foam_release(struct foam *m)
+{
+	free(m->cell_of);
+	free(m->point_of);
+	free(m->face_patch);
+	free(m->faces);
+	free(m->patches);
+}
+
+static int build(struct twin_err *err, struct foam *fm)
+{
+	const struct twin_tetmesh *m = fm->x->mesh;
+	struct face *all = NULL;
+	size_t i, j, k, n, np;
+	int rc = -1;
+
+	fm->cell_of = malloc(m->n_tets * sizeof(*fm->cell_of));
+	fm->point_of = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*fm->point_of));
+	fm->face_patch = calloc(4 * m->n_tets, sizeof(*fm->face_patch));
+	fm->patches = calloc(m->n_surfaces + 1, sizeof(*fm->patches));
+	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches)
+		goto nomem;
+	for (i = 0; i < m->n_nodes; i++)
+		fm->point_of[i] = UINT32_MAX;
+	for (i = 0; i < m->n_tets; i++) {
+		fm->cell_of[i] = UINT32_MAX;
+		if (twin_export_region_kind(m->tet_region[i]) != TWIN_LABEL_BLOOD)
+			continue;
+		fm->cell_of[i] = (uint32_t)fm->n_cells++;
+		for (k = 0; k < 4; k++)
+			fm->point_of[m->tets[4 * i + k]] = 0;
+	}
+	if (fm->n_cells == 0) {
+		twin_err_set(err, TWIN_EINPUT, "no blood region (heart_ventricle_left, aorta, ...): the case is a blood-pool mesh");
+		goto out;
+	}
+	for (i = 0, np = 0; i < m->n_nodes; i++)
+		if (fm->point_of[i] == 0)
+			fm->point_of[i] = (uint32_t)np++;
+	fm->n_points = np;
+	/* tagged triangles on the blood side; one between two blood cells stays internal */
+	for (i = 0; i < m->n_tris; i++) {
+		const struct twin_tetmesh_parent *p = &fm->x->parents[i];
+		int b0 = fm->cell_of[p->tet[0]] != UINT32_MAX;
+		int b1 = p->tet[1] != TWIN_TETMESH_NONE && fm->cell_of[p->tet[1]] != UINT32_MAX;
+
+		if (b0 == b1 || m->tri_surface[i] == 0)
+			continue;
+		for (k = 0; k < m->n_surfaces; k++)
+			if (m->surfaces[k].tag == m->tri_surface[i])
+				break;
+		if (k < m->n_surfaces)
+			fm->face_patch[4 * (size_t)p->tet[b1] + p->face[b1]] = (uint32_t)k + 1;
+	}
+	all = malloc(4 * fm->n_cells * sizeof(*all));
+	fm->faces = malloc(4 * fm->n_cells * sizeof(*fm->faces));
+	if (!all || !fm->faces)
+		goto nomem;
+	for (i = 0, n = 0; i < m->n_tets; i++) {
+		if (fm->cell_of[i] == UINT32_MAX)
+			continue;
+		for (k = 0; k < 4; k++) {
+			uint32_t a = m->tets[4 * i + twin_tetmesh_face_nodes[k][0]];
+			uint32_t b = m->tets[4 * i + twin_tetmesh_face_nodes[k][1]];
+			uint32_t c = m->tets[4 * i + twin_tetmesh_face_nodes[k][2]], t;
+
+			if (a > b) { t = a; a = b; b = t; }
+			if (b > c) { t = b; b = c; c = t; }
+			if (a > b) { t = a; a = b; b = t; }
+			all[n].key[0] = a;
+			all[n].key[1] = b;
+			all[n].key[2] = c;
+			all[n].cell = fm->cell_of[i];
+			all[n].local = (uint32_t)(4 * i + k);
+			n++;
+		}
+	}
+	qsort(all, n, sizeof(*all), cmp_face);
+	for (i = 0; i < n; i = j) {
+		struct pface *f = &fm->faces[fm->n_faces++];
+
+		for (j = i + 1; j < n && cmp_face(&all[i], &all[j]) == 0; j++)
+			;
+		if (j - i > 2) {
+			twin_err_set(err, TWIN_EINPUT, "a face of tetrahedron %u is shared by %zu tetrahedra",
+				     all[i].local / 4 + 1, j - i);
+			goto out;
+		}
+		if (j - i == 2) {
+			int lo = all[i].cell < all[i + 1].cell ? 0 : 1;
+
+			f->owner = all[i + lo].cell;
+			f->neighbour = all[i + 1 - lo].cell;
+			f->local = all[i + lo].local;
+			f->patch = 0;
+			fm->n_internal++;
+		} else {
+			uint32_t s = fm->face_patch[all[i].local];
+
+			f->owner = all[i].cell;
+			f->neighbour = UINT32_MAX;
+			f->local = all[i].local;
+			/* patches are numbered from 1 in face order; 0 is internal */
+			f->patch = s ? s : (uint32_t)m->n_surfaces + 1;
+		}
+	}
+	qsort(fm->faces, fm->n_faces, sizeof(*fm->faces), cmp_pface);
+	/* patches in surface order, then the untagged wall; empty ones are dropped */
+	for (k = 0, i = fm->n_internal; k <= m->n_surfaces; k++) {
+		struct patch *p = &fm->patches[fm->n_patches];
+
+		p->start = i;
+		while (i < fm->n_faces && fm->faces[i].patch == k + 1)
+			i++;
+		p->n = i - p->start;
+		if (p->n == 0)
+			continue;
+		if (k < m->n_surfaces) {
+			twin_export_ident(p->name, m->surfaces[k].name);
+			p->type = patch_type_of(m->surfaces[k].name);
+		} else {
+			snprintf(p->name, sizeof(p->name), "wall_untagged");
+			p->type = P_WALL;
+		}
+		fm->n_patches++;
+	}
+	rc = 0;
+	goto out;
+nomem:
+	twin_err_set(err, TWIN_EFAIL, "out of memory");
+out:
+	free(all);
+	return rc;
+}
+
+/* The inlet and outlet that the flow needs; the message names what is missing. */
+static int check_openings(struct twin_err *err, const struct foam *fm)
+{
+	int in = 0, out = 0;
+
+	for (size_t k = 0; k < fm->n_patches; k++) {
+		in |= fm->patches[k].type == P_INLET;
+		out |= fm->patches[k].type == P_OUTLET;
+	}
+	if (in && out)
+		return 0;
+	return twin_err_set(err, TWIN_EINPUT, "the blood pool has no %s%s%s: the flow needs %s",
+			    in ? "" : "inlet (inlet_* cap, or a mitral or tricuspid valve on its boundary)",
+			    !in && !out ? " and no " : "",
+			    out ? "" : "outlet (outlet_* cap, or an aortic or pulmonary valve on its boundary)",
+			    !in && !out ? "both" : "one");
+}
+
+static int write_mesh(struct twin_err *err, const struct foam *fm, const char *dir)
+{
+	const struct twin_tetmesh *m = fm->x->mesh;
+	struct twin_export_file o = { NULL, NULL };
+	const char *loc = "constant/polyMesh";
+	char note[160];
+	double *pts = NULL;
+	int32_t *lab = NULL;
+	size_t i, k;
+	int rc = -1;
+
+	pts = malloc((fm->n_points ? fm->n_points : 1) * 3 * sizeof(*pts));
+	lab = malloc((3 * fm->n_faces + 1) * sizeof(*lab));
+	if (!pts || !lab) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < m->n_nodes; i++)
+		if (fm->point_of[i] != UINT32_MAX)
+			for (k = 0; k < 3; k++)
+				pts[3 * (size_t)fm->point_of[i] + k] = m->xyz[3 * i + k] * 1e-3;
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/points") != 0)
+		goto out;
+	header(o.f, "vectorField", loc, "points", 1, NULL);
+	raw_list(o.f, pts, fm->n_points, 3 * sizeof(double));
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/faces") != 0)
+		goto out;
+	header(o.f, "faceCompactList", loc, "faces", 1, NULL);
+	for (i = 0; i <= fm->n_faces; i++)
+		lab[i] = (int32_t)(3 * i);
+	raw_list(o.f, lab, fm->n_faces + 1, sizeof(*lab));
+	for (i = 0; i < fm->n_faces; i++) {
+		uint32_t t = fm->faces[i].local / 4, f = fm->faces[i].local % 4;
+
+		for (k = 0; k < 3; k++)
+			lab[3 * i + k] = (int32_t)fm->point_of[m->tets[4 * (size_t)t + twin_tetmesh_face_nodes[f][k]]];
+	}
+	raw_list(o.f, lab, 3 * fm->n_faces, sizeof(*lab));
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+
+	snprintf(note, sizeof(note), "nPoints:%zu  nCells:%zu  nFaces:%zu  nInternalFaces:%zu",
+		 fm->n_points, fm->n_cells, fm->n_faces, fm->n_internal);
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/owner") != 0)
+		goto out;
+	header(o.f, "labelList", loc, "owner", 1, note);
+	for (i = 0; i < fm->n_faces; i++)
+		lab[i] = (int32_t)fm->faces[i].owner;
+	raw_list(o.f, lab, fm->n_faces, sizeof(*lab));
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/neighbour") != 0)
+		goto out;
+	header(o.f, "labelList", loc, "neighbour", 1, note);
+	for (i = 0; i < fm->n_internal; i++)
+		lab[i] = (int32_t)fm->faces[i].neighbour;
+	raw_list(o.f, lab, fm->n_internal, sizeof(*lab));
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/boundary") != 0)
+		goto out;
+	header(o.f, "polyBoundaryMesh", loc, "boundary", 0, NULL);
+	fprintf(o.f, "%zu\n(\n", fm->n_patches);
+	for (k = 0; k < fm->n_patches; k++) {
+		const struct patch *p = &fm->patches[k];
+
+		fprintf(o.f, "    %s\n    {\n        type            %s;\n", p->name,
+			p->type == P_WALL ? "wall" : "patch");
+		if (p->type == P_WALL)
+			fprintf(o.f, "        inGroups        1(wall);\n");
+		fprintf(o.f, "        nFaces          %zu;\n        startFace       %zu;\n    }\n", p->n,
+			p->start);
+	}
+	fprintf(o.f, ")\n");
+	rc = twin_export_close(err, &o);
+out:
+	twin_export_abort(&o);
+	free(pts);
+	free(lab);
+	return rc;
+}
+
+/* 0/U, 0/p and the dictionaries of a short icoFoam run. */
+static int write_case(struct twin_err *err, const struct foam *fm, const char *dir)
+{
+	static const char *const dicts[][3] = {
+		{ "constant/transportProperties", "constant", "transportProperties" },
+		{ "system/controlDict", "system", "controlDict" },
+		{ "system/fvSchemes", "system", "fvSchemes" },
+		{ "system/fvSolution", "system", "fvSolution" },
+	};
+	static const char *const body[] = {
+		"// blood as a Newtonian fluid: kinematic viscosity in m^2/s\n"
+		"nu              3.3e-06;\n",
+		"application     icoFoam;\nstartFrom       startTime;\nstartTime       0;\n"
+		"stopAt          endTime;\nendTime         0.005;\ndeltaT          0.0001;\n"
+		"writeControl    timeStep;\nwriteInterval   50;\npurgeWrite      0;\n"
+		"writeFormat     binary;\nwritePrecision  8;\ntimeFormat      general;\n"
+		"timePrecision   6;\nrunTimeModifiable false;\n",
+		"ddtSchemes { default Euler; }\ngradSchemes { default Gauss linear; }\n"
+		"divSchemes { default none; div(phi,U) Gauss limitedLinearV 1; }\n"
+		"laplacianSchemes { default Gauss linear corrected; }\n"
+		"interpolationSchemes { default linear; }\nsnGradSchemes { default corrected; }\n",
+		"solvers\n{\n    p { solver PCG; preconditioner DIC; tolerance 1e-06; relTol 0.05; }\n"
+		"    pFinal { $p; relTol 0; }\n"
+		"    U { solver smoothSolver; smoother symGaussSeidel; tolerance 1e-05; relTol 0; }\n}\n"
+		"PISO\n{\n    nCorrectors 2;\n    nNonOrthogonalCorrectors 1;\n"
+		"    pRefCell 0;\n    pRefValue 0;\n}\n",
+	};
+	struct twin_export_file o = { NULL, NULL };
+	size_t i, k, n_inlets = 0;
+
+	for (k = 0; k < fm->n_patches; k++)
+		n_inlets += fm->patches[k].type == P_INLET;
+	for (i = 0; i < 4; i++) {
+		if (twin_export_open(err, &o, dir, dicts[i][0]) != 0)
+			return -1;
+		header(o.f, "dictionary", dicts[i][1], dicts[i][2], 0, NULL);
+		fputs(body[i], o.f);
+		if (twin_export_close(err, &o) != 0)
+			return -1;
+	}
+	if (twin_export_open(err, &o, dir, "0/U") != 0)
+		return -1;
+	header(o.f, "volVectorField", "0", "U", 0, NULL);
+	fprintf(o.f, "dimensions      [0 1 -1 0 0 0 0];\ninternalField   uniform (0 0 0);\n"
+		"boundaryField\n{\n");
+	for (k = 0; k < fm->n_patches; k++) {
+		const struct patch *p = &fm->patches[k];
+
+		if (p->type == P_INLET)
+			/* 5 L/min shared by the inlets */
+			fprintf(o.f, "    %s { type flowRateInletVelocity; volumetricFlowRate constant %.6g; value uniform (0 0 0); }\n",
+				p->name, 8.33e-5 / (double)n_inlets);
+		else if (p->type == P_OUTLET)
+			fprintf(o.f, "    %s { type zeroGradient; }\n", p->name);
+		else
+			fprintf(o.f, "    %s { type noSlip; }\n", p->name);
+	}
+	fprintf(o.f, "}\n");
+	if (twin_export_close(err, &o) != 0)
+		return -1;
+	if (twin_export_open(err, &o, dir, "0/p") != 0)
+		return -1;
+	header(o.f, "volScalarField", "0", "p", 0, NULL);
+	fprintf(o.f, "// kinematic pressure, m^2/s^2\ndimensions      [0 2 -2 0 0 0 0];\n"
+		"internalField   uniform 0;\nboundaryField\n{\n");
+	for (k = 0; k < fm->n_patches; k++) {
+		const struct patch *p = &fm->patches[k];
+
+		if (p->type == P_OUTLET)
+			fprintf(o.f, "    %s { type fixedValue; value uniform 0; }\n", p->name);
+		else
+			fprintf(o.f, "    %s { type zeroGradient; }\n", p->name);
+	}
+	fprintf(o.f, "}\n");
+	return twin_export_close(err, &o);
+}
+
+int twin_export_openfoam(struct twin_err *err, const struct twin_export *x, const char *dir)
+{
+	struct twin_export_file o;
+	struct foam fm;
+	int rc = -1;
+
+	memset(&fm, 0, sizeof(fm));
+	fm.x = x;
+	if (build(err, &fm) != 0 || check_openings(err, &fm) != 0)
+		goto out;
+	if (twin_export_mkdir(err, dir, "constant") != 0 ||
+	    twin_export_mkdir(err, dir, "constant/polyMesh") != 0 ||
+	    twin_export_mkdir(err, dir, "system") != 0 || twin_export_mkdir(err, dir, "0") != 0)
+		goto out;
+	if (write_mesh(err, &fm, dir) != 0 || write_case(err, &fm, dir) != 0)
+		goto out;
+	/* an empty case.foam lets ParaView open the case */
+	if (twin_export_open(err, &o, dir, "case.foam") != 0)
+		goto out;
+	rc = twin_export_close(err, &o);
+out:
+	foam_release(&fm);
+	return rc;
+}

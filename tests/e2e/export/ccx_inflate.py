@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""CalculiX passive inflation of the myocardium of twin-export's heart.inp.
+
+usage: ccx_inflate.py INP_DIR WORK_DIR SURFACE
+
+Writes WORK_DIR/job.inp: heart.inp included as it is, a soft linear-elastic
+myocardium (10 kPa) and a near-void blood pool, the base (the nodes of the
+top plane) fixed, pressure 0.2 kPa on the element surface SURFACE (*DSLOAD
+on the *SURFACE twin-export wrote), NLGEOM. Runs ccx, then checks that it
+converged and that every displacement is finite, that some are not zero, and
+that the surface's nodes move outwards (away from the cavity axis) on average.
+Prints one line; exit 0 when all holds.
+"""
+import math
+import os
+import re
+import subprocess
+import sys
+
+
+def read_inp(path):
+    nodes, nsets, in_nodes, cur = {}, {}, False, None
+    with open(path) as f:
+        for line in f:
+            if line.startswith('**'):
+                continue
+            if line.startswith('*'):
+                kw = line.upper()
+                in_nodes = kw.startswith('*NODE') and not kw.startswith('*NODE ')
+                m = re.match(r'\*NSET,\s*NSET=(\S+)', line.strip(), re.I)
+                cur = nsets.setdefault(m.group(1), []) if m else None
+                continue
+            if in_nodes:
+                v = line.split(',')
+                nodes[int(v[0])] = tuple(float(a) for a in v[1:4])
+            elif cur is not None:
+                cur.extend(int(a) for a in line.split(',') if a.strip())
+    return nodes, nsets
+
+
+def main():
+    inp_dir, work, surface = sys.argv[1:4]
+    inp = os.path.abspath(os.path.join(inp_dir, 'heart.inp'))
+    nodes, nsets = read_inp(inp)
+    ztop = max(p[2] for p in nodes.values())
+    base = sorted(n for n, p in nodes.items() if p[2] > ztop - 1e-6)
+    regions = [s for s in nsets if s.startswith('heart_') or s in ('aorta', 'pulmonary_artery')]
+    os.makedirs(work, exist_ok=True)
+    with open(os.path.join(work, 'job.inp'), 'w') as f:
+        f.write('*INCLUDE, INPUT=%s\n' % inp)
+        f.write('*NSET, NSET=BASE\n')
+        for i in range(0, len(base), 16):
+            f.write(', '.join(str(n) for n in base[i:i + 16]) + '\n')
+        f.write('*MATERIAL, NAME=MYO\n*ELASTIC\n0.01, 0.45\n')
+        f.write('*MATERIAL, NAME=VOID\n*ELASTIC\n1e-6, 0.3\n')
+        for r in regions:
+            mat = 'MYO' if r == 'heart_myocardium' else 'VOID'
+            f.write('*SOLID SECTION, ELSET=%s, MATERIAL=%s\n' % (r, mat))
+        f.write('*BOUNDARY\nBASE, 1, 3, 0.\n')
+        f.write('*STEP, NLGEOM\n*STATIC\n0.25, 1.\n')
+        f.write('*DSLOAD\n%s, P, 0.0002\n' % surface)
+        f.write('*NODE PRINT, NSET=NALL\nU\n*END STEP\n')
+    run = subprocess.run(['ccx', '-i', 'job'], cwd=work, capture_output=True, text=True)
+    out = run.stdout + run.stderr
+    if run.returncode != 0 or '*ERROR' in out or 'Job finished' not in out:
+        print('ccx failed (exit %d): %s' % (run.returncode,
+              ' | '.join(l for l in out.splitlines() if 'ERROR' in l)[:300] or out[-300:]))
+        return 1
+    # the last displacement block of job.dat
+    u, block = {}, None
+    with open(os.path.join(work, 'job.dat')) as f:
+        for line in f:
+            if 'displacements' in line:
+                block = {}
+                u = block
+                continue
+            v = line.split()
+            if block is not None and len(v) == 4:
+                try:
+                    block[int(v[0])] = tuple(float(a) for a in v[1:])
+                except ValueError:
+                    pass
+    if len(u) != len(nodes):
+        print('job.dat holds %d displacements, want %d' % (len(u), len(nodes)))
+        return 1
+    bad = [n for n, d in u.items() if not all(math.isfinite(a) for a in d)]
+    umax = max(math.sqrt(sum(a * a for a in d)) for d in u.values())
+    if bad or not umax > 0:
+        print('displacement not finite at %d nodes, max |u| %g' % (len(bad), umax))
+        return 1
+    cx = sum(nodes[n][0] for n in nsets[surface]) / len(nsets[surface])
+    cy = sum(nodes[n][1] for n in nsets[surface]) / len(nsets[surface])
+    radial = []
+    for n in nsets[surface]:
+        x, y, _ = nodes[n]
+        r = math.hypot(x - cx, y - cy)
+        if r > 1e-9:
+            radial.append((u[n][0] * (x - cx) + u[n][1] * (y - cy)) / r)
+    mean = sum(radial) / len(radial)
+    if not mean > 0:
+        print('%s moves inwards: mean radial displacement %g mm' % (surface, mean))
+        return 1
+    print('converged: %d nodes, max |u| %.4g mm, mean radial displacement of %s %.4g mm'
+          % (len(u), umax, surface, mean))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,149 @@
+#!/bin/sh
+# twin-export on a small thick-walled LV that gmsh meshes from
+# tests/data/export/lv.geo: every target is written, and the real programs
+# use them as they are: CalculiX inflates the myocardium, OpenFOAM's
+# checkMesh passes and icoFoam runs from the mitral inlet to the aortic
+# outlet, dolfinx solves a Laplace problem between two tagged surfaces,
+# meshio and VTK read every format they know with every name, and the files
+# of FEBio, openCARP and svMultiPhysics have the structure FORMATS.md gives.
+# A program that is missing is a visible SKIP. TAP.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TWIN_BIN:=$here/../../build/bin}"
+PATH="$TWIN_BIN:$PATH"
+PY=/usr/bin/python3
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# has PROGRAM / pyhas MODULE: whether it is installed
+has() { command -v "$1" >/dev/null 2>&1; }
+pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
+
+echo "1..11"
+C=$W/case
+mkdir -p "$C/mesh"
+if ! has gmsh; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	exit 0
+fi
+if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
+	notok "gmsh meshes lv.geo" "$(tail -n 3 "$W/gmsh.log")"
+	exit 0
+fi
+
+# 1: every target, a README each, a manifest record
+if twin-export "$C" 2>"$W/export.err"; then
+	missing=
+	for t in vtu svmp abaqus febio opencarp openfoam xdmf msh22; do
+		[ -f "$C/export/$t/README.txt" ] || missing="$missing $t"
+	done
+	if [ -z "$missing" ] && grep -q 'program="twin-export"' "$C/manifest.xml" &&
+	   [ -z "$(ls -A "$C/export" | grep '^\.')" ]; then
+		ok "twin-export writes the eight target folders, each with a README, and a manifest record"
+	else
+		notok "twin-export writes every target" "missing:$missing" "$(ls -A "$C/export")"
+	fi
+else
+	notok "twin-export exits 0" "$(tail -n 3 "$W/export.err")"
+	exit 0
+fi
+E=$C/export
+
+# 2: CalculiX
+if has ccx; then
+	if out=$($PY "$here/export/ccx_inflate.py" "$E/abaqus" "$W/ccx" endocardium_lv 2>&1); then
+		ok "CalculiX inflates the myocardium with pressure on endocardium_lv: $out"
+	else
+		notok "CalculiX passive inflation" "$out"
+	fi
+else
+	skip "CalculiX passive inflation" "ccx is absent (calculix-ccx)"
+fi
+
+# 3, 4: OpenFOAM
+if has checkMesh && has icoFoam; then
+	export FOAM_ETC="${FOAM_ETC:-/usr/share/openfoam/etc}" WM_PROJECT_DIR="${WM_PROJECT_DIR:-/usr/share/openfoam}"
+	cp -r "$E/openfoam" "$W/foam"
+	if (cd "$W/foam" && checkMesh) >"$W/checkMesh.log" 2>&1 && grep -q '^Mesh OK' "$W/checkMesh.log"; then
+		ok "OpenFOAM checkMesh passes on the blood-pool polyMesh"
+	else
+		notok "OpenFOAM checkMesh" "$(grep -E 'FATAL|\*\*\*|Failed' "$W/checkMesh.log" | head -n 3)"
+	fi
+	if (cd "$W/foam" && icoFoam) >"$W/icoFoam.log" 2>&1 && grep -q '^End' "$W/icoFoam.log" &&
+	   [ "$(grep -c '^Time = ' "$W/icoFoam.log")" -ge 50 ] && [ -f "$W/foam/0.005/U" ]; then
+		ok "icoFoam runs 50 steps from the mitral inlet to the aortic outlet"
+	else
+		notok "icoFoam runs" "$(grep -E 'FATAL|rror' "$W/icoFoam.log" | head -n 3)" "$(tail -n 2 "$W/icoFoam.log")"
+	fi
+else
+	skip "OpenFOAM checkMesh" "checkMesh is absent (openfoam)"
+	skip "OpenFOAM icoFoam" "icoFoam is absent (openfoam)"
+fi
+
+# 5: dolfinx
+if pyhas dolfinx; then
+	if out=$(cd "$W" && XDG_CACHE_HOME="$W/cache" $PY "$here/export/dolfinx_laplace.py" "$E/xdmf" mitral_valve aortic_valve 2>"$W/dolfinx.err"); then
+		ok "dolfinx reads the XDMF tags and solves a Laplace problem from mitral to aortic valve: $out"
+	else
+		notok "dolfinx Laplace" "$out" "$(grep -v INFO "$W/dolfinx.err" | tail -n 3)"
+	fi
+else
+	skip "dolfinx Laplace" "python3-dolfinx is absent"
+fi
+
+# 6-9: readers and structure
+check() {
+	if out=$($PY "$here/export/check_export.py" "$C/mesh/heart.msh" "$E" "$1" 2>&1); then
+		ok "$2: $(echo "$out" | tail -n 1)"
+	else
+		notok "$2" "$(echo "$out" | tail -n 5)"
+	fi
+}
+if pyhas meshio && pyhas vtk && pyhas h5py; then
+	check readers "meshio and VTK read vtu, vtp, svmp, abaqus, msh22, xdmf and the OpenFOAM case with every name"
+else
+	skip "meshio and VTK readers" "python3-meshio, python3-vtk9 or python3-h5py is absent"
+fi
+if pyhas meshio; then
+	check febio "FEBio 4.0 structure: ids, counts, surfaces on the right region"
+	check opencarp "openCARP structure: micrometres, 0-based, surfaces on the right region"
+else
+	skip "FEBio structure" "python3-meshio is absent"
+	skip "openCARP structure" "python3-meshio is absent"
+fi
+if pyhas meshio && pyhas vtk; then
+	check svmp "svMultiPhysics structure: 1-based ids, each face's parent element"
+else
+	skip "svMultiPhysics structure" "python3-meshio or python3-vtk9 is absent"
+fi
+
+# 10: a second run replaces the folders and leaves nothing else behind
+before=$(find "$E" -type f | wc -l)
+if twin-export --targets abaqus,msh22 "$C" 2>"$W/again.err" &&
+   [ "$(find "$E" -type f | wc -l)" = "$before" ] && [ -z "$(ls -A "$E" | grep '^\.')" ] &&
+   [ "$(grep -c 'program="twin-export"' "$C/manifest.xml")" = 2 ]; then
+	ok "a second run replaces its folders in place and adds a second record"
+else
+	notok "a second run" "$(cat "$W/again.err")" "$(ls -A "$E")"
+fi
+
+# 11: the blood pool without an outlet: openfoam fails alone, exit 8
+sed 's/^Physical Surface("aortic_valve", 4)/\/\/ &/' "$here/../data/export/lv.geo" >"$W/no_outlet.geo"
+mkdir -p "$W/partial/mesh"
+if gmsh -3 -format msh41 "$W/no_outlet.geo" -o "$W/partial/mesh/heart.msh" >/dev/null 2>&1; then
+	twin-export -t openfoam,abaqus,xdmf "$W/partial" 2>"$W/partial.err"
+	rc=$?
+	if [ $rc = 8 ] && grep -q "^twin-export: warning: openfoam: the blood pool has no outlet" "$W/partial.err" &&
+	   grep -q "^twin-export: 1 of 3 targets failed (openfoam)" "$W/partial.err" &&
+	   [ -f "$W/partial/export/abaqus/heart.inp" ] && [ -f "$W/partial/export/xdmf/heart.h5" ] &&
+	   [ ! -e "$W/partial/export/openfoam" ]; then
+		ok "a mesh without an outlet: openfoam fails naming it, abaqus and xdmf are written, exit 8"
+	else
+		notok "partial failure" "exit $rc" "$(cat "$W/partial.err")"
+	fi
+else
+	notok "gmsh meshes the variant without an outlet"
+fi

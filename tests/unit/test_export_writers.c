@@ -1,0 +1,397 @@
+/*
+ * The twin-export writers on a two-tetrahedron mesh whose every id is known:
+ * tet 1 (myocardium) and tet 2 (LV blood) share the endocardium; tet 1
+ * carries the epicardium, tet 2 the mitral and aortic valves.
+ */
+#include "twin_test.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <hdf5.h>
+
+#include "../../export/export.h"
+#include "files.h"
+#include "xml.h"
+
+struct fixture {
+	char *dir;
+	struct twin_err err;
+	struct twin_tetmesh *mesh;
+	struct twin_export x;
+	char path[4096];
+};
+
+static const double xyz[] = { 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1 };
+static const uint32_t tets[] = { 0, 1, 2, 3, 1, 2, 3, 4 };
+static const int32_t regions[] = { 1, 3 };
+/* endocardium listed in the blood tet's order, so the side rule must pick tet 1 */
+static const uint32_t tris[] = { 3, 2, 1, 0, 2, 1, 1, 2, 4, 2, 3, 4 };
+static const int32_t tags[] = { 1, 2, 3, 4 };
+
+/* The mesh above; ntris of its triangles (the first ones). */
+static struct twin_tetmesh *make_mesh(size_t ntris)
+{
+	static const char *const names[] = { "endocardium_lv", "epicardium", "mitral_valve", "aortic_valve" };
+	struct twin_err err;
+	struct twin_tetmesh *m;
+
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, 5, 2, ntris);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, xyz, sizeof(xyz));
+	memcpy(m->tets, tets, sizeof(tets));
+	memcpy(m->tet_region, regions, sizeof(regions));
+	memcpy(m->tris, tris, 3 * ntris * sizeof(*tris));
+	memcpy(m->tri_surface, tags, ntris * sizeof(*tags));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 1, "heart_myocardium"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 3, "heart_ventricle_left"));
+	for (size_t i = 0; i < ntris; i++)
+		assert_ok(err, twin_tetmesh_set_surface_name(&err, m, tags[i], names[i]));
+	return m;
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	assert_non_null(fx);
+	fx->dir = twin_test_tmpdir();
+	twin_err_init(&fx->err);
+	fx->mesh = make_mesh(4);
+	assert_ok(fx->err, twin_export_init(&fx->err, &fx->x, fx->mesh));
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	twin_export_release(&fx->x);
+	twin_tetmesh_free(fx->mesh);
+	twin_test_rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static const char *at(struct fixture *fx, const char *name)
+{
+	snprintf(fx->path, sizeof(fx->path), "%s/%s", fx->dir, name);
+	return fx->path;
+}
+
+/* The text of dir/name (free). */
+static char *slurp(struct fixture *fx, const char *name)
+{
+	size_t len;
+
+	return twin_test_read_file(at(fx, name), &len);
+}
+
+static void assert_has(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("want '%s' in:\n%.2000s", want, text);
+}
+
+static const struct twin_export_target *target(const char *name)
+{
+	size_t n, i;
+	const struct twin_export_target *t = twin_export_targets(&n);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, name) == 0)
+			return &t[i];
+	fail_msg("no target '%s'", name);
+	return NULL;
+}
+
+static void test_targets_match_the_setting(void **state)
+{
+	static const char *const want[] = { "vtu", "svmp", "abaqus", "febio", "opencarp", "openfoam", "xdmf", "msh22" };
+	size_t n, i;
+	const struct twin_export_target *t = twin_export_targets(&n);
+
+	(void)state;
+	assert_int_equal(n, 8);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(t[i].name, want[i]);
+		assert_non_null(t[i].write);
+	}
+}
+
+static void test_side_prefers_the_myocardium(void **state)
+{
+	struct fixture *fx = *state;
+	uint32_t tet;
+	uint8_t face;
+
+	twin_export_side(&fx->x, 0, TWIN_LABEL_WALL, &tet, &face);
+	assert_int_equal(tet, 0);
+	assert_int_equal(face, 0); /* opposite node 0 */
+	twin_export_side(&fx->x, 0, TWIN_LABEL_BLOOD, &tet, &face);
+	assert_int_equal(tet, 1);
+	assert_int_equal(face, 3); /* opposite node 4, the 4th of tet 2 */
+}
+
+static void test_init_rejects_a_stray_triangle(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_export x;
+	struct twin_err err;
+
+	fx->mesh->tris[0] = 4; /* (4, 0, 1) is a face of neither tetrahedron */
+	fx->mesh->tris[1] = 0;
+	twin_err_init(&err);
+	assert_int_equal(twin_export_init(&err, &x, fx->mesh), -1);
+	assert_err(err, TWIN_EINPUT, "triangle");
+}
+
+static void test_abaqus(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_abaqus(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.inp");
+	assert_has(t, "*NODE, NSET=NALL\n1, 0, 0, 0\n2, 1, 0, 0\n");
+	assert_has(t, "*ELEMENT, TYPE=C3D4, ELSET=heart_myocardium\n1, 1, 2, 3, 4\n");
+	assert_has(t, "*ELEMENT, TYPE=C3D4, ELSET=heart_ventricle_left\n2, 2, 3, 4, 5\n");
+	assert_has(t, "*NSET, NSET=endocardium_lv\n2, 3, 4\n");
+	/* face 2-3-4 of element 1 is S3; 1-2-3 is S1; element 2's 2-3-5 is S2 */
+	assert_has(t, "*SURFACE, TYPE=ELEMENT, NAME=endocardium_lv\n1, S3\n");
+	assert_has(t, "*SURFACE, TYPE=ELEMENT, NAME=epicardium\n1, S1\n");
+	assert_has(t, "*SURFACE, TYPE=ELEMENT, NAME=mitral_valve\n2, S2\n");
+	assert_has(t, "*SURFACE, TYPE=ELEMENT, NAME=aortic_valve\n2, S3\n");
+	free(t);
+}
+
+static void test_msh22(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_msh22(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.msh");
+	assert_has(t, "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$PhysicalNames\n6\n2 1 \"endocardium_lv\"\n");
+	assert_has(t, "3 3 \"heart_ventricle_left\"\n$EndPhysicalNames\n$Nodes\n5\n1 0 0 0\n");
+	assert_has(t, "$Elements\n6\n1 2 2 1 1 4 3 2\n");
+	assert_has(t, "6 4 2 3 3 2 3 4 5\n$EndElements\n");
+	free(t);
+}
+
+static void test_opencarp_micrometres_zero_based(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_opencarp(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.pts");
+	assert_has(t, "5\n0 0 0\n1000 0 0\n0 1000 0\n0 0 1000\n1000 1000 1000\n");
+	free(t);
+	t = slurp(fx, "heart.elem");
+	assert_string_equal(t, "2\nTt 0 1 2 3 1\nTt 1 2 3 4 3\n");
+	free(t);
+	t = slurp(fx, "heart.endocardium_lv.surf");
+	assert_string_equal(t, "1\nTr 1 2 3\n");
+	free(t);
+	t = slurp(fx, "heart.mitral_valve.vtx");
+	assert_string_equal(t, "3\nintra\n1\n2\n4\n");
+	free(t);
+}
+
+static void test_openfoam_patches(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_openfoam(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "constant/polyMesh/boundary");
+	/* one blood cell: four boundary faces, one per patch */
+	assert_has(t, "4\n(\n    endocardium_lv\n    {\n        type            wall;\n");
+	assert_has(t, "    mitral_valve\n    {\n        type            patch;\n        nFaces          1;\n        startFace       1;\n");
+	assert_has(t, "    wall_untagged\n    {\n        type            wall;\n        inGroups        1(wall);\n        nFaces          1;\n        startFace       3;\n");
+	free(t);
+	t = slurp(fx, "constant/polyMesh/owner");
+	assert_has(t, "note        \"nPoints:4  nCells:1  nFaces:4  nInternalFaces:0\"");
+	free(t);
+	t = slurp(fx, "0/U");
+	assert_has(t, "mitral_valve { type flowRateInletVelocity; volumetricFlowRate constant 8.33e-05;");
+	assert_has(t, "aortic_valve { type zeroGradient; }");
+	free(t);
+	t = slurp(fx, "0/p");
+	assert_has(t, "aortic_valve { type fixedValue; value uniform 0; }");
+	free(t);
+}
+
+static void test_openfoam_needs_an_inlet(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_tetmesh *m = make_mesh(2); /* no valves */
+	struct twin_export x;
+
+	assert_ok(fx->err, twin_export_init(&fx->err, &x, m));
+	assert_int_equal(twin_export_target_write(&fx->err, target("openfoam"), &x, fx->dir), -1);
+	assert_err(fx->err, TWIN_EINPUT, "the blood pool has no inlet (inlet_* cap, or a mitral or tricuspid valve on its boundary) and no outlet");
+	assert_false(twin_path_exists(at(fx, "openfoam")));
+	twin_export_release(&x);
+	twin_tetmesh_free(m);
+}
+
+static void test_openfoam_needs_blood(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_tetmesh *m = make_mesh(2);
+	struct twin_export x;
+
+	m->tet_region[1] = 1;
+	assert_ok(fx->err, twin_export_init(&fx->err, &x, m));
+	assert_int_equal(twin_export_openfoam(&fx->err, &x, fx->dir), -1);
+	assert_err(fx->err, TWIN_EINPUT, "no blood region");
+	twin_export_release(&x);
+	twin_tetmesh_free(m);
+}
+
+static void test_vtu_and_svmp_ids(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len;
+	char *t;
+
+	assert_ok(fx->err, twin_export_vtu(&fx->err, &fx->x, fx->dir));
+	t = twin_test_read_file(at(fx, "heart.vtu"), &len);
+	assert_has(t, "<VTKFile type=\"UnstructuredGrid\" version=\"1.0\" byte_order=\"LittleEndian\" header_type=\"UInt64\">");
+	assert_has(t, "Name=\"heart_ventricle_left\" NumberOfTuples=\"1\" format=\"ascii\">3</DataArray>");
+	assert_has(t, "<Piece NumberOfPoints=\"5\" NumberOfCells=\"2\">");
+	free(t);
+	t = twin_test_read_file(at(fx, "surfaces/endocardium_lv.vtp"), &len);
+	assert_has(t, "<Piece NumberOfPoints=\"3\" NumberOfVerts=\"0\" NumberOfLines=\"0\" NumberOfStrips=\"0\" NumberOfPolys=\"1\">");
+	free(t);
+	assert_ok(fx->err, twin_export_svmp(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "solver.xml");
+	assert_has(t, "<Add_face name=\"mitral_valve\">\n    <Face_file_path> mesh-complete/mesh-surfaces/mitral_valve.vtp </Face_file_path>");
+	free(t);
+	t = twin_test_read_file(at(fx, "mesh-complete/mesh-surfaces/endocardium_lv.vtp"), &len);
+	assert_has(t, "Name=\"GlobalElementID\" format=\"appended\" offset=\"");
+	/* appended: GlobalNodeID 4 3 2 (first seen in triangle 3-2-1), ModelFaceID 1, GlobalElementID 1 (the myocardium) */
+	{
+		const char *d = strstr(t, "<AppendedData encoding=\"raw\">\n   _") + 34;
+		int32_t v[3];
+		uint64_t bytes;
+
+		memcpy(&bytes, d, 8);
+		assert_int_equal(bytes, 12);
+		memcpy(v, d + 8, 12);
+		assert_int_equal(v[0], 4);
+		assert_int_equal(v[1], 3);
+		assert_int_equal(v[2], 2);
+		memcpy(&v[0], d + 20 + 8, 4);
+		assert_int_equal(v[0], 1);
+		memcpy(&v[0], d + 32 + 8, 4);
+		assert_int_equal(v[0], 1);
+	}
+	free(t);
+}
+
+static void test_xdmf_datasets(void **state)
+{
+	struct fixture *fx = *state;
+	hsize_t dims[2];
+	hid_t f, d, s;
+	int32_t tags_read[4];
+	char *t;
+
+	assert_ok(fx->err, twin_export_xdmf(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "facets.xdmf");
+	assert_has(t, "<map key=\"mitral_valve\" dim=\"2\">3</map>");
+	assert_has(t, "<Topology TopologyType=\"Triangle\" NumberOfElements=\"4\" NodesPerElement=\"3\">");
+	free(t);
+	f = H5Fopen(at(fx, "facets.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(f >= 0);
+	d = H5Dopen2(f, "/facets/facet_tags", H5P_DEFAULT);
+	assert_true(d >= 0);
+	s = H5Dget_space(d);
+	assert_int_equal(H5Sget_simple_extent_dims(s, dims, NULL), 1);
+	assert_int_equal(dims[0], 4);
+	assert_true(H5Dread(d, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, tags_read) >= 0);
+	assert_memory_equal(tags_read, tags, sizeof(tags_read));
+	H5Sclose(s);
+	H5Dclose(d);
+	H5Fclose(f);
+}
+
+static void test_febio_structure(void **state)
+{
+	struct fixture *fx = *state;
+	xmlDoc *doc;
+	char *t;
+
+	assert_ok(fx->err, twin_export_febio(&fx->err, &fx->x, fx->dir));
+	doc = twin_xml_load(&fx->err, "febio", at(fx, "heart.feb"));
+	assert_ptr_ok(fx->err, doc);
+	xmlFreeDoc(doc);
+	t = slurp(fx, "heart.feb");
+	assert_has(t, "<febio_spec version=\"4.0\">");
+	assert_has(t, "<Elements type=\"tet4\" name=\"heart_ventricle_left\">\n   <elem id=\"2\">2,3,4,5</elem>");
+	assert_has(t, "<Surface name=\"endocardium_lv\">\n   <tri3 id=\"1\">2,3,4</tri3>");
+	assert_has(t, "<NodeSet name=\"aortic_valve\">3,4,5</NodeSet>");
+	assert_has(t, "<SolidDomain name=\"heart_myocardium\" mat=\"heart_myocardium\"/>");
+	free(t);
+}
+
+/* No folder but the target's is left beside it. */
+static size_t entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.' || (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."));
+	closedir(d);
+	return n;
+}
+
+static void test_target_folder_replaced_with_readme(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_mkdir_p(&fx->err, at(fx, "abaqus")));
+	twin_test_write_file(at(fx, "abaqus/stale.inp"), "x", 1);
+	assert_ok(fx->err, twin_export_target_write(&fx->err, target("abaqus"), &fx->x, fx->dir));
+	assert_false(twin_path_exists(at(fx, "abaqus/stale.inp")));
+	assert_int_equal(entries(fx->dir), 1);
+	t = slurp(fx, "abaqus/README.txt");
+	assert_has(t, "Units: millimetres.");
+	assert_has(t, "  3 heart_ventricle_left 1\n");
+	assert_has(t, "  3 mitral_valve valve 1\n");
+	assert_has(t, "Files:\n  heart.inp\n");
+	free(t);
+	assert_ok(fx->err, twin_export_target_write(&fx->err, target("opencarp"), &fx->x, fx->dir));
+	t = slurp(fx, "opencarp/README.txt");
+	assert_has(t, "Units: micrometres.");
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_targets_match_the_setting),
+		cmocka_unit_test_setup_teardown(test_side_prefers_the_myocardium, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_rejects_a_stray_triangle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abaqus, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msh22, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opencarp_micrometres_zero_based, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openfoam_patches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openfoam_needs_an_inlet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openfoam_needs_blood, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vtu_and_svmp_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xdmf_datasets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_febio_structure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_folder_replaced_with_readme, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
