@@ -1,0 +1,631 @@
+#include "twin_test.h"
+
+#include <math.h>
+
+#include "conf.h"
+#include "../../export/fibres.h"
+#include "../../export/fibres_frame.h"
+#include "../../export/fibres_laplace.h"
+#include "msh.h"
+#include "tetmesh.h"
+
+#define DEG (180 / M_PI)
+
+/* --- small vector helpers ------------------------------------------------ */
+
+static double dot(const double a[3], const double b[3])
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+static double norm(const double a[3])
+{
+	return sqrt(dot(a, a));
+}
+
+static void cross(double out[3], const double a[3], const double b[3])
+{
+	out[0] = a[1] * b[2] - a[2] * b[1];
+	out[1] = a[2] * b[0] - a[0] * b[2];
+	out[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+/* Angle between two axes (sign-free), degrees. */
+static double axis_angle(const double a[3], const double b[3])
+{
+	double c = fabs(dot(a, b)) / (norm(a) * norm(b));
+
+	return acos(c > 1 ? 1 : c) * DEG;
+}
+
+/* The rotation by angle (radians) about unit axis u, as a frame (columns). */
+static void rotation(double q[3][3], const double u[3], double angle)
+{
+	double c = cos(angle), s = sin(angle);
+
+	for (int k = 0; k < 3; k++) {
+		double e[3] = { 0, 0, 0 }, x[3];
+
+		e[k] = 1;
+		cross(x, u, e);
+		for (int i = 0; i < 3; i++)
+			q[k][i] = e[i] * c + x[i] * s + u[i] * dot(u, e) * (1 - c);
+	}
+}
+
+static void assert_frame_near(const double a[3][3], const double b[3][3], double tol)
+{
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < 3; i++)
+			if (fabs(a[k][i] - b[k][i]) > tol)
+				fail_msg("vector %d component %d: %.12g, want %.12g", k, i, a[k][i], b[k][i]);
+}
+
+static void assert_orthonormal(const double q[3][3], double tol)
+{
+	double c[3];
+
+	for (int k = 0; k < 3; k++) {
+		if (fabs(norm(q[k]) - 1) > tol)
+			fail_msg("vector %d has length %.15g", k, norm(q[k]));
+		if (fabs(dot(q[k], q[(k + 1) % 3])) > tol)
+			fail_msg("vectors %d and %d are not orthogonal: %.3g", k, (k + 1) % 3,
+				 dot(q[k], q[(k + 1) % 3]));
+	}
+	cross(c, q[0], q[1]);
+	if (dot(c, q[2]) < 1 - tol)
+		fail_msg("frame is left handed");
+}
+
+/* --- frames: axis, orient, bislerp --------------------------------------- */
+
+static void axis_and_orient(void **state)
+{
+	const double ab[3] = { 0, 0, 2 }, tm[3] = { 1, 0, 0.5 }, r5 = sqrt(5);
+	const double want[3][3] = { { 0, 1, 0 }, { -1 / r5, 0, 2 / r5 }, { 2 / r5, 0, 1 / r5 } };
+	double q[3][3], o[3][3];
+	double a = 30 / DEG, b = 40 / DEG;
+
+	(void)state;
+	/* e2 = tm, e1 = ab without its tm part, e0 = e1 x e2 */
+	twin_fibres_frame_axis(q, ab, tm);
+	assert_frame_near(q, want, 1e-15);
+
+	/* helix 90 turns the fibre onto apex-base; sheet 0 keeps the normal transmural */
+	twin_fibres_frame_orient(o, q, M_PI / 2, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true(fabs(o[0][i] - want[1][i]) < 1e-15);
+		assert_true(fabs(o[1][i] + want[0][i]) < 1e-15);
+		assert_true(fabs(o[2][i] - want[2][i]) < 1e-15);
+	}
+	/*
+	 * helix 30, sheet 40: fibre cos a e0 + sin a e1; sheet cos b (-sin a e0 +
+	 * cos a e1) - sin b e2; normal sin b (-sin a e0 + cos a e1) + cos b e2
+	 */
+	twin_fibres_frame_orient(o, q, a, b);
+	for (int i = 0; i < 3; i++) {
+		double s = -sin(a) * want[0][i] + cos(a) * want[1][i];
+
+		assert_true(fabs(o[0][i] - (cos(a) * want[0][i] + sin(a) * want[1][i])) < 1e-15);
+		assert_true(fabs(o[1][i] - (cos(b) * s - sin(b) * want[2][i])) < 1e-15);
+		assert_true(fabs(o[2][i] - (sin(b) * s + cos(b) * want[2][i])) < 1e-15);
+	}
+	assert_orthonormal(o, 1e-14);
+
+	/* degenerate input still gives a frame */
+	{
+		const double zero[3] = { 0, 0, 0 }, par[3] = { 0, 0, -3 };
+
+		twin_fibres_frame_axis(q, par, ab);
+		assert_orthonormal(q, 1e-14);
+		assert_true(fabs(q[2][2] - 1) < 1e-15);
+		twin_fibres_frame_axis(q, ab, zero);
+		assert_orthonormal(q, 1e-14);
+		assert_true(axis_angle(q[1], ab) < 1e-9);
+		twin_fibres_frame_axis(q, zero, zero);
+		assert_orthonormal(q, 1e-14);
+	}
+}
+
+static void bislerp_identity_and_endpoints(void **state)
+{
+	const double u[3] = { 1 / sqrt(3), -1 / sqrt(3), 1 / sqrt(3) }, v[3] = { 0, 0.6, 0.8 };
+	double a[3][3], b[3][3], o[3][3];
+
+	(void)state;
+	rotation(a, u, 1.1);
+	rotation(b, v, -2.3);
+	for (int i = 0; i <= 4; i++) {
+		twin_fibres_frame_bislerp(o, a, a, i / 4.0);
+		assert_frame_near(o, a, 1e-12);
+	}
+	twin_fibres_frame_bislerp(o, a, b, 1);
+	assert_frame_near(o, b, 1e-12);
+	/* t = 0 is a, up to a half-turn about one of a's axes: each axis of a, sign free */
+	twin_fibres_frame_bislerp(o, a, b, 0);
+	for (int k = 0; k < 3; k++)
+		assert_true(axis_angle(o[k], a[k]) < 1e-6);
+	/* t is clamped */
+	twin_fibres_frame_bislerp(o, a, b, 7);
+	assert_frame_near(o, b, 1e-12);
+	for (int i = 0; i <= 10; i++) {
+		twin_fibres_frame_bislerp(o, a, b, i / 10.0);
+		assert_orthonormal(o, 1e-12);
+	}
+}
+
+static void bislerp_halfway(void **state)
+{
+	const double z[3] = { 0, 0, 1 }, x[3] = { 1, 0, 0 };
+	double id[3][3], b[3][3], want[3][3], o[3][3];
+
+	(void)state;
+	rotation(id, z, 0);
+	/* halfway from identity to 60 degrees about z is 30 degrees about z */
+	rotation(b, z, 60 / DEG);
+	rotation(want, z, 30 / DEG);
+	twin_fibres_frame_bislerp(o, id, b, 0.5);
+	assert_frame_near(o, want, 1e-12);
+	rotation(want, z, 15 / DEG);
+	twin_fibres_frame_bislerp(o, id, b, 0.25);
+	assert_frame_near(o, want, 1e-12);
+
+	/*
+	 * 170 degrees about z: the half-turn about z makes the identity 180
+	 * degrees, 10 from b, so halfway is 175 degrees, not 85.
+	 */
+	rotation(b, z, 170 / DEG);
+	rotation(want, z, 175 / DEG);
+	twin_fibres_frame_bislerp(o, id, b, 0.5);
+	assert_frame_near(o, want, 1e-12);
+
+	/* 160 about x: the half-turn about x brings it to 20: halfway 170 */
+	rotation(b, x, 160 / DEG);
+	rotation(want, x, 170 / DEG);
+	twin_fibres_frame_bislerp(o, id, b, 0.5);
+	assert_frame_near(o, want, 1e-12);
+}
+
+/* --- the Laplace solve ---------------------------------------------------- */
+
+/* A box [0,2]x[0,1]x[0,1.5] of n^3 cubes, each split into six tets (Kuhn). */
+struct box {
+	size_t n_nodes, n_tets;
+	double *xyz;
+	uint32_t *tets;
+};
+
+static void box_make(struct box *b, size_t n)
+{
+	static const int kuhn[6][4] = {
+		{ 0, 1, 3, 7 }, { 0, 1, 5, 7 }, { 0, 2, 3, 7 },
+		{ 0, 2, 6, 7 }, { 0, 4, 5, 7 }, { 0, 4, 6, 7 },
+	};
+	size_t m = n + 1, k = 0;
+
+	b->n_nodes = m * m * m;
+	b->n_tets = 6 * n * n * n;
+	b->xyz = malloc(3 * b->n_nodes * sizeof(double));
+	b->tets = malloc(4 * b->n_tets * sizeof(uint32_t));
+	assert_non_null(b->xyz);
+	assert_non_null(b->tets);
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < m; j++)
+			for (size_t l = 0; l < m; l++) {
+				size_t id = (i * m + j) * m + l;
+
+				b->xyz[3 * id] = 2.0 * (double)i / (double)n;
+				b->xyz[3 * id + 1] = 1.0 * (double)j / (double)n;
+				b->xyz[3 * id + 2] = 1.5 * (double)l / (double)n;
+			}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			for (size_t l = 0; l < n; l++)
+				for (int t = 0; t < 6; t++) {
+					for (int a = 0; a < 4; a++) {
+						int c = kuhn[t][a];
+						size_t di = (size_t)(c >> 2 & 1), dj = (size_t)(c >> 1 & 1),
+						       dl = (size_t)(c & 1);
+
+						b->tets[4 * k + a] =
+							(uint32_t)(((i + di) * m + j + dj) * m + l + dl);
+					}
+					k++;
+				}
+}
+
+static void box_free(struct box *b)
+{
+	free(b->xyz);
+	free(b->tets);
+}
+
+static double linear(const double *p)
+{
+	return 2 * p[0] - 3 * p[1] + 0.5 * p[2] + 1;
+}
+
+static void laplace_reproduces_linear(void **state)
+{
+	struct box b;
+	struct twin_fibres_laplace *lp;
+	struct twin_err err;
+	unsigned char *fixed;
+	double *u, worst = 0;
+	size_t n = 6, m = n + 1, interior = 0;
+
+	(void)state;
+	twin_err_init(&err);
+	box_make(&b, n);
+	lp = twin_fibres_laplace_new(&err, b.n_nodes, b.xyz, b.n_tets, b.tets);
+	assert_ptr_ok(err, lp);
+	fixed = calloc(b.n_nodes, 1);
+	u = malloc(2 * b.n_nodes * sizeof(double));
+	for (size_t i = 0; i < m; i++)
+		for (size_t j = 0; j < m; j++)
+			for (size_t l = 0; l < m; l++) {
+				size_t id = (i * m + j) * m + l;
+
+				fixed[id] = i == 0 || j == 0 || l == 0 || i == n || j == n || l == n;
+				interior += !fixed[id];
+				/* problem 0: the linear function; problem 1: a constant */
+				u[id] = fixed[id] ? linear(b.xyz + 3 * id) : 1e6;
+				u[b.n_nodes + id] = fixed[id] ? 4.5 : -1e6;
+			}
+	assert_int_equal(interior, 125);
+	assert_ok(err, twin_fibres_laplace_solve(&err, lp, fixed, 2, u));
+	for (size_t i = 0; i < b.n_nodes; i++) {
+		worst = fmax(worst, fabs(u[i] - linear(b.xyz + 3 * i)));
+		worst = fmax(worst, fabs(u[b.n_nodes + i] - 4.5));
+	}
+	assert_true(worst < 1e-12);
+	for (size_t t = 0; t < b.n_tets; t++) {
+		double g[3];
+
+		twin_fibres_laplace_gradient(g, b.xyz, b.tets + 4 * t, u);
+		assert_true(fabs(g[0] - 2) < 1e-10 && fabs(g[1] + 3) < 1e-10 && fabs(g[2] - 0.5) < 1e-10);
+	}
+
+	/* a non-linear boundary value gives a harmonic, not linear, interior */
+	for (size_t i = 0; i < b.n_nodes; i++)
+		if (fixed[i])
+			u[i] = b.xyz[3 * i] * b.xyz[3 * i];
+	assert_ok(err, twin_fibres_laplace_solve(&err, lp, fixed, 1, u));
+	{
+		size_t mid = (3 * m + 3) * m + 3; /* x = 1, y = 0.5, z = 0.75 */
+
+		/* max principle: between the boundary's 0 and 4, and below x^2 + ... */
+		assert_true(u[mid] > 0 && u[mid] < 4);
+		assert_true(fabs(u[mid] - 1) > 1e-3);
+	}
+
+	/* no fixed node, or a part without one */
+	memset(fixed, 0, b.n_nodes);
+	assert_int_equal(twin_fibres_laplace_solve(&err, lp, fixed, 1, u), -1);
+	assert_err(err, TWIN_EINPUT, "no node has a fixed value");
+	twin_fibres_laplace_free(lp);
+	free(fixed);
+	free(u);
+	box_free(&b);
+}
+
+static void laplace_unreached_part(void **state)
+{
+	/* two tets that share no node: only the first has a fixed node */
+	static const double xyz[] = { 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
+				       5, 0, 0, 6, 0, 0, 5, 1, 0, 5, 0, 1 };
+	static const uint32_t tets[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+	static const double flat[] = { 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 1, 0 };
+	unsigned char fixed[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+	double u[8] = { 0 };
+	struct twin_fibres_laplace *lp;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	lp = twin_fibres_laplace_new(&err, 8, xyz, 2, tets);
+	assert_ptr_ok(err, lp);
+	assert_int_equal(twin_fibres_laplace_solve(&err, lp, fixed, 1, u), -1);
+	assert_err(err, TWIN_EINPUT, "4 of 8 nodes lie in parts that touch no fixed node");
+	twin_fibres_laplace_free(lp);
+
+	twin_err_init(&err);
+	assert_null(twin_fibres_laplace_new(&err, 4, flat, 1, tets));
+	assert_err(err, TWIN_EINPUT, "tetrahedron 0 is flat");
+}
+
+/* --- options ---------------------------------------------------------------- */
+
+static void opts_from_conf(void **state)
+{
+	struct twin_fibres_opts o;
+	struct twin_conf *conf;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	conf = twin_conf_new(&err);
+	assert_ptr_ok(err, conf);
+	twin_fibres_opts_init(&o);
+	assert_true(o.alpha_endo == 60 && o.alpha_epi == -60 && o.beta_endo == -65 && o.beta_epi == 25);
+	memset(&o, 0, sizeof(o));
+	twin_fibres_opts_conf(&o, conf);
+	assert_true(o.alpha_endo == 60 && o.alpha_epi == -60 && o.beta_endo == -65 && o.beta_epi == 25);
+	assert_ok(err, twin_conf_set(&err, conf, "fibres.alpha_epi=-45"));
+	assert_ok(err, twin_conf_set(&err, conf, "fibres.beta_endo=10"));
+	twin_fibres_opts_conf(&o, conf);
+	assert_true(o.alpha_epi == -45 && o.beta_endo == 10 && o.alpha_endo == 60);
+	twin_conf_free(conf);
+}
+
+/* --- phantom ventricles meshed by gmsh -------------------------------------- */
+
+struct phantom {
+	char *dir;
+	struct twin_tetmesh *mesh;
+	double *fibres;
+	struct twin_fibres_info info;
+};
+
+static struct phantom lv;
+
+static int have_gmsh(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = system("gmsh --version >/dev/null 2>&1") == 0;
+	if (!have)
+		printf("# SKIP the gmsh program is absent\n");
+	return have;
+}
+
+/* Meshes tests/data/fibres/<name>.geo at size h and computes its fibres. */
+static void phantom_make(struct phantom *p, const char *name, double h)
+{
+	struct twin_fibres_opts o;
+	struct twin_err err;
+	char cmd[8192], msh[4096];
+
+	p->dir = twin_test_tmpdir();
+	snprintf(msh, sizeof(msh), "%s/%s.msh", p->dir, name);
+	snprintf(cmd, sizeof(cmd),
+		 "gmsh -3 -nt 1 -setnumber h %g -format msh41 tests/data/fibres/%s.geo -o '%s' "
+		 ">'%s/gmsh.log' 2>&1", h, name, msh, p->dir);
+	if (system(cmd) != 0)
+		fail_msg("gmsh failed on tests/data/fibres/%s.geo, see %s/gmsh.log", name, p->dir);
+	twin_err_init(&err);
+	p->mesh = twin_msh_load(&err, msh);
+	assert_ptr_ok(err, p->mesh);
+	assert_ok(err, twin_tetmesh_check(&err, p->mesh));
+	twin_fibres_opts_init(&o);
+	assert_ok(err, twin_fibres_compute(&err, p->mesh, &o, &p->fibres, &p->info));
+}
+
+static void phantom_release(struct phantom *p)
+{
+	if (p->info.fields)
+		twin_fibres_info_release(&p->info);
+	free(p->fibres);
+	twin_tetmesh_free(p->mesh);
+	if (p->dir)
+		twin_test_rmdir(p->dir);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct phantom *lv_phantom(void)
+{
+	if (!have_gmsh())
+		return NULL;
+	if (!lv.mesh)
+		phantom_make(&lv, "lv", 2.5);
+	if (!lv.fibres)
+		fail_msg("the lv phantom has no fibres");
+	return &lv;
+}
+
+static int is_wall(const struct twin_tetmesh *m, size_t t)
+{
+	return m->tet_region[t] == 1 || m->tet_region[t] == 8;
+}
+
+static void centroid(double c[3], const struct twin_tetmesh *m, size_t t)
+{
+	for (int i = 0; i < 3; i++)
+		c[i] = (m->xyz[3 * m->tets[4 * t] + i] + m->xyz[3 * m->tets[4 * t + 1] + i] +
+			m->xyz[3 * m->tets[4 * t + 2] + i] + m->xyz[3 * m->tets[4 * t + 3] + i]) / 4;
+}
+
+/* Field f (0 phi_epi ...) of info at t's centroid. */
+static double field_at(const struct phantom *p, size_t t, int f)
+{
+	double s = 0;
+
+	for (int a = 0; a < 4; a++)
+		s += p->info.fields[4 * p->mesh->tets[4 * t + a] + f];
+	return s / 4;
+}
+
+/*
+ * The gradient of field f in tet t, by solving J^T g = du with J the edge
+ * matrix (Cramer's rule): independent of the code under test.
+ */
+static void field_gradient(double g[3], const struct phantom *p, size_t t, int f)
+{
+	const uint32_t *v = p->mesh->tets + 4 * t;
+	double e[3][3], du[3], det, c[3][3];
+
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 3; i++)
+			e[k][i] = p->mesh->xyz[3 * v[k + 1] + i] - p->mesh->xyz[3 * v[0] + i];
+		du[k] = p->info.fields[4 * v[k + 1] + f] - p->info.fields[4 * v[0] + f];
+	}
+	/* rows e[k] . g = du[k] */
+	cross(c[0], e[1], e[2]);
+	cross(c[1], e[2], e[0]);
+	cross(c[2], e[0], e[1]);
+	det = dot(e[0], c[0]);
+	for (int i = 0; i < 3; i++)
+		g[i] = (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det;
+}
+
+static void lv_vectors_unit_and_orthogonal(void **state)
+{
+	struct phantom *p = lv_phantom();
+	size_t wall = 0, zero = 0;
+	double worst_tm = 0;
+
+	(void)state;
+	if (!p)
+		skip();
+	assert_int_equal(p->info.biventricular, 0);
+	for (size_t t = 0; t < p->mesh->n_tets; t++) {
+		const double *f = p->fibres + 9 * t;
+		double q[3][3], g[3];
+
+		if (!is_wall(p->mesh, t)) {
+			for (int i = 0; i < 9; i++)
+				zero += f[i] == 0;
+			continue;
+		}
+		wall++;
+		for (int k = 0; k < 3; k++)
+			for (int i = 0; i < 3; i++)
+				q[k][i] = f[3 * k + i];
+		assert_orthonormal(q, 1e-9);
+		field_gradient(g, p, t, 0);
+		worst_tm = fmax(worst_tm, fabs(90 - axis_angle(q[0], g)));
+	}
+	assert_int_equal(wall, p->info.n_tets);
+	assert_int_equal(zero, 9 * (p->mesh->n_tets - wall));
+	printf("# lv: %zu wall tets, %zu nodes; fibre vs transmural gradient: worst %.3f deg off 90\n",
+	       wall, p->info.n_nodes, worst_tm);
+	assert_true(worst_tm < 1);
+}
+
+/*
+ * The lv phantom's own geometry (tests/data/fibres/lv.geo): the depth t of
+ * point p, 0 on the endocardium (20, 20, 50 mm) and 1 on the epicardium
+ * (28, 28, 58 mm), as the ellipsoid of semi-axes 20 + 8t, 20 + 8t, 50 + 8t
+ * through p, and that ellipsoid's outward normal n there.
+ */
+static double lv_depth(const double p[3], double n[3])
+{
+	double lo = -0.5, hi = 1.5, a = 0, c = 0;
+
+	for (int i = 0; i < 60; i++) {
+		double t = (lo + hi) / 2;
+
+		a = 20 + 8 * t;
+		c = 50 + 8 * t;
+		if ((p[0] * p[0] + p[1] * p[1]) / (a * a) + p[2] * p[2] / (c * c) > 1)
+			lo = t;
+		else
+			hi = t;
+	}
+	n[0] = p[0] / (a * a);
+	n[1] = p[1] / (a * a);
+	n[2] = p[2] / (c * c);
+	return (lo + hi) / 2;
+}
+
+/*
+ * The helix angle of fibre f at p in degrees, in (-90, 90]: its angle from
+ * the circumferential direction c = l x n towards the apex-base direction l,
+ * both tangent to the wall (n the wall normal, l pointing to the base).
+ * Returns NAN within 5 mm of the long axis, where c is undefined.
+ */
+static double lv_helix(const double p[3], const double f[3], double *depth)
+{
+	double n[3], c[3], l[3], r = hypot(p[0], p[1]), h;
+
+	*depth = lv_depth(p, n);
+	if (r < 5)
+		return NAN;
+	c[0] = -p[1] / r;
+	c[1] = p[0] / r;
+	c[2] = 0;
+	cross(l, n, c);
+	cross(c, l, n);
+	h = atan2(dot(f, l) / norm(l), dot(f, c) / norm(c)) * DEG;
+	if (h > 90)
+		h -= 180;
+	if (h <= -90)
+		h += 180;
+	return h;
+}
+
+static void lv_helix_transmural(void **state)
+{
+	struct phantom *p = lv_phantom();
+	double sum_phi[10] = { 0 }, sum_geo[10] = { 0 }, at_phi[10] = { 0 };
+	size_t n_phi[10] = { 0 }, n_geo[10] = { 0 };
+
+	(void)state;
+	if (!p)
+		skip();
+	for (size_t t = 0; t < p->mesh->n_tets; t++) {
+		double c[3], depth, h, phi;
+		int b;
+
+		if (!is_wall(p->mesh, t))
+			continue;
+		centroid(c, p->mesh, t);
+		h = lv_helix(c, p->fibres + 9 * t, &depth);
+		if (isnan(h) || c[2] > -5)
+			continue;
+		phi = field_at(p, t, 0);
+		b = (int)(phi * 10);
+		b = b < 0 ? 0 : b > 9 ? 9 : b;
+		sum_phi[b] += h;
+		at_phi[b] += phi;
+		n_phi[b]++;
+		b = (int)(depth * 10);
+		b = b < 0 ? 0 : b > 9 ? 9 : b;
+		sum_geo[b] += h;
+		n_geo[b]++;
+	}
+	for (int b = 0; b < 10; b++) {
+		double phi, h, law, g;
+
+		assert_true(n_phi[b] > 0 && n_geo[b] > 0);
+		phi = at_phi[b] / (double)n_phi[b];
+		h = sum_phi[b] / (double)n_phi[b];
+		g = sum_geo[b] / (double)n_geo[b];
+		law = 60 - 120 * phi;
+		printf("# bin %d: phi_epi %.3f: helix %7.2f, law %7.2f (%zu tets) | depth %.2f: helix %7.2f (%zu tets)\n",
+		       b, phi, h, law, n_phi[b], (b + 0.5) / 10, g, n_geo[b]);
+		if (fabs(h - law) > 5)
+			fail_msg("bin %d: helix %.2f, want %.2f within 5", b, h, law);
+		if (b > 0 && !(h < sum_phi[b - 1] / (double)n_phi[b - 1]))
+			fail_msg("bin %d: helix %.2f does not fall", b, h);
+		if (b > 0 && !(g < sum_geo[b - 1] / (double)n_geo[b - 1]))
+			fail_msg("depth bin %d: helix %.2f does not fall", b, g);
+	}
+	/* the wall's inner and outer tenths, by the phantom's own geometry */
+	assert_true(sum_geo[0] / (double)n_geo[0] > 40);
+	assert_true(sum_geo[9] / (double)n_geo[9] < -40);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	phantom_release(&lv);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(axis_and_orient),
+		cmocka_unit_test(bislerp_identity_and_endpoints),
+		cmocka_unit_test(bislerp_halfway),
+		cmocka_unit_test(laplace_reproduces_linear),
+		cmocka_unit_test(laplace_unreached_part),
+		cmocka_unit_test(opts_from_conf),
+		cmocka_unit_test(lv_vectors_unit_and_orthogonal),
+		cmocka_unit_test(lv_helix_transmural),
+	};
+
+	return cmocka_run_group_tests_name("fibres", tests, NULL, group_teardown);
+}
