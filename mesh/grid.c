@@ -66,65 +66,64 @@ static int is_blood(unsigned v)
 	return l && l->kind == TWIN_LABEL_BLOOD;
 }
 
-/* The label map as bytes on its own grid, or on a coarser one. */
+/* The label map as bytes on its own grid, or on a coarser one; *present: the values held. */
 static struct twin_volume *prepare(struct twin_err *err, const struct twin_volume *in,
-				   const struct twin_grid_opt *opt)
+				   const struct twin_grid_opt *opt, unsigned *present)
 {
-	struct twin_volume *v = NULL, *out = NULL;
-	const struct twin_volume *src = in;
+	struct twin_volume *bytes = NULL, *v = NULL;
 	double sp[3], dir[3][3];
-	size_t dim[3], i, n;
+	size_t dim[3], i, n = twin_volume_count(in);
 	int coarser = 0;
 
+	bytes = twin_volume_new(err, TWIN_U8, in->dim, &in->affine);
+	if (!bytes)
+		return NULL;
+	*present = 0;
+	for (i = 0; i < n; i++) {
+		double x;
+
+		switch (in->dtype) {
+		case TWIN_U8: x = ((const uint8_t *)in->data)[i]; break;
+		case TWIN_I16: x = ((const int16_t *)in->data)[i]; break;
+		default: x = ((const float *)in->data)[i]; break;
+		}
+		if (!(x >= 0 && x < TWIN_GRID_LABELS && x == floor(x))) {
+			twin_err_set(err, TWIN_EINPUT, "label map '%s': voxel %zu holds %g, which is not a label id 0..%d",
+				     opt->name, i, x, TWIN_GRID_LABELS - 1);
+			twin_volume_free(bytes);
+			return NULL;
+		}
+		((uint8_t *)bytes->data)[i] = (uint8_t)x;
+		*present |= 1u << (unsigned)x;
+	}
 	twin_volume_spacing(in, sp);
 	twin_volume_direction(in, dir);
 	for (i = 0; i < 3; i++) {
 		dim[i] = in->dim[i];
 		if (opt->spacing > 0 && sp[i] < 0.8 * opt->spacing && in->dim[i] > 1) {
-			dim[i] = (size_t)ceil(in->dim[i] * sp[i] / opt->spacing);
+			/* whole cells over the same extent, so that the image's faces stay */
+			dim[i] = (size_t)lround((double)in->dim[i] * sp[i] / opt->spacing);
+			dim[i] = dim[i] ? dim[i] : 1;
 			coarser = 1;
 		}
 	}
-	if (coarser) {
+	if (!coarser)
+		return bytes;
+	{
 		struct twin_affine a = in->affine;
 
 		for (i = 0; i < 3; i++) {
-			double s = dim[i] == in->dim[i] ? sp[i] : opt->spacing;
+			double s = sp[i] * (double)in->dim[i] / (double)dim[i];
 
 			for (size_t r = 0; r < 3; r++) {
 				a.m[r][i] = dir[i][r] * s;
 				a.m[r][3] += dir[i][r] * 0.5 * (s - sp[i]);
 			}
 		}
-		v = twin_volume_resample(err, in, dim, &a, TWIN_NEAREST, 0);
-		if (!v)
-			return NULL;
-		src = v;
+		v = twin_volume_resample(err, bytes, dim, &a, TWIN_NEAREST, 0);
 	}
-	out = twin_volume_new(err, TWIN_U8, src->dim, &src->affine);
-	if (!out)
-		goto out;
-	n = twin_volume_count(src);
-	for (i = 0; i < n; i++) {
-		double x;
-
-		switch (src->dtype) {
-		case TWIN_U8: x = ((const uint8_t *)src->data)[i]; break;
-		case TWIN_I16: x = ((const int16_t *)src->data)[i]; break;
-		default: x = ((const float *)src->data)[i]; break;
-		}
-		if (!(x >= 0 && x < TWIN_GRID_LABELS && x == floor(x))) {
-			twin_err_set(err, TWIN_EINPUT, "label map '%s': voxel %zu holds %g, which is not a label id 0..%d",
-				     opt->name, i, x, TWIN_GRID_LABELS - 1);
-			twin_volume_free(out);
-			out = NULL;
-			goto out;
-		}
-		((uint8_t *)out->data)[i] = (uint8_t)x;
-	}
-out:
-	twin_volume_free(v);
-	return out;
+	twin_volume_free(bytes);
+	return v;
 }
 
 /* Keeps the largest 6-connected piece of each meshed label; the rest becomes background. */
@@ -455,12 +454,9 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 
 	memset(g, 0, sizeof(*g));
 	g->meshed = opt->meshed & ~1u;
-	v = prepare(err, labels, opt);
+	v = prepare(err, labels, opt, &present);
 	if (!v)
 		goto out;
-	n = twin_volume_count(v);
-	for (i = 0; i < n; i++)
-		present |= 1u << ((uint8_t *)v->data)[i];
 	if (!(present & (present - 1))) {
 		twin_err_set(err, TWIN_EINPUT, "label map '%s': every voxel holds %d, so there is nothing to mesh",
 			     opt->name, __builtin_ctz(present));

@@ -1,0 +1,119 @@
+#!/bin/sh
+# twin-mesh on twin-phantom label maps: a mesh with every region and the
+# named surfaces of ARCHITECTURE.md, a valid quality.xml whose volume,
+# distance and orientation requirements are met, a manifest record, a file
+# Gmsh itself reads; blood only; one run under valgrind; and a label map from
+# twin-segment when that stage is built. TAP.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TWIN_BIN:=$here/../../build/bin}"
+PATH="$TWIN_BIN:$PATH"
+XSD=$here/../../mesh/quality.xsd
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
+
+echo "1..9"
+
+# --- the whole heart at 2 mm ----------------------------------------------------
+twin-phantom --size 64x64x48 --spacing 2,2,2 "$W/p" >/dev/null 2>&1
+Q=$W/case/mesh/quality.xml
+why=
+if ! twin-mesh --labels "$W/p/truth/labels.nii.gz" --size 2.4 "$W/case" >"$W/out" 2>"$W/err"; then
+	why="exit $?: $(tail -n 2 "$W/err")"
+elif [ -s "$W/out" ]; then
+	why="stdout is not empty"
+elif [ ! -s "$W/case/mesh/heart.msh" ] || [ ! -s "$Q" ]; then
+	why="heart.msh or quality.xml is missing"
+fi
+check "a phantom label map gives heart.msh and quality.xml, nothing on stdout" "$why"
+
+why=$(xmllint --noout --schema "$XSD" "$Q" 2>&1 | grep -v ' validates$')
+check "quality.xml is valid against mesh/quality.xsd" "$why"
+
+why=
+for r in heart_myocardium heart_atrium_left heart_ventricle_left heart_atrium_right \
+	heart_ventricle_right aorta pulmonary_artery; do
+	grep -q "<region id=\"[1-7]\" name=\"$r\"" "$Q" || why="$why region $r missing;"
+done
+for s in mitral_valve aortic_valve pulmonary_valve tricuspid_valve epicardium endocardium_lv \
+	endocardium_rv wall_ao outlet_ao_1 outlet_pa_1 inlet_la_1 inlet_ra_1; do
+	grep -q "<surface tag=\"[0-9]*\" name=\"$s\"" "$Q" || why="$why surface $s missing;"
+done
+check "seven regions; four valves, endo- and epicardium, walls, inlets and outlets" "$why"
+
+why=
+for req in no_inverted_tetrahedra max_volume_error_percent surface_distance_mm; do
+	grep -q "<requirement name=\"$req\" met=\"true\"" "$Q" || why="$why $(grep "name=\"$req\"" "$Q")"
+done
+check "no inverted tetrahedra, region volumes within 3 %, surface within a voxel" "$why"
+
+why=
+grep -q '<program>twin-mesh</program>\|program="twin-mesh"\|>twin-mesh<' "$W/case/manifest.xml" 2>/dev/null ||
+	why="no twin-mesh record in manifest.xml"
+grep -q 'mesh/heart.msh' "$W/case/manifest.xml" 2>/dev/null || why="$why; heart.msh is not an output"
+check "the manifest has the run with heart.msh as an output" "$why"
+
+why=
+if command -v gmsh >/dev/null 2>&1; then
+	if ! gmsh "$W/case/mesh/heart.msh" -0 -o "$W/again.msh" -v 1 >"$W/gmsh.log" 2>&1; then
+		why="gmsh failed: $(tail -n 2 "$W/gmsh.log")"
+	elif ! grep -q '"mitral_valve"' "$W/again.msh"; then
+		why="gmsh lost the surface names"
+	fi
+	check "gmsh reads heart.msh with its physical names" "$why"
+else
+	skip "gmsh reads heart.msh" "the gmsh program is absent"
+fi
+
+# --- blood only, coarser --------------------------------------------------------
+why=
+if ! twin-mesh --labels "$W/p/truth/labels.nii.gz" --select blood --size 3 "$W/blood" 2>"$W/err"; then
+	why="exit $?: $(tail -n 2 "$W/err")"
+else
+	B=$W/blood/mesh/quality.xml
+	grep -q 'name="heart_myocardium"' "$B" && why="the myocardium was meshed"
+	grep -q 'name="endocardium_lv"' "$B" || why="$why; no endocardium_lv surface"
+	[ "$(grep -c '<region ' "$B")" = 6 ] || why="$why; not six blood regions"
+fi
+check "--select blood meshes the six blood pools, the wall stays named endocardium" "$why"
+
+# --- one small run under valgrind ------------------------------------------------
+if command -v valgrind >/dev/null 2>&1; then
+	/usr/bin/python3 -c "import numpy as n, nibabel as b; a = n.zeros((14, 14, 14), n.uint8); \
+a[2:7, 2:11, 0:11] = 3; a[7:11, 2:11, 2:11] = 2; a[2:11, 2:11, 11:13] = 1; \
+b.save(b.Nifti1Image(a, n.diag([2, 2, 2, 1])), '$W/small.nii.gz')"
+	why=
+	if ! valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		twin-mesh --labels "$W/small.nii.gz" --size 2 "$W/vg" >"$W/vg.log" 2>&1; then
+		why="$(grep -v '^twin-mesh: warning' "$W/vg.log" | head -n 5)"
+	fi
+	check "a small run is clean under valgrind" "$why"
+else
+	skip "a small run is clean under valgrind" "valgrind is absent"
+fi
+
+# --- a label map from twin-segment ----------------------------------------------
+if command -v twin-segment >/dev/null 2>&1 && command -v twin-ingest >/dev/null 2>&1; then
+	why=
+	twin-phantom --size 64x64x48 --spacing 2,2,2 --seed 3 "$W/s" >/dev/null 2>&1
+	if ! twin-ingest "$W/s/dicom" "$W/s/case" 2>"$W/err" || ! twin-segment "$W/s/case" 2>>"$W/err"; then
+		skip "twin-mesh on twin-segment's label map" "twin-ingest or twin-segment failed: $(tail -n 1 "$W/err")"
+	else
+		if ! twin-mesh --size 3 "$W/s/case" 2>"$W/err"; then
+			why="exit $?: $(tail -n 2 "$W/err")"
+		else
+			for req in no_inverted_tetrahedra max_volume_error_percent surface_distance_mm; do
+				grep -q "<requirement name=\"$req\" met=\"true\"" "$W/s/case/mesh/quality.xml" ||
+					why="$why $req not met;"
+			done
+		fi
+		check "twin-mesh on twin-segment's label map meets the requirements" "$why"
+	fi
+else
+	skip "twin-mesh on twin-segment's label map" "twin-segment is not built yet"
+fi
