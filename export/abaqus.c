@@ -14,23 +14,31 @@ static const char *const face_label[4] = { "S3", "S4", "S2", "S1" };
 /* Writes the sorted 1-based ids of the marked nodes, 16 per line. */
 static void write_nset(FILE *f, const char *name, const uint8_t *mark, size_t n)
 {
+	char line[16 * 14], *q = line;
 	size_t i, k = 0;
 
 	fprintf(f, "*NSET, NSET=%s\n", name);
 	for (i = 0; i < n; i++)
 		if (mark[i]) {
-			fprintf(f, k % 16 ? ", %zu" : "%zu", i + 1);
-			if (++k % 16 == 0)
-				fputc('\n', f);
+			if (k % 16)
+				q = stpcpy(q, ", ");
+			q = twin_export_put_u(q, i + 1);
+			if (++k % 16 == 0) {
+				*q++ = '\n';
+				fwrite(line, 1, (size_t)(q - line), f);
+				q = line;
+			}
 		}
-	if (k % 16)
-		fputc('\n', f);
+	if (k % 16) {
+		*q++ = '\n';
+		fwrite(line, 1, (size_t)(q - line), f);
+	}
 }
 
 int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
 	const struct twin_tetmesh *m = x->mesh;
-	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	struct twin_export_groups g = { 0, NULL, NULL };
 	char id[TWIN_TETMESH_NAME_MAX + 3];
 	uint8_t *mark = NULL;
@@ -49,22 +57,30 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 		"*HEADING\ndcm2twin heart mesh (mm)\n*NODE, NSET=NALL\n",
 		m->n_nodes, m->n_tets, m->n_regions, m->n_surfaces);
 	for (i = 0; i < m->n_nodes; i++) {
-		const double *p = m->xyz + 3 * i;
+		char *q = twin_export_put_u(twin_export_line(&o), i + 1);
 
-		fprintf(o.f, "%zu, %.10g, %.10g, %.10g\n", i + 1, p[0], p[1], p[2]);
+		q = stpcpy(q, ", ");
+		q = twin_export_put_xyz(q, m->xyz + 3 * i, 1, ", ");
+		*q++ = '\n';
+		twin_export_end_line(&o, q);
 	}
+	twin_export_flush(&o);
 	/* one block per region; tetrahedra of an unnamed region go to ELSET unnamed_<id> */
 	for (r = 0; r < m->n_regions; r++) {
 		twin_export_ident(id, m->regions[r].name);
+		twin_export_flush(&o);
 		fprintf(o.f, "*ELEMENT, TYPE=C3D4, ELSET=%s\n", id);
 		for (i = 0; i < m->n_tets; i++)
 			if (m->tet_region[i] == m->regions[r].tag) {
-				const uint32_t *t = m->tets + 4 * i;
+				char *q = twin_export_put_u(twin_export_line(&o), i + 1);
 
-				fprintf(o.f, "%zu, %u, %u, %u, %u\n", i + 1, t[0] + 1, t[1] + 1, t[2] + 1,
-					t[3] + 1);
+				q = stpcpy(q, ", ");
+				q = twin_export_put_ids(q, m->tets + 4 * i, 4, 1, ", ");
+				*q++ = '\n';
+				twin_export_end_line(&o, q);
 			}
 	}
+	twin_export_flush(&o);
 	for (r = 0; r < m->n_regions; r++) {
 		memset(mark, 0, m->n_nodes);
 		for (i = 0; i < m->n_tets; i++)
@@ -85,13 +101,18 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 	/* element faces, on the myocardium's side where a surface bounds it */
 	for (k = 0; k < g.n; k++) {
 		twin_export_ident(id, m->surfaces[k].name);
+		twin_export_flush(&o);
 		fprintf(o.f, "*SURFACE, TYPE=ELEMENT, NAME=%s\n", id);
 		for (i = g.start[k]; i < g.start[k + 1]; i++) {
 			uint32_t tet;
 			uint8_t face;
+			char *q;
 
 			twin_export_side(x, g.tris[i], TWIN_LABEL_WALL, &tet, &face);
-			fprintf(o.f, "%u, %s\n", tet + 1, face_label[face]);
+			q = twin_export_put_u(twin_export_line(&o), (uint64_t)tet + 1);
+			q = stpcpy(stpcpy(q, ", "), face_label[face]);
+			*q++ = '\n';
+			twin_export_end_line(&o, q);
 		}
 	}
 	rc = twin_export_close(err, &o);

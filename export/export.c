@@ -132,29 +132,59 @@ void twin_export_groups_release(struct twin_export_groups *g)
 
 /* ---- output files ---------------------------------------------------------- */
 
+/* The line buffer of a file: stdio is unbuffered, so this is the only one. */
+#define EXPORT_BUF (1 << 20)
+
 int twin_export_open(struct twin_err *err, struct twin_export_file *o, const char *dir,
 		     const char *name)
 {
 	o->path = twin_path_join(dir, name);
 	o->f = NULL;
-	if (!o->path)
+	o->len = 0;
+	o->buf = malloc(EXPORT_BUF);
+	if (!o->path || !o->buf) {
+		free(o->path);
+		free(o->buf);
+		o->path = o->buf = NULL;
 		return twin_err_set(err, TWIN_EFAIL, "cannot write '%s': out of memory", name);
+	}
 	o->f = fopen(o->path, "wb");
 	if (!o->f) {
 		twin_err_errno(err, "cannot create", o->path);
 		free(o->path);
-		o->path = NULL;
+		free(o->buf);
+		o->path = o->buf = NULL;
 		return -1;
 	}
-	setvbuf(o->f, NULL, _IOFBF, 1 << 20);
+	setvbuf(o->f, NULL, _IOFBF, EXPORT_BUF);
 	return 0;
+}
+
+void twin_export_flush(struct twin_export_file *o)
+{
+	if (o->len)
+		fwrite(o->buf, 1, o->len, o->f);
+	o->len = 0;
+}
+
+char *twin_export_line(struct twin_export_file *o)
+{
+	if (o->len + TWIN_EXPORT_LINE_MAX > EXPORT_BUF)
+		twin_export_flush(o);
+	return o->buf + o->len;
+}
+
+void twin_export_end_line(struct twin_export_file *o, char *end)
+{
+	o->len = (size_t)(end - o->buf);
 }
 
 int twin_export_close(struct twin_err *err, struct twin_export_file *o)
 {
-	int bad = ferror(o->f);
-	int rc = 0;
+	int bad, rc = 0;
 
+	twin_export_flush(o);
+	bad = ferror(o->f);
 	errno = 0;
 	if (fclose(o->f) != 0 || bad) {
 		if (errno)
@@ -165,7 +195,8 @@ int twin_export_close(struct twin_err *err, struct twin_export_file *o)
 	}
 	o->f = NULL;
 	free(o->path);
-	o->path = NULL;
+	free(o->buf);
+	o->path = o->buf = NULL;
 	return rc;
 }
 
@@ -175,7 +206,8 @@ void twin_export_abort(struct twin_export_file *o)
 		fclose(o->f);
 	o->f = NULL;
 	free(o->path);
-	o->path = NULL;
+	free(o->buf);
+	o->path = o->buf = NULL;
 }
 
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
@@ -189,6 +221,81 @@ int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
 		rc = twin_err_errno(err, "cannot create", path);
 	free(path);
 	return rc;
+}
+
+char *twin_export_put_u(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	*p = '\0';
+	return p;
+}
+
+char *twin_export_put_fixed(char *p, double v, int decimals)
+{
+	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	uint64_t whole, frac, pow10 = 1;
+	double s;
+	int d, neg;
+
+	if (decimals < 0 || decimals > 9)
+		decimals = 9;
+	s = v * scale[decimals];
+	if (!(s > -4.6e18 && s < 4.6e18))
+		return p + snprintf(p, 32, "%.17g", v);
+	neg = s < 0;
+	s = neg ? -s : s;
+	frac = (uint64_t)(s + 0.5);
+	for (d = 0; d < decimals; d++)
+		pow10 *= 10;
+	whole = frac / pow10;
+	frac %= pow10;
+	/* drop trailing zeros of the fraction */
+	while (decimals > 0 && frac % 10 == 0 && frac) {
+		frac /= 10;
+		pow10 /= 10;
+		decimals--;
+	}
+	if (neg && (whole || frac))
+		*p++ = '-';
+	p = twin_export_put_u(p, whole);
+	if (frac) {
+		*p++ = '.';
+		for (d = decimals - 1; d >= 0; d--) {
+			p[d] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		p += decimals;
+		*p = '\0';
+	}
+	return p;
+}
+
+char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep)
+{
+	for (int k = 0; k < n; k++) {
+		if (k)
+			p = stpcpy(p, sep);
+		p = twin_export_put_u(p, (uint64_t)ids[k] + base);
+	}
+	return p;
+}
+
+char *twin_export_put_xyz(char *p, const double *xyz, double scale, const char *sep)
+{
+	for (int k = 0; k < 3; k++) {
+		if (k)
+			p = stpcpy(p, sep);
+		p = twin_export_put_fixed(p, xyz[k] * scale, 6);
+	}
+	return p;
 }
 
 void twin_export_xml_text(FILE *f, const char *s)
@@ -309,7 +416,7 @@ static int write_readme(struct twin_err *err, const struct twin_export_target *t
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_tetmesh_count *rc = NULL, *sc = NULL;
-	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	size_t nr = 0, ns = 0, i;
 	int ret = -1;
 

@@ -69,7 +69,12 @@ int twin_export_target_write(struct twin_err *err, const struct twin_export_targ
 struct twin_export_file {
 	FILE *f;
 	char *path;
+	char *buf;      /* lines being built, see twin_export_line */
+	size_t len;
 };
+
+/* The longest line twin_export_line makes room for. */
+#define TWIN_EXPORT_LINE_MAX 512
 
 /* Opens dir/name for writing; "sub/name" works once sub exists. */
 int twin_export_open(struct twin_err *err, struct twin_export_file *o, const char *dir,
@@ -78,6 +83,15 @@ int twin_export_open(struct twin_err *err, struct twin_export_file *o, const cha
 int twin_export_close(struct twin_err *err, struct twin_export_file *o);
 /* Closes without checking, after another error; safe twice. */
 void twin_export_abort(struct twin_export_file *o);
+/*
+ * Bulk lines without stdio's per-call cost: twin_export_line returns room
+ * for TWIN_EXPORT_LINE_MAX bytes, twin_export_end_line takes the end of what
+ * was written there. Call twin_export_flush before writing through o->f.
+ */
+char *twin_export_line(struct twin_export_file *o);
+void twin_export_end_line(struct twin_export_file *o, char *end);
+void twin_export_flush(struct twin_export_file *o);
+
 /* Creates dir/name; fails naming it. */
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name);
 
@@ -94,6 +108,20 @@ struct twin_export_groups {
 int twin_export_groups_init(struct twin_err *err, struct twin_export_groups *g,
 			    const struct twin_tetmesh *mesh);
 void twin_export_groups_release(struct twin_export_groups *g);
+
+/*
+ * Fast text for the ASCII formats. Each writes at p, NUL-terminates and
+ * returns the end: an unsigned integer; a number with at most `decimals`
+ * (0..9) digits after the point, trailing zeros dropped ("12.5", "-3",
+ * "0.000001"), or %.17g when |v| * 10^decimals does not fit 2^62.
+ * Room needed: 21 and 32 bytes.
+ */
+char *twin_export_put_u(char *p, uint64_t v);
+char *twin_export_put_fixed(char *p, double v, int decimals);
+/* n ids, each plus base, separated by sep: "4, 9, 12". Room: 11 + |sep| per id. */
+char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep);
+/* A point times scale with 6 decimals, separated by sep. Room: 3 * (32 + |sep|). */
+char *twin_export_put_xyz(char *p, const double *xyz, double scale, const char *sep);
 
 /* Writes s to f with XML's five special characters escaped. */
 void twin_export_xml_text(FILE *f, const char *s);

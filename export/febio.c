@@ -21,62 +21,105 @@ static const xmlChar *X(const char *s)
 	return (const xmlChar *)s;
 }
 
+/*
+ * Bulk text, built here and handed to libxml2 raw in 64 KiB chunks; it holds
+ * only numbers and fixed tags, so nothing needs escaping.
+ */
+struct raw {
+	xmlTextWriter *w;
+	char buf[1 << 16];
+	size_t len;
+	int ok;
+};
+
+static void raw_flush(struct raw *r)
+{
+	r->buf[r->len] = '\0';
+	if (r->len && xmlTextWriterWriteRaw(r->w, X(r->buf)) < 0)
+		r->ok = 0;
+	r->len = 0;
+}
+
+/* Room for one line of at most 256 bytes at the end of the buffer. */
+static char *raw_line(struct raw *r)
+{
+	if (r->len + 256 >= sizeof(r->buf))
+		raw_flush(r);
+	return r->buf + r->len;
+}
+
+static void raw_end(struct raw *r, const char *end)
+{
+	r->len = (size_t)(stpcpy(r->buf + r->len, end) - r->buf);
+}
+
+/* "\n   <tag id="id">" */
+static char *raw_open(char *q, const char *tag, size_t id)
+{
+	q = stpcpy(stpcpy(stpcpy(q, "\n   <"), tag), " id=\"");
+	q = twin_export_put_u(q, id);
+	return stpcpy(q, "\">");
+}
+
 static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 		      const struct twin_export_groups *g)
 {
 	const struct twin_tetmesh *m = x->mesh;
-	char buf[160];
-	size_t i, k, r, id = 0;
+	struct raw *r = malloc(sizeof(*r));
+	size_t i, k, rg, id = 0;
 	int ok = 1;
+	char *q;
 
+	if (!r)
+		return -1;
+	r->w = w;
+	r->len = 0;
+	r->ok = 1;
 	W(xmlTextWriterStartElement(w, X("Nodes")));
 	W(xmlTextWriterWriteAttribute(w, X("name"), X("all")));
 	for (i = 0; ok && i < m->n_nodes; i++) {
-		const double *p = m->xyz + 3 * i;
-
-		snprintf(buf, sizeof(buf), "%.10g,%.10g,%.10g", p[0], p[1], p[2]);
-		W(xmlTextWriterStartElement(w, X("node")));
-		W(xmlTextWriterWriteFormatAttribute(w, X("id"), "%zu", i + 1));
-		W(xmlTextWriterWriteString(w, X(buf)));
-		W(xmlTextWriterEndElement(w));
+		q = raw_open(raw_line(r), "node", i + 1);
+		q = twin_export_put_xyz(q, m->xyz + 3 * i, 1, ",");
+		r->len = (size_t)(stpcpy(q, "</node>") - r->buf);
 	}
+	raw_end(r, "\n  ");
+	raw_flush(r);
 	W(xmlTextWriterEndElement(w));
-	for (r = 0; ok && r < m->n_regions; r++) {
+	for (rg = 0; ok && r->ok && rg < m->n_regions; rg++) {
 		W(xmlTextWriterStartElement(w, X("Elements")));
 		W(xmlTextWriterWriteAttribute(w, X("type"), X("tet4")));
-		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->regions[r].name)));
-		for (i = 0; ok && i < m->n_tets; i++) {
-			const uint32_t *t = m->tets + 4 * i;
-
-			if (m->tet_region[i] != m->regions[r].tag)
+		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->regions[rg].name)));
+		for (i = 0; i < m->n_tets; i++) {
+			if (m->tet_region[i] != m->regions[rg].tag)
 				continue;
-			snprintf(buf, sizeof(buf), "%u,%u,%u,%u", t[0] + 1, t[1] + 1, t[2] + 1, t[3] + 1);
-			W(xmlTextWriterStartElement(w, X("elem")));
-			W(xmlTextWriterWriteFormatAttribute(w, X("id"), "%zu", ++id));
-			W(xmlTextWriterWriteString(w, X(buf)));
-			W(xmlTextWriterEndElement(w));
+			q = raw_open(raw_line(r), "elem", ++id);
+			q = twin_export_put_ids(q, m->tets + 4 * i, 4, 1, ",");
+			r->len = (size_t)(stpcpy(q, "</elem>") - r->buf);
 		}
+		raw_end(r, "\n  ");
+		raw_flush(r);
 		W(xmlTextWriterEndElement(w));
 	}
-	for (k = 0; ok && k < g->n; k++) {
+	for (k = 0; ok && r->ok && k < g->n; k++) {
 		W(xmlTextWriterStartElement(w, X("Surface")));
 		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->surfaces[k].name)));
-		for (i = g->start[k]; ok && i < g->start[k + 1]; i++) {
-			const uint32_t *t;
-			uint32_t tet;
+		for (i = g->start[k]; i < g->start[k + 1]; i++) {
+			uint32_t tet, v[3];
 			uint8_t f;
 
 			twin_export_side(x, g->tris[i], TWIN_LABEL_WALL, &tet, &f);
-			t = m->tets + 4 * (size_t)tet;
-			snprintf(buf, sizeof(buf), "%u,%u,%u", t[twin_tetmesh_face_nodes[f][0]] + 1,
-				 t[twin_tetmesh_face_nodes[f][1]] + 1, t[twin_tetmesh_face_nodes[f][2]] + 1);
-			W(xmlTextWriterStartElement(w, X("tri3")));
-			W(xmlTextWriterWriteFormatAttribute(w, X("id"), "%zu", i - g->start[k] + 1));
-			W(xmlTextWriterWriteString(w, X(buf)));
-			W(xmlTextWriterEndElement(w));
+			for (int c = 0; c < 3; c++)
+				v[c] = m->tets[4 * (size_t)tet + twin_tetmesh_face_nodes[f][c]];
+			q = raw_open(raw_line(r), "tri3", i - g->start[k] + 1);
+			q = twin_export_put_ids(q, v, 3, 1, ",");
+			r->len = (size_t)(stpcpy(q, "</tri3>") - r->buf);
 		}
+		raw_end(r, "\n  ");
+		raw_flush(r);
 		W(xmlTextWriterEndElement(w));
 	}
+	ok = ok && r->ok;
+	free(r);
 	return ok ? 0 : -1;
 }
 
@@ -84,21 +127,35 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 static int write_nodesets(xmlTextWriter *w, const struct twin_tetmesh *m,
 			  const struct twin_export_groups *g, uint8_t *mark)
 {
+	struct raw *r = malloc(sizeof(*r));
 	size_t i, k, c;
 	int ok = 1;
 
-	for (k = 0; ok && k < g->n; k++) {
+	if (!r)
+		return -1;
+	r->w = w;
+	r->len = 0;
+	r->ok = 1;
+	for (k = 0; ok && r->ok && k < g->n; k++) {
 		memset(mark, 0, m->n_nodes);
 		for (i = g->start[k]; i < g->start[k + 1]; i++)
 			for (c = 0; c < 3; c++)
 				mark[m->tris[3 * (size_t)g->tris[i] + c]] = 1;
 		W(xmlTextWriterStartElement(w, X("NodeSet")));
 		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->surfaces[k].name)));
-		for (i = 0, c = 0; ok && i < m->n_nodes; i++)
-			if (mark[i])
-				W(xmlTextWriterWriteFormatString(w, c++ ? ",%zu" : "%zu", i + 1));
+		for (i = 0, c = 0; i < m->n_nodes; i++)
+			if (mark[i]) {
+				char *q = raw_line(r);
+
+				if (c++)
+					*q++ = ',';
+				r->len = (size_t)(twin_export_put_u(q, i + 1) - r->buf);
+			}
+		raw_flush(r);
 		W(xmlTextWriterEndElement(w));
 	}
+	ok = ok && r->ok;
+	free(r);
 	return ok ? 0 : -1;
 }
 

@@ -54,8 +54,9 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_groups g = { 0, NULL, NULL };
-	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
+	char *q;
 	size_t i, k;
 	int rc = -1;
 
@@ -67,9 +68,9 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_nodes);
 	for (i = 0; i < m->n_nodes; i++) {
-		const double *p = m->xyz + 3 * i;
-
-		fprintf(o.f, "%.10g %.10g %.10g\n", p[0] * 1000, p[1] * 1000, p[2] * 1000);
+		q = twin_export_put_xyz(twin_export_line(&o), m->xyz + 3 * i, 1000, " ");
+		*q++ = '\n';
+		twin_export_end_line(&o, q);
 	}
 	if (twin_export_close(err, &o) != 0)
 		goto out;
@@ -77,9 +78,11 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_tets);
 	for (i = 0; i < m->n_tets; i++) {
-		const uint32_t *t = m->tets + 4 * i;
-
-		fprintf(o.f, "Tt %u %u %u %u %d\n", t[0], t[1], t[2], t[3], (int)m->tet_region[i]);
+		q = twin_export_put_ids(stpcpy(twin_export_line(&o), "Tt "), m->tets + 4 * i, 4, 0, " ");
+		*q++ = ' ';
+		q = twin_export_put_u(q, (uint32_t)m->tet_region[i]);
+		*q++ = '\n';
+		twin_export_end_line(&o, q);
 	}
 	if (twin_export_close(err, &o) != 0)
 		goto out;

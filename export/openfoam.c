@@ -20,40 +20,16 @@ struct patch {
 	size_t start, n;
 };
 
-/* A face of a blood cell: its sorted nodes, the cell and its local face. */
-struct face {
-	uint32_t key[3];
-	uint32_t cell;
-	uint32_t local; /* 4 * tet + local face */
-};
-
 /* An internal face (owner < neighbour) or a boundary face (neighbour UINT32_MAX). */
 struct pface {
 	uint32_t owner, neighbour, local, patch;
 };
 
-static int cmp_face(const void *a, const void *b)
-{
-	const struct face *x = a, *y = b;
-
-	for (int k = 0; k < 3; k++)
-		if (x->key[k] != y->key[k])
-			return x->key[k] < y->key[k] ? -1 : 1;
-	return 0;
-}
-
-static int cmp_pface(const void *a, const void *b)
-{
-	const struct pface *x = a, *y = b;
-
-	if (x->patch != y->patch)
-		return x->patch < y->patch ? -1 : 1;
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
-	if (x->neighbour != y->neighbour)
-		return x->neighbour < y->neighbour ? -1 : 1;
-	return 0;
-}
+/* A face's sorted nodes and the cell face (4 * cell + k) that holds it. */
+struct slot {
+	uint32_t key[3];
+	uint32_t cf;
+};
 
 static enum patch_type patch_type_of(const char *name)
 {
@@ -98,6 +74,7 @@ struct foam {
 	uint32_t *cell_of;    /* per tet: cell index or UINT32_MAX */
 	uint32_t *point_of;   /* per node: point index or UINT32_MAX */
 	uint32_t *face_patch; /* per 4 * tet + local face: 1 + surface index, or 0 */
+	uint32_t *tet_of;     /* per cell: its tetrahedron */
 	struct pface *faces;
 	size_t n_cells, n_points, n_faces, n_internal;
 	struct patch *patches; /* one per surface index, then "wall" */
@@ -109,22 +86,149 @@ static void foam_release(struct foam *m)
 	free(m->cell_of);
 	free(m->point_of);
 	free(m->face_patch);
+	free(m->tet_of);
 	free(m->faces);
 	free(m->patches);
+}
+
+/* The sorted nodes of local face k of tetrahedron t. */
+static void face_key(const struct twin_tetmesh *m, size_t t, int k, uint32_t key[3])
+{
+	uint32_t a = m->tets[4 * t + twin_tetmesh_face_nodes[k][0]];
+	uint32_t b = m->tets[4 * t + twin_tetmesh_face_nodes[k][1]];
+	uint32_t c = m->tets[4 * t + twin_tetmesh_face_nodes[k][2]], x;
+
+	if (a > b) { x = a; a = b; b = x; }
+	if (b > c) { x = b; b = c; c = x; }
+	if (a > b) { x = a; a = b; b = x; }
+	key[0] = a;
+	key[1] = b;
+	key[2] = c;
+}
+
+/*
+ * Pairs the cells' faces (bucketed by their lowest node, then compared
+ * within a bucket), then lists the internal faces in upper-triangular order
+ * (by owner, then neighbour) and the boundary faces by patch, each patch in
+ * cell order.
+ */
+static int match_faces(struct twin_err *err, struct foam *fm)
+{
+	const struct twin_tetmesh *m = fm->x->mesh;
+	size_t nf = 4 * fm->n_cells, c, i, j, k, *count = NULL, *start = NULL;
+	uint32_t *nb = NULL;
+	struct slot *bucket = NULL;
+	int rc = -1;
+
+	start = calloc(m->n_nodes + 2, sizeof(*start));
+	bucket = malloc(nf * sizeof(*bucket));
+	nb = malloc(nf * sizeof(*nb));
+	count = calloc(m->n_surfaces + 3, sizeof(*count));
+	fm->faces = malloc(nf * sizeof(*fm->faces));
+	if (!start || !bucket || !nb || !count || !fm->faces) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nf; i++) {
+		uint32_t key[3];
+
+		face_key(m, fm->tet_of[i / 4], (int)(i % 4), key);
+		start[key[0] + 2]++;
+		nb[i] = UINT32_MAX;
+	}
+	for (k = 2; k < m->n_nodes + 2; k++)
+		start[k] += start[k - 1];
+	for (i = 0; i < nf; i++) {
+		uint32_t key[3];
+		struct slot *sl;
+
+		face_key(m, fm->tet_of[i / 4], (int)(i % 4), key);
+		sl = &bucket[start[key[0] + 1]++];
+		memcpy(sl->key, key, sizeof(key));
+		sl->cf = (uint32_t)i;
+	}
+	/* start[v] .. start[v + 1] is now the bucket of node v */
+	for (k = 0; k < m->n_nodes; k++)
+		for (i = start[k]; i < start[k + 1]; i++) {
+			const struct slot *a = &bucket[i];
+
+			for (j = i + 1; j < start[k + 1]; j++) {
+				const struct slot *b = &bucket[j];
+
+				if (a->key[1] != b->key[1] || a->key[2] != b->key[2])
+					continue;
+				if (nb[a->cf] != UINT32_MAX || nb[b->cf] != UINT32_MAX) {
+					twin_err_set(err, TWIN_EINPUT, "a face of tetrahedron %u is shared by more than two tetrahedra",
+						     fm->tet_of[b->cf / 4] + 1);
+					goto out;
+				}
+				nb[a->cf] = b->cf / 4;
+				nb[b->cf] = a->cf / 4;
+			}
+		}
+	/* internal faces: each cell's higher neighbours, sorted */
+	for (c = 0; c < fm->n_cells; c++) {
+		size_t first = fm->n_faces;
+
+		for (k = 0; k < 4; k++) {
+			uint32_t n = nb[4 * c + k];
+
+			if (n == UINT32_MAX || n < c)
+				continue;
+			for (j = fm->n_faces++; j > first && fm->faces[j - 1].neighbour > n; j--)
+				fm->faces[j] = fm->faces[j - 1];
+			fm->faces[j].owner = (uint32_t)c;
+			fm->faces[j].neighbour = n;
+			fm->faces[j].local = 4 * fm->tet_of[c] + (uint32_t)k;
+			fm->faces[j].patch = 0;
+		}
+	}
+	fm->n_internal = fm->n_faces;
+	/* boundary faces: a counting sort by patch keeps the cell order */
+	for (i = 0; i < nf; i++)
+		if (nb[i] == UINT32_MAX) {
+			uint32_t s = fm->face_patch[4 * (size_t)fm->tet_of[i / 4] + i % 4];
+
+			count[(s ? s : m->n_surfaces + 1) + 1]++;
+		}
+	count[0] = fm->n_internal;
+	for (k = 1; k < m->n_surfaces + 3; k++)
+		count[k] += count[k - 1];
+	for (i = 0; i < nf; i++)
+		if (nb[i] == UINT32_MAX) {
+			uint32_t local = 4 * fm->tet_of[i / 4] + (uint32_t)(i % 4);
+			uint32_t s = fm->face_patch[local];
+			struct pface *f;
+
+			s = s ? s : (uint32_t)m->n_surfaces + 1;
+			f = &fm->faces[count[s]++];
+			f->owner = (uint32_t)(i / 4);
+			f->neighbour = UINT32_MAX;
+			f->local = local;
+			f->patch = s;
+			fm->n_faces++;
+		}
+	rc = 0;
+out:
+	free(start);
+	free(bucket);
+	free(nb);
+	free(count);
+	return rc;
 }
 
 static int build(struct twin_err *err, struct foam *fm)
 {
 	const struct twin_tetmesh *m = fm->x->mesh;
-	struct face *all = NULL;
-	size_t i, j, k, n, np;
+	size_t i, k, np;
 	int rc = -1;
 
 	fm->cell_of = malloc(m->n_tets * sizeof(*fm->cell_of));
 	fm->point_of = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*fm->point_of));
 	fm->face_patch = calloc(4 * m->n_tets, sizeof(*fm->face_patch));
 	fm->patches = calloc(m->n_surfaces + 1, sizeof(*fm->patches));
-	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches)
+	fm->tet_of = malloc(m->n_tets * sizeof(*fm->tet_of));
+	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches || !fm->tet_of)
 		goto nomem;
 	for (i = 0; i < m->n_nodes; i++)
 		fm->point_of[i] = UINT32_MAX;
@@ -132,6 +236,7 @@ static int build(struct twin_err *err, struct foam *fm)
 		fm->cell_of[i] = UINT32_MAX;
 		if (twin_export_region_kind(m->tet_region[i]) != TWIN_LABEL_BLOOD)
 			continue;
+		fm->tet_of[fm->n_cells] = (uint32_t)i;
 		fm->cell_of[i] = (uint32_t)fm->n_cells++;
 		for (k = 0; k < 4; k++)
 			fm->point_of[m->tets[4 * i + k]] = 0;
@@ -158,59 +263,8 @@ static int build(struct twin_err *err, struct foam *fm)
 		if (k < m->n_surfaces)
 			fm->face_patch[4 * (size_t)p->tet[b1] + p->face[b1]] = (uint32_t)k + 1;
 	}
-	all = malloc(4 * fm->n_cells * sizeof(*all));
-	fm->faces = malloc(4 * fm->n_cells * sizeof(*fm->faces));
-	if (!all || !fm->faces)
-		goto nomem;
-	for (i = 0, n = 0; i < m->n_tets; i++) {
-		if (fm->cell_of[i] == UINT32_MAX)
-			continue;
-		for (k = 0; k < 4; k++) {
-			uint32_t a = m->tets[4 * i + twin_tetmesh_face_nodes[k][0]];
-			uint32_t b = m->tets[4 * i + twin_tetmesh_face_nodes[k][1]];
-			uint32_t c = m->tets[4 * i + twin_tetmesh_face_nodes[k][2]], t;
-
-			if (a > b) { t = a; a = b; b = t; }
-			if (b > c) { t = b; b = c; c = t; }
-			if (a > b) { t = a; a = b; b = t; }
-			all[n].key[0] = a;
-			all[n].key[1] = b;
-			all[n].key[2] = c;
-			all[n].cell = fm->cell_of[i];
-			all[n].local = (uint32_t)(4 * i + k);
-			n++;
-		}
-	}
-	qsort(all, n, sizeof(*all), cmp_face);
-	for (i = 0; i < n; i = j) {
-		struct pface *f = &fm->faces[fm->n_faces++];
-
-		for (j = i + 1; j < n && cmp_face(&all[i], &all[j]) == 0; j++)
-			;
-		if (j - i > 2) {
-			twin_err_set(err, TWIN_EINPUT, "a face of tetrahedron %u is shared by %zu tetrahedra",
-				     all[i].local / 4 + 1, j - i);
-			goto out;
-		}
-		if (j - i == 2) {
-			int lo = all[i].cell < all[i + 1].cell ? 0 : 1;
-
-			f->owner = all[i + lo].cell;
-			f->neighbour = all[i + 1 - lo].cell;
-			f->local = all[i + lo].local;
-			f->patch = 0;
-			fm->n_internal++;
-		} else {
-			uint32_t s = fm->face_patch[all[i].local];
-
-			f->owner = all[i].cell;
-			f->neighbour = UINT32_MAX;
-			f->local = all[i].local;
-			/* patches are numbered from 1 in face order; 0 is internal */
-			f->patch = s ? s : (uint32_t)m->n_surfaces + 1;
-		}
-	}
-	qsort(fm->faces, fm->n_faces, sizeof(*fm->faces), cmp_pface);
+	if (match_faces(err, fm) != 0)
+		goto out;
 	/* patches in surface order, then the untagged wall; empty ones are dropped */
 	for (k = 0, i = fm->n_internal; k <= m->n_surfaces; k++) {
 		struct patch *p = &fm->patches[fm->n_patches];
@@ -235,7 +289,6 @@ static int build(struct twin_err *err, struct foam *fm)
 nomem:
 	twin_err_set(err, TWIN_EFAIL, "out of memory");
 out:
-	free(all);
 	return rc;
 }
 
@@ -260,7 +313,7 @@ static int check_openings(struct twin_err *err, const struct foam *fm)
 static int write_mesh(struct twin_err *err, const struct foam *fm, const char *dir)
 {
 	const struct twin_tetmesh *m = fm->x->mesh;
-	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	const char *loc = "constant/polyMesh";
 	char note[160];
 	double *pts = NULL;
@@ -371,7 +424,7 @@ static int write_case(struct twin_err *err, const struct foam *fm, const char *d
 		"PISO\n{\n    nCorrectors 2;\n    nNonOrthogonalCorrectors 1;\n"
 		"    pRefCell 0;\n    pRefValue 0;\n}\n",
 	};
-	struct twin_export_file o = { NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	size_t i, k, n_inlets = 0;
 
 	for (k = 0; k < fm->n_patches; k++)
