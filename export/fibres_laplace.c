@@ -6,6 +6,9 @@
 
 #include <cholmod.h>
 
+/* Free nodes below which the factorisation is simplicial. */
+#define SIMPLICIAL_BELOW 20000
+
 /* The upper triangle of the stiffness matrix, compressed by columns. */
 struct twin_fibres_laplace {
 	size_t n;
@@ -274,6 +277,12 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 				nnz++;
 	cholmod_start(&c);
 	c.print = 0;
+	/*
+	 * Small systems factorise faster simplicially, and without the OpenMP
+	 * thread pool of the supernodal code (whose threads outlive the call).
+	 */
+	if (nf < SIMPLICIAL_BELOW)
+		c.supernodal = CHOLMOD_SIMPLICIAL;
 	a = cholmod_allocate_sparse(nf, nf, nnz, 1, 1, 1, CHOLMOD_REAL, &c);
 	b = cholmod_zeros(nf, n_rhs, CHOLMOD_REAL, &c);
 	if (!a || !b) {
