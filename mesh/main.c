@@ -135,8 +135,8 @@ static int run(struct twin_err *err, struct run *r)
 	if (twin_mesh_build(err, &res, labels, input, &set, warn_cb, r) != 0)
 		goto out;
 	twin_cli_info(cli, "surface: %zu triangles in %.2f s", res.surface_triangles, res.seconds_surface);
-	twin_cli_info(cli, "volume: %zu tetrahedra (about %zu foreseen) in %.2f s, %zu slivers repaired",
-		      res.mesh->n_tets, res.estimate, res.seconds_volume, res.repaired);
+	twin_cli_info(cli, "volume: %zu tetrahedra (about %zu foreseen) in %.2f s, %zu slivers repaired, %zu improved",
+		      res.mesh->n_tets, res.estimate, res.seconds_volume, res.repaired, res.improved);
 	twin_quality_requirements(&res.quality, warn_cb, r);
 	if (write_outputs(err, r, case_dir, &res) != 0)
 		goto out;

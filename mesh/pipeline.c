@@ -107,7 +107,8 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	res->mesh = twin_gmsh_mesh(err, &s, &g, &mopt, &info);
 	if (!res->mesh)
 		goto out;
-	if (twin_repair_slivers(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->repaired) != 0)
+	if (twin_repair_slivers(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->repaired) != 0 ||
+	    twin_repair_improve(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->improved) != 0)
 		goto out;
 	if (twin_tetmesh_check(err, res->mesh) != 0) {
 		twin_err_prefix(err, "the repaired mesh");

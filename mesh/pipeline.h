@@ -33,6 +33,7 @@ struct twin_mesh_result {
 	size_t estimate;                     /* the tet count foreseen before meshing */
 	size_t surface_triangles;
 	size_t repaired;                     /* slivers taken off surface folds */
+	size_t improved;                     /* node moves and flips on slivers inside */
 	double seconds_surface, seconds_volume;
 };
 

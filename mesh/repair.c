@@ -134,7 +134,7 @@ static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
 		const double *p[4];
 		long tri[4];
 		int nb = 0, f1 = -1, f2 = -1;
-		uint32_t a, b, c, d, around[3];
+		uint32_t a, b, c, d, around[64];
 		size_t naround = 0;
 		double worst;
 
@@ -175,21 +175,19 @@ static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
 
 			if (gone[o] || !has(m->tets + 4 * o, 4, b))
 				continue;
-			if (naround == 3) {
-				naround++;
+			if (naround == sizeof(around) / sizeof(around[0]))
 				break;
-			}
 			around[naround++] = o;
 		}
 		if (naround == 1) {
 			/* nothing beyond the fold: the sliver leaves the mesh */
 			gone[t] = 1;
-		} else if (naround == 3) {
+		} else if (naround >= 3) {
 			uint32_t t1 = UINT32_MAX, t2 = UINT32_MAX, p1 = UINT32_MAX, p2 = UINT32_MAX, n1[4], n2[4];
 			const double *q[4];
 			double before = 0, after = 0;
 
-			for (size_t k = 0; k < 3; k++) {
+			for (size_t k = 0; k < naround; k++) {
 				const uint32_t *o = m->tets + 4 * around[k];
 
 				if (around[k] == t)
@@ -202,8 +200,9 @@ static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
 							t2 = around[k], p2 = o[j];
 					}
 			}
-			if (t1 == UINT32_MAX || t2 == UINT32_MAX || p1 != p2 ||
-			    m->tet_region[t1] != m->tet_region[t2])
+			if (t1 == UINT32_MAX || t2 == UINT32_MAX || m->tet_region[t1] != m->tet_region[t2])
+				continue;
+			if (naround != 3 || p1 != p2)
 				continue;
 			for (int k = 0; k < 4; k++)
 				q[k] = m->xyz + 3 * m->tets[4 * t1 + k];
@@ -275,5 +274,274 @@ int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min
 	rc = 0;
 out:
 	free(gone);
+	return rc;
+}
+
+/* ---- improving slivers inside a region ------------------------------------- */
+
+/* The smallest dihedral angle over tets ts[0..n-1], 0 when one is not positive. */
+static double worst_of(const struct twin_tetmesh *m, const uint32_t *ts, size_t n)
+{
+	double least = 180;
+
+	for (size_t i = 0; i < n; i++) {
+		const double *p[4];
+		double d;
+
+		for (int k = 0; k < 4; k++)
+			p[k] = m->xyz + 3 * m->tets[4 * ts[i] + k];
+		if (volume6(p) <= 0)
+			return 0;
+		d = twin_quality_min_dihedral(p);
+		if (d < least)
+			least = d;
+	}
+	return least;
+}
+
+static double tet_volume6(const struct twin_tetmesh *m, const uint32_t *n)
+{
+	const double *p[4];
+
+	for (int k = 0; k < 4; k++)
+		p[k] = m->xyz + 3 * n[k];
+	return volume6(p);
+}
+
+/* Moves interior node v towards the centre of its neighbours when that helps. */
+static int relocate(struct twin_tetmesh *m, const struct incidence *tets, uint32_t v)
+{
+	const uint32_t *ts = tets->item + tets->start[v];
+	size_t n = tets->start[v + 1] - tets->start[v], count = 0;
+	double c[3] = { 0, 0, 0 }, old[3], before;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 4; k++) {
+			uint32_t o = m->tets[4 * ts[i] + k];
+
+			if (o == v)
+				continue;
+			for (int a = 0; a < 3; a++)
+				c[a] += m->xyz[3 * o + a];
+			count++;
+		}
+	before = worst_of(m, ts, n);
+	memcpy(old, m->xyz + 3 * v, sizeof(old));
+	for (double f = 1; f > 0.1; f /= 2) {
+		for (int a = 0; a < 3; a++)
+			m->xyz[3 * v + a] = old[a] + f * (c[a] / (double)count - old[a]);
+		if (worst_of(m, ts, n) > before)
+			return 1;
+	}
+	memcpy(m->xyz + 3 * v, old, sizeof(old));
+	return 0;
+}
+
+static int grow(struct twin_tetmesh *m, size_t *cap)
+{
+	uint32_t *t;
+	int32_t *r;
+	size_t want = *cap * 2 + 16;
+
+	/* the arrays are malloc'd by twin_tetmesh_new and freed with free */
+	t = realloc(m->tets, 4 * want * sizeof(*t));
+	if (!t)
+		return -1;
+	m->tets = t;
+	r = realloc(m->tet_region, want * sizeof(*r));
+	if (!r)
+		return -1;
+	m->tet_region = r;
+	*cap = want;
+	return 0;
+}
+
+/* Tet t and its neighbour across face f become three tets around the edge between their apexes. */
+static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+		  uint32_t t, int f, size_t *cap, uint8_t *dirty, uint8_t **gone)
+{
+	const uint8_t *fn = twin_tetmesh_face_nodes[f];
+	uint32_t a = m->tets[4 * t + fn[0]], b = m->tets[4 * t + fn[1]], c = m->tets[4 * t + fn[2]];
+	uint32_t d = m->tets[4 * t + f], o = UINT32_MAX, e = UINT32_MAX, nt[3][4], pair[2];
+	double before, after = 0, least = 180, vol;
+
+	if (find_tri(m, tris, a, b, c) >= 0)
+		return 0;
+	for (size_t k = tets->start[a]; k < tets->start[a + 1]; k++) {
+		uint32_t x = tets->item[k];
+		const uint32_t *xn = m->tets + 4 * x;
+
+		if (x != t && !(*gone)[x] && has(xn, 4, b) && has(xn, 4, c))
+			o = x;
+	}
+	if (o == UINT32_MAX || m->tet_region[o] != m->tet_region[t])
+		return 0;
+	for (int k = 0; k < 4; k++)
+		if (m->tets[4 * o + k] != a && m->tets[4 * o + k] != b && m->tets[4 * o + k] != c)
+			e = m->tets[4 * o + k];
+	if (dirty[e])
+		return 0;
+	pair[0] = t;
+	pair[1] = o;
+	before = worst_of(m, pair, 2);
+	vol = fabs(tet_volume6(m, m->tets + 4 * t)) + fabs(tet_volume6(m, m->tets + 4 * o));
+	{
+		double q[3];
+
+		q[0] = make_tet(m, nt[0], a, b, d, e);
+		q[1] = make_tet(m, nt[1], b, c, d, e);
+		q[2] = make_tet(m, nt[2], c, a, d, e);
+		for (int k = 0; k < 3; k++) {
+			if (q[k] < least)
+				least = q[k];
+			after += tet_volume6(m, nt[k]);
+		}
+	}
+	if (least <= before || fabs(after - vol) > 1e-9 * vol)
+		return 0;
+	if (m->n_tets == *cap) {
+		uint8_t *g;
+
+		if (grow(m, cap) != 0)
+			return -1;
+		g = realloc(*gone, *cap);
+		if (!g)
+			return -1;
+		*gone = g;
+	}
+	memcpy(m->tets + 4 * t, nt[0], sizeof(nt[0]));
+	memcpy(m->tets + 4 * o, nt[1], sizeof(nt[1]));
+	memcpy(m->tets + 4 * m->n_tets, nt[2], sizeof(nt[2]));
+	m->tet_region[m->n_tets] = m->tet_region[t];
+	(*gone)[m->n_tets] = 0;
+	m->n_tets++;
+	dirty[a] = dirty[b] = dirty[c] = dirty[d] = dirty[e] = 1;
+	return 1;
+}
+
+/* The three tets around an inner edge (a, b) become two. */
+static int flip32(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+		  uint32_t a, uint32_t b, uint8_t *dirty, uint8_t *gone)
+{
+	uint32_t ring[3], other[3], nr = 0, no = 0, nt[2][4];
+	double before, vol = 0, after = 0, q0, q1;
+
+	for (size_t k = tets->start[a]; k < tets->start[a + 1]; k++) {
+		uint32_t x = tets->item[k];
+
+		if (gone[x] || !has(m->tets + 4 * x, 4, b))
+			continue;
+		if (nr == 3)
+			return 0;
+		ring[nr++] = x;
+	}
+	if (nr != 3 || m->tet_region[ring[0]] != m->tet_region[ring[1]] ||
+	    m->tet_region[ring[0]] != m->tet_region[ring[2]])
+		return 0;
+	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++)
+		if (has(m->tris + 3 * tris->item[k], 3, b))
+			return 0;
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 4; k++) {
+			uint32_t v = m->tets[4 * ring[i] + k];
+
+			if (v != a && v != b && !has(other, (int)no, v)) {
+				if (no == 3)
+					return 0;
+				other[no++] = v;
+			}
+		}
+	if (no != 3 || dirty[other[0]] || dirty[other[1]] || dirty[other[2]])
+		return 0;
+	before = worst_of(m, ring, 3);
+	for (int i = 0; i < 3; i++)
+		vol += fabs(tet_volume6(m, m->tets + 4 * ring[i]));
+	q0 = make_tet(m, nt[0], other[0], other[1], other[2], a);
+	q1 = make_tet(m, nt[1], other[0], other[1], other[2], b);
+	after = tet_volume6(m, nt[0]) + tet_volume6(m, nt[1]);
+	if (q0 <= before || q1 <= before || fabs(after - vol) > 1e-9 * vol)
+		return 0;
+	memcpy(m->tets + 4 * ring[0], nt[0], sizeof(nt[0]));
+	memcpy(m->tets + 4 * ring[1], nt[1], sizeof(nt[1]));
+	gone[ring[2]] = 1;
+	dirty[a] = dirty[b] = dirty[other[0]] = dirty[other[1]] = dirty[other[2]] = 1;
+	return 1;
+}
+
+int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved)
+{
+	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1), *dirty = NULL, *onsurf = NULL;
+	size_t cap = m->n_tets, total = 0, kept = 0;
+	int rc = -1;
+
+	onsurf = calloc(m->n_nodes ? m->n_nodes : 1, 1);
+	dirty = calloc(m->n_nodes ? m->n_nodes : 1, 1);
+	if (!gone || !onsurf || !dirty)
+		goto nomem;
+	for (size_t i = 0; i < 3 * m->n_tris; i++)
+		onsurf[m->tris[i]] = 1;
+	for (int it = 0; it < 6; it++) {
+		struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
+		size_t done = 0, n = m->n_tets;
+
+		memset(dirty, 0, m->n_nodes);
+		if (incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
+		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0) {
+			incidence_release(&tets);
+			incidence_release(&tris);
+			goto nomem;
+		}
+		for (uint32_t t = 0; t < n; t++) {
+			uint32_t *tn = m->tets + 4 * t;
+			int r = 0;
+
+			if (gone[t] || dirty[tn[0]] || dirty[tn[1]] || dirty[tn[2]] || dirty[tn[3]] ||
+			    worst_of(m, &t, 1) >= min_deg)
+				continue;
+			for (int k = 0; k < 4 && !r; k++)
+				if (!onsurf[tn[k]] && relocate(m, &tets, tn[k]))
+					r = 1;
+			if (r && worst_of(m, &t, 1) >= min_deg) {
+				done++;
+				continue;
+			}
+			r = 0;
+			for (int f = 0; f < 4 && !r; f++)
+				r = flip23(m, &tets, &tris, t, f, &cap, dirty, &gone);
+			for (int i = 0; i < 4 && !r; i++)
+				for (int j = i + 1; j < 4 && !r; j++)
+					r = flip32(m, &tets, &tris, tn[i], tn[j], dirty, gone);
+			if (r < 0) {
+				incidence_release(&tets);
+				incidence_release(&tris);
+				goto nomem;
+			}
+			done += (size_t)r;
+		}
+		incidence_release(&tets);
+		incidence_release(&tris);
+		total += done;
+		if (!done)
+			break;
+	}
+	for (size_t t = 0; t < m->n_tets; t++)
+		if (!gone[t]) {
+			memmove(m->tets + 4 * kept, m->tets + 4 * t, 4 * sizeof(*m->tets));
+			m->tet_region[kept] = m->tet_region[t];
+			kept++;
+		}
+	m->n_tets = kept;
+	if (improved)
+		*improved = total;
+	rc = 0;
+	goto out;
+nomem:
+	twin_err_set(err, TWIN_EFAIL, "improving %zu tetrahedra: out of memory", m->n_tets);
+out:
+	free(gone);
+	free(dirty);
+	free(onsurf);
 	return rc;
 }

@@ -23,4 +23,13 @@
  */
 int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *fixed);
 
+/*
+ * Improves each tetrahedron with a dihedral angle below min_deg inside its
+ * region: moves its inner nodes towards their neighbours' centre, or flips it
+ * with its neighbours (2-3 across a face, 3-2 around an inner edge) when the
+ * new tetrahedra are better. Surface nodes and triangles stay. Sets
+ * *improved (may be NULL) to how many changes were made.
+ */
+int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved);
+
 #endif
