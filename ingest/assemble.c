@@ -17,13 +17,20 @@ struct job {
 	size_t n, plane;        /* frames, voxels per frame */
 	int ct;                 /* apply the rescale */
 	struct twin_volume *vol; /* n slices, int16 or float32 */
+	struct twin_affine vol_affine;
 	unsigned char *failed;  /* per frame */
-	size_t next, done, nfailed;
+	size_t next, done, shown, nfailed;
+	int overflow;           /* an int16 volume met a value it cannot hold */
 	struct twin_err first;  /* the first reader error */
 	pthread_mutex_t lock;
 };
 
-static void store(struct job *job, size_t k, const double *v)
+/*
+ * Rescales frame k's stored values into the volume. An int16 volume has
+ * whole-number rescales only (see choose_dtype); 1 when a value does not
+ * fit in int16, else 0.
+ */
+static int store(struct job *job, size_t k, const int32_t *v)
 {
 	const struct twin_frame *f = job->frames[k];
 	double slope = job->ct ? f->slope : 1, icpt = job->ct ? f->intercept : 0;
@@ -31,30 +38,43 @@ static void store(struct job *job, size_t k, const double *v)
 
 	if (job->vol->dtype == TWIN_I16) {
 		int16_t *out = (int16_t *)job->vol->data + k * job->plane;
+		int64_t s = (int64_t)slope, c = (int64_t)icpt, lo = 0, hi = 0;
 
-		for (i = 0; i < job->plane; i++)
-			out[i] = (int16_t)lrint(slope * v[i] + icpt);
+		for (i = 0; i < job->plane; i++) {
+			int64_t x = s * v[i] + c;
+
+			out[i] = (int16_t)x;
+			lo = x < lo ? x : lo;
+			hi = x > hi ? x : hi;
+		}
+		return lo < INT16_MIN || hi > INT16_MAX;
 	} else {
 		float *out = (float *)job->vol->data + k * job->plane;
 
 		for (i = 0; i < job->plane; i++)
 			out[i] = (float)(slope * v[i] + icpt);
+		return 0;
 	}
 }
 
 static void *worker(void *arg)
 {
 	struct job *job = arg;
-	double *buf = malloc(job->plane * sizeof(*buf));
+	int32_t *buf = malloc(job->plane * sizeof(*buf));
 	struct twin_err err;
 	char msg[TWIN_ERR_MSG_MAX + 32];
 
 	for (;;) {
 		size_t k;
-		int rc;
+		int rc, over;
 
 		pthread_mutex_lock(&job->lock);
-		k = job->next++;
+		k = job->overflow ? job->n : job->next++;
+		/* a frame that failed before a restart stays left out, warned once */
+		while (k < job->n && job->failed[k]) {
+			job->done++;
+			k = job->next++;
+		}
 		pthread_mutex_unlock(&job->lock);
 		if (k >= job->n)
 			break;
@@ -63,12 +83,15 @@ static void *worker(void *arg)
 			rc = twin_err_set(&err, TWIN_EFAIL, "reading '%s': out of memory", job->frames[k]->path);
 		else
 			rc = job->opt->read(&err, job->opt->read_ctx, job->frames[k], buf);
-		if (rc == 0)
-			store(job, k, buf);
+		over = rc == 0 && store(job, k, buf) != 0;
 		pthread_mutex_lock(&job->lock);
-		job->done++;
-		if (job->opt->progress)
-			job->opt->progress(job->opt->progress_ctx, job->done, job->n);
+		job->overflow |= over;
+		/* after a restart as float32, progress resumes where it was */
+		if (++job->done > job->shown) {
+			job->shown = job->done;
+			if (job->opt->progress)
+				job->opt->progress(job->opt->progress_ctx, job->done, job->n);
+		}
 		if (rc == 0) {
 			pthread_mutex_unlock(&job->lock);
 			continue;
@@ -87,24 +110,20 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Can every frame's stored range, rescaled, be held exactly in int16? */
-static int fits_int16(const struct job *job)
+/*
+ * int16 when every frame's rescale is a whole number: the values read then
+ * decide, and store() reports one that int16 cannot hold. Else float32.
+ */
+static enum twin_dtype choose_dtype(const struct job *job)
 {
 	for (size_t k = 0; k < job->n; k++) {
 		const struct twin_frame *f = job->frames[k];
-		double slope = job->ct ? f->slope : 1, icpt = job->ct ? f->intercept : 0, lo, hi, a, b;
-		unsigned bits = f->bits_stored;
+		double slope = job->ct ? f->slope : 1, icpt = job->ct ? f->intercept : 0;
 
-		if (bits == 0 || bits > 16 || slope != floor(slope) || icpt != floor(icpt))
-			return 0;
-		lo = f->pixel_signed ? -ldexp(1, (int)bits - 1) : 0;
-		hi = f->pixel_signed ? ldexp(1, (int)bits - 1) - 1 : ldexp(1, (int)bits) - 1;
-		a = slope * lo + icpt;
-		b = slope * hi + icpt;
-		if (fmin(a, b) < INT16_MIN || fmax(a, b) > INT16_MAX)
-			return 0;
+		if (slope != floor(slope) || icpt != floor(icpt) || fabs(slope) > 65536 || fabs(icpt) > 65536)
+			return TWIN_F32;
 	}
-	return 1;
+	return TWIN_I16;
 }
 
 /* A float32 volume as int16 when every value is a whole number that fits; else NULL. */
@@ -140,13 +159,12 @@ static int thread_count(const struct twin_assemble_opt *opt, size_t n)
 	return (int)t;
 }
 
-/* Reads frames[0..n) into job->vol; failed frames are marked. */
-static int read_all(struct twin_err *err, struct job *job)
+/* One pass of the threads over the frames not yet read or failed. */
+static void read_pass(struct job *job)
 {
 	pthread_t tid[MAX_THREADS];
 	int started = 0, nthreads = thread_count(job->opt, job->n);
 
-	pthread_mutex_init(&job->lock, NULL);
 	for (int t = 1; t < nthreads; t++) {
 		if (pthread_create(&tid[started], NULL, worker, job) != 0)
 			break;
@@ -155,6 +173,32 @@ static int read_all(struct twin_err *err, struct job *job)
 	worker(job);
 	for (int t = 0; t < started; t++)
 		pthread_join(tid[t], NULL);
+}
+
+/*
+ * Reads frames[0..n) into job->vol; failed frames are marked. An int16
+ * volume that meets a value it cannot hold is read again as float32: the
+ * two are never held at once.
+ */
+static int read_all(struct twin_err *err, struct job *job)
+{
+	size_t dim[3];
+
+	pthread_mutex_init(&job->lock, NULL);
+	read_pass(job);
+	if (job->overflow) {
+		memcpy(dim, job->vol->dim, sizeof(dim));
+		twin_volume_free(job->vol);
+		job->vol = twin_volume_new(err, TWIN_F32, dim, &job->vol_affine);
+		if (!job->vol) {
+			pthread_mutex_destroy(&job->lock);
+			return -1;
+		}
+		job->overflow = 0;
+		job->next = job->done = 0;
+		read_pass(job);
+		job->overflow = 1;
+	}
 	pthread_mutex_destroy(&job->lock);
 	if (job->nfailed == job->n) {
 		twin_err_set(err, job->first.code == TWIN_EFAIL ? TWIN_EFAIL : TWIN_EINPUT,
@@ -275,12 +319,14 @@ struct twin_volume *twin_assemble(struct twin_err *err, const struct twin_assemb
 	dim[0] = g->dim[0];
 	dim[1] = g->dim[1];
 	dim[2] = job.n;
-	job.vol = twin_volume_new(err, fits_int16(&job) ? TWIN_I16 : TWIN_F32, dim, &g->even);
+	job.vol_affine = g->even;
+	job.vol = twin_volume_new(err, choose_dtype(&job), dim, &g->even);
 	if (!job.vol || read_all(err, &job) != 0)
 		goto out;
 	if (job.nfailed && drop_failed(err, &job, n, g) != 0)
 		goto out;
-	if (job.vol->dtype == TWIN_F32) {
+	/* a fractional rescale may still give whole numbers */
+	if (job.vol->dtype == TWIN_F32 && !job.overflow) {
 		twin_err_init(&job.first);
 		tmp = narrow(&job.first, job.vol);
 		if (tmp) {

@@ -1,15 +1,17 @@
 /*
  * assemble: one volume from the frames of one stack. Reads every frame's
- * pixels through a reader callback on several threads, applies the rescale
- * (CT to HU; MR kept as stored), chooses int16 when that is exact and
- * float32 otherwise, drops unreadable frames with a warning, and resamples
- * uneven spacing and gantry tilt as the geometry says. Owns nothing it does
+ * pixels through a reader callback on several threads and rescales them
+ * (CT to HU; MR kept as stored) straight into the volume: int16 when every
+ * value fits (one that does not makes the stack be read again as float32),
+ * float32 for a fractional rescale. Drops unreadable frames with a warning,
+ * and resamples uneven spacing and gantry tilt as the geometry says. Owns nothing it does
  * not return. Includes frame.h, geometry.h, volume.h and err.h only.
  */
 #ifndef TWIN_INGEST_ASSEMBLE_H
 #define TWIN_INGEST_ASSEMBLE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "frame.h"
@@ -20,7 +22,7 @@
  * Fills out[rows * cols] with the stored values of frame f, row after row.
  * Called from several threads at once, each with its own out.
  */
-typedef int twin_pixels_fn(struct twin_err *err, void *ctx, const struct twin_frame *f, double *out);
+typedef int twin_pixels_fn(struct twin_err *err, void *ctx, const struct twin_frame *f, int32_t *out);
 
 /* Called once per dropped frame with a message naming its file and fault. */
 typedef void twin_warn_fn(void *ctx, const char *msg);

@@ -1797,6 +1797,28 @@ void twin_dcm_frames_free(struct twin_frame *frames, size_t n)
 	free(frames);
 }
 
+int twin_dcm_read_phi(struct twin_err *err, const char *path, struct twin_dcm_phi *phi)
+{
+	memset(phi, 0, sizeof(*phi));
+	try {
+		DcmFileFormat ff;
+
+		rd::register_codecs();
+		if (rd::load_header(err, path, ff) != 0)
+			return -1;
+		DcmDataset *ds = ff.getDataset();
+		rd::copy_str(ds, DCM_PatientName, phi->patient_name, sizeof(phi->patient_name));
+		rd::copy_str(ds, DCM_PatientID, phi->patient_id, sizeof(phi->patient_id));
+		rd::copy_str(ds, DCM_PatientBirthDate, phi->birth_date, sizeof(phi->birth_date));
+		rd::copy_str(ds, DCM_AccessionNumber, phi->accession, sizeof(phi->accession));
+		rd::copy_str(ds, DCM_ReferringPhysicianName, phi->physician, sizeof(phi->physician));
+		rd::copy_str(ds, DCM_InstitutionName, phi->institution, sizeof(phi->institution));
+		return 0;
+	} catch (const std::exception &e) {
+		return twin_err_set(err, TWIN_EFAIL, "reading '%s': %s", path, e.what());
+	}
+}
+
 int twin_dcm_dicomdir_files(struct twin_err *err, const char *path, char ***files, size_t *n,
 			    size_t *missing)
 {

@@ -149,6 +149,25 @@ int twin_dcm_scan(struct twin_err *err, const char *path, struct twin_frame **fr
 /* Frees n records from twin_dcm_scan and the array. frames may be NULL. */
 void twin_dcm_frames_free(struct twin_frame *frames, size_t n);
 
+#define TWIN_PHI_MAX 200  /* a PN of three 64-character groups + NUL */
+
+/* The patient and study fields that outputs leave out unless asked to keep them. */
+struct twin_dcm_phi {
+	char patient_name[TWIN_PHI_MAX];     /* PatientName */
+	char patient_id[TWIN_PHI_MAX];       /* PatientID */
+	char birth_date[TWIN_PHI_MAX];       /* PatientBirthDate */
+	char accession[TWIN_PHI_MAX];        /* AccessionNumber */
+	char physician[TWIN_PHI_MAX];        /* ReferringPhysicianName */
+	char institution[TWIN_PHI_MAX];      /* InstitutionName */
+};
+
+/*
+ * Reads the fields of struct twin_dcm_phi from the header of path (twin_dcm_scan
+ * does not read them); an absent field is "". Returns 0, or -1 with err set
+ * as twin_dcm_scan.
+ */
+int twin_dcm_read_phi(struct twin_err *err, const char *path, struct twin_dcm_phi *phi);
+
 #define TWIN_DCM_DICOMDIR_UID "1.2.840.10008.1.3.10"
 
 /*

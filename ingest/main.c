@@ -3,6 +3,8 @@
  * and series.xml, and a record in CASE/manifest.xml. --list prints the series
  * found and writes nothing.
  */
+#include <dirent.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "nifti.h"
 
 #include "assemble.h"
+#include "commit.h"
 #include "dcmtk.h"
 #include "frame.h"
 #include "geometry.h"
@@ -31,13 +34,14 @@
 #define PROG "twin-ingest"
 
 static const char *opt_series, *opt_phase;
-static int opt_all_phases, opt_keep_phi, opt_list;
+static int opt_all_phases, opt_keep_phi, opt_list, opt_uncompressed;
 
 static const struct twin_cli_option options[] = {
 	{ 0, "series", "WHICH", "series number, SeriesInstanceUID, its h: hash or a description pattern", &opt_series, NULL },
 	{ 0, "phase", "P", "cardiac phase: a percent (\"75%\") or a 0-based index", &opt_phase, NULL },
 	{ 0, "all-phases", NULL, "also write every phase as image_phaseNN.nii.gz", NULL, &opt_all_phases },
-	{ 0, "keep-phi", NULL, "keep the raw UIDs and the description in series.xml", NULL, &opt_keep_phi },
+	{ 0, "keep-phi", NULL, "keep patient name, ID, birth date, accession, physician, institution, raw UIDs and description in series.xml", NULL, &opt_keep_phi },
+	{ 0, "uncompressed", NULL, "write image.nii, not gzip-compressed, instead of image.nii.gz", NULL, &opt_uncompressed },
 	{ 0, "list", NULL, "print the series found and write nothing (CASE_DIR may be left out)", NULL, &opt_list },
 };
 
@@ -64,52 +68,140 @@ struct run {
 	size_t nframes, unreadable;
 	struct twin_mosaic_cache *mosaics;
 	struct twin_study study;
-	struct twin_manifest_record *rec;
-	char **written;       /* outputs written so far, removed on failure */
-	size_t nwritten;
+	struct twin_manifest_record *rec; /* made at the start, so a failure is recorded too */
+	struct twin_commit out;   /* the outputs, renamed into CASE/ingest together */
+	const char *case_dir;     /* NULL until the arguments are known */
+	int case_existed;         /* CASE_DIR was a folder when the run began */
+	int ingest_existed;       /* and CASE_DIR/ingest */
+	int case_fault;           /* the failure is about the case folder itself */
 	char **notes;         /* the warnings, for series.xml and the manifest */
 	size_t nnotes;
 };
 
 /* ---- reading, through the DCMTK shim ---------------------------------------- */
 
-/* Appends the frames of one file; a file that is not DICOM or is corrupt is a warning. */
-static int scan_one(struct twin_err *err, struct run *r, const char *path, struct twin_err *first)
-{
-	struct twin_err ferr;
-	struct twin_frame *got = NULL;
-	size_t n = 0;
+/* One file's header, scanned by whichever thread takes it. */
+struct scanned {
+	struct twin_frame *f;  /* from twin_dcm_scan, or NULL */
+	size_t n;
+	struct twin_err err;   /* when f is NULL */
+};
 
-	twin_err_init(&ferr);
-	if (twin_dcm_scan(&ferr, path, &got, &n) != 0) {
+struct scan_job {
+	char *const *files;
+	struct scanned *out;
+	size_t n, next, done;
+	struct twin_progress *progress;
+	pthread_mutex_t lock;
+};
+
+static void *scan_worker(void *arg)
+{
+	struct scan_job *job = arg;
+
+	for (;;) {
+		struct scanned *sc;
+		size_t i;
+
+		pthread_mutex_lock(&job->lock);
+		i = job->next++;
+		pthread_mutex_unlock(&job->lock);
+		if (i >= job->n)
+			break;
+		sc = &job->out[i];
+		twin_err_init(&sc->err);
+		if (twin_dcm_scan(&sc->err, job->files[i], &sc->f, &sc->n) != 0)
+			sc->f = NULL;
+		pthread_mutex_lock(&job->lock);
+		twin_progress_update(job->progress, ++job->done);
+		pthread_mutex_unlock(&job->lock);
+	}
+	return NULL;
+}
+
+static int thread_count(const struct twin_conf *conf, size_t work)
+{
+	long t = twin_conf_int(conf, "ingest.threads");
+
+	if (t <= 0)
+		t = sysconf(_SC_NPROCESSORS_ONLN);
+	if (t > 64)
+		t = 64;
+	if ((size_t)t > work)
+		t = (long)work;
+	return t < 1 ? 1 : (int)t;
+}
+
+/* Appends the frames of one file; a file that is not DICOM or is corrupt is a warning. */
+static int take_scanned(struct twin_err *err, struct run *r, const char *path, struct scanned *sc,
+			struct twin_err *first)
+{
+	if (!sc->f) {
 		r->unreadable++;
 		if (first->code == TWIN_OK)
-			*first = ferr;
-		twin_cli_info(r->cli, "skipping %s", ferr.msg);
-		if (ferr.code == TWIN_EFAIL)
-			return twin_err_set(err, TWIN_EFAIL, "%s", ferr.msg);
+			*first = sc->err;
+		twin_cli_info(r->cli, "skipping %s", sc->err.msg);
+		if (sc->err.code == TWIN_EFAIL)
+			return twin_err_set(err, TWIN_EFAIL, "%s", sc->err.msg);
 		return 0;
 	}
 	/* a DICOMDIR inside the tree indexes the files; they are read themselves */
-	if (n == 1 && strcmp(got[0].sop_class, TWIN_DCM_DICOMDIR_UID) == 0) {
-		twin_dcm_frames_free(got, n);
+	if (sc->n == 1 && strcmp(sc->f[0].sop_class, TWIN_DCM_DICOMDIR_UID) == 0) {
+		twin_dcm_frames_free(sc->f, sc->n);
+		sc->f = NULL;
 		return 0;
 	}
 	if (r->nchunks == r->capchunks) {
 		size_t cap = r->capchunks ? 2 * r->capchunks : 256;
 		struct chunk *c = realloc(r->chunks, cap * sizeof(*c));
 
-		if (!c) {
-			twin_dcm_frames_free(got, n);
+		if (!c)
 			return twin_err_set(err, TWIN_EFAIL, "scanning '%s': out of memory", path);
-		}
 		r->chunks = c;
 		r->capchunks = cap;
 	}
-	r->chunks[r->nchunks].f = got;
-	r->chunks[r->nchunks].n = n;
+	r->chunks[r->nchunks].f = sc->f;
+	r->chunks[r->nchunks].n = sc->n;
 	r->nchunks++;
+	sc->f = NULL;
 	return 0;
+}
+
+/* Every file's header, read on several threads and taken in file order. */
+static int scan_all(struct twin_err *err, struct run *r, struct twin_err *first)
+{
+	struct twin_progress progress;
+	struct scan_job job;
+	pthread_t tid[64];
+	int started = 0, nthreads = thread_count(r->cli->conf, r->nfiles), rc = 0;
+	size_t i;
+
+	memset(&job, 0, sizeof(job));
+	job.files = r->files;
+	job.n = r->nfiles;
+	job.out = calloc(r->nfiles, sizeof(*job.out));
+	if (!job.out)
+		return twin_err_set(err, TWIN_EFAIL, "scanning %zu files: out of memory", r->nfiles);
+	twin_progress_init(&progress, r->cli, "reading headers", r->nfiles);
+	job.progress = &progress;
+	pthread_mutex_init(&job.lock, NULL);
+	for (int t = 1; t < nthreads; t++) {
+		if (pthread_create(&tid[started], NULL, scan_worker, &job) != 0)
+			break;
+		started++;
+	}
+	scan_worker(&job);
+	for (int t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
+	pthread_mutex_destroy(&job.lock);
+	twin_progress_done(&progress);
+	for (i = 0; i < r->nfiles; i++) {
+		if (rc == 0)
+			rc = take_scanned(err, r, r->files[i], &job.out[i], first);
+		twin_dcm_frames_free(job.out[i].f, job.out[i].n);
+	}
+	free(job.out);
+	return rc;
 }
 
 /* Every record of every file in one array, with mosaics cut into tiles. */
@@ -136,25 +228,30 @@ static void progress_cb(void *ctx, size_t done, size_t total)
 }
 
 /* The stored values of one frame, as the assembler wants them. */
-static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame *f, double *out)
+static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame *f, int32_t *out)
 {
-	size_t i, count = (size_t)f->rows * f->cols;
-	int32_t *buf = malloc(count * sizeof(*buf));
-	int rc;
-
-	if (!buf)
-		return twin_err_set(err, TWIN_EFAIL, "reading '%s': out of memory", f->path);
 	if (f->tile)
-		rc = twin_mosaic_read(err, ctx, f, buf);
-	else
-		rc = twin_dcm_read_pixels(err, f->path, f->frame, buf, count);
-	for (i = 0; rc == 0 && i < count; i++)
-		out[i] = buf[i];
-	free(buf);
-	return rc;
+		return twin_mosaic_read(err, ctx, f, out);
+	return twin_dcm_read_pixels(err, f->path, f->frame, out, (size_t)f->rows * f->cols);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_dir_in(const char *dir, const char *name)
+{
+	char *p = twin_path_join(dir, name);
+	int yes = p && is_dir(p);
+
+	free(p);
+	return yes;
+}
 
 static int remember(struct twin_err *err, char ***list, size_t *n, const char *s)
 {
@@ -296,9 +393,47 @@ out:
 	return rc;
 }
 
-/* One phase: assembled and written to CASE/ingest/name. */
+/* The inputs are hashed on a thread of their own while the volumes are read. */
+struct hash_job {
+	struct run *r;
+	const struct twin_series *s;
+	const size_t *phases;
+	size_t nphases;
+	pthread_t tid;
+	int started, rc;
+	struct twin_err err;
+};
+
+static void *hash_inputs(void *arg)
+{
+	struct hash_job *h = arg;
+
+	h->rc = add_inputs(&h->err, h->r, h->s, h->phases, h->nphases);
+	return NULL;
+}
+
+static void hash_start(struct hash_job *h)
+{
+	twin_err_init(&h->err);
+	h->started = pthread_create(&h->tid, NULL, hash_inputs, h) == 0;
+	if (!h->started)
+		hash_inputs(h);
+}
+
+/* Waits for hash_start's thread; returns its result, with err set. */
+static int hash_join(struct twin_err *err, struct hash_job *h)
+{
+	if (h->started)
+		pthread_join(h->tid, NULL);
+	h->started = 0;
+	if (h->rc != 0 && err)
+		*err = h->err;
+	return h->rc;
+}
+
+/* One phase: assembled and written to path, the staged name of CASE/ingest/name. */
 static int write_phase(struct twin_err *err, struct run *r, const struct twin_series *s, size_t phase,
-		       const char *dir, const char *name, struct twin_geometry *g,
+		       const char *name, const char *path, struct twin_geometry *g,
 		       struct twin_series_volume *vol)
 {
 	const struct twin_stack *st = &s->phases[phase];
@@ -306,7 +441,6 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	struct twin_progress progress;
 	const struct twin_frame **frames = NULL;
 	struct twin_volume *v = NULL;
-	char *path = NULL;
 	size_t n = st->n;
 	int rc = -1;
 
@@ -335,18 +469,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 		goto out;
 	}
 	twin_progress_done(&progress);
-	if (twin_mkdir_p(err, dir) != 0)
-		goto out;
-	path = twin_path_join(dir, name);
-	if (!path) {
-		twin_err_set(err, TWIN_EFAIL, "out of memory");
-		goto out;
-	}
 	if (twin_nifti_save(err, path, v) != 0)
-		goto out;
-	if (remember(err, &r->written, &r->nwritten, path) != 0)
-		goto out;
-	if (twin_manifest_add_output(err, r->rec, path) != 0)
 		goto out;
 	vol->file = name;
 	vol->phase = phase;
@@ -360,13 +483,58 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	if (g->tilted)
 		twin_cli_info(r->cli, "'%s': gantry tilt of %.2f degrees: resampled to an orthogonal grid",
 			      name, g->tilt_deg);
-	twin_cli_info(r->cli, "wrote '%s': %zux%zux%zu %s", path, v->dim[0], v->dim[1], v->dim[2],
+	twin_cli_info(r->cli, "wrote '%s': %zux%zux%zu %s", name, v->dim[0], v->dim[1], v->dim[2],
 		      twin_dtype_name(v->dtype));
 	rc = 0;
 out:
-	free(path);
 	twin_volume_free(v);
 	free(frames);
+	return rc;
+}
+
+/* image.nii, image.nii.gz, image_phase07.nii.gz: a volume that some run of twin-ingest writes. */
+static int is_volume_name(const char *name)
+{
+	const char *p = name + strlen("image");
+	size_t digits = 0;
+
+	if (strncmp(name, "image", 5) != 0)
+		return 0;
+	if (strncmp(p, "_phase", 6) == 0) {
+		p += 6;
+		while (p[digits] >= '0' && p[digits] <= '9')
+			digits++;
+		if (digits < 2)
+			return 0;
+		p += digits;
+	}
+	return strcmp(p, ".nii") == 0 || strcmp(p, ".nii.gz") == 0;
+}
+
+/*
+ * The volumes of an earlier run that this one does not replace go with it
+ * (image.nii.gz when image.nii is written, phases no longer asked for), so
+ * that CASE/ingest holds the outputs of one run only.
+ */
+static int drop_stale(struct twin_err *err, struct run *r, const char *dir, char (*names)[48], size_t n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int rc = 0;
+
+	if (!d)
+		return 0;
+	while (rc == 0 && (e = readdir(d))) {
+		size_t i;
+
+		if (!is_volume_name(e->d_name))
+			continue;
+		for (i = 0; i < n && strcmp(names[i], e->d_name) != 0; i++)
+			;
+		if (i == n)
+			rc = twin_commit_drop(err, &r->out, e->d_name);
+	}
+	closedir(d);
 	return rc;
 }
 
@@ -378,10 +546,14 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	struct twin_geometry *geo = NULL;
 	struct twin_series_volume *vols = NULL;
 	struct twin_series_info info;
+	struct twin_dcm_phi phi;
+	struct hash_job hash;
 	size_t sel, phase, *phases = NULL, nphases, i;
-	char *dir = NULL, *xml = NULL, (*phase_names)[48] = NULL;
+	char *dir = NULL, (*names)[48] = NULL;
+	const char *ext = opt_uncompressed ? ".nii" : ".nii.gz", *path;
 	int rc = -1;
 
+	memset(&hash, 0, sizeof(hash));
 	if (twin_select_series(err, &r->study, twin_conf_string(conf, "ingest.series"), &sel) != 0)
 		return -1;
 	s = &r->study.series[sel];
@@ -395,29 +567,37 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	phases = calloc(nphases, sizeof(*phases));
 	geo = calloc(nphases, sizeof(*geo));
 	vols = calloc(nphases, sizeof(*vols));
-	phase_names = calloc(nphases, sizeof(*phase_names));
+	names = calloc(nphases, sizeof(*names));
 	dir = twin_path_join(case_dir, "ingest");
-	xml = dir ? twin_path_join(dir, "series.xml") : NULL;
-	r->rec = twin_manifest_record_new(err, PROG, twin_cli_version());
 	r->mosaics = twin_mosaic_cache_new(err);
-	if (!phases || !geo || !vols || !phase_names || !xml || !r->rec || !r->mosaics) {
+	if (!phases || !geo || !vols || !names || !dir || !r->mosaics) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	twin_conf_foreach(conf, "ingest", add_setting, r->rec);
+	if (twin_mkdir_p(err, dir) != 0 || twin_commit_open(err, &r->out, dir) != 0) {
+		r->case_fault = 1;
+		goto out;
+	}
 	phases[0] = phase;
-	snprintf(phase_names[0], sizeof(phase_names[0]), "image.nii.gz");
+	snprintf(names[0], sizeof(names[0]), "image%s", ext);
 	for (i = 1; i < nphases; i++) {
 		phases[i] = i - 1;
-		snprintf(phase_names[i], sizeof(phase_names[i]), "image_phase%02zu.nii.gz", i - 1);
+		snprintf(names[i], sizeof(names[i]), "image_phase%02zu%s", i - 1, ext);
 	}
-	for (i = 0; i < nphases; i++)
-		if (write_phase(err, r, s, phases[i], dir, phase_names[i], &geo[i], &vols[i]) != 0) {
+	hash.r = r;
+	hash.s = s;
+	hash.phases = phases;
+	hash.nphases = nphases;
+	hash_start(&hash);
+	for (i = 0; i < nphases; i++) {
+		path = twin_commit_file(err, &r->out, names[i]);
+		if (!path || write_phase(err, r, s, phases[i], names[i], path, &geo[i], &vols[i]) != 0) {
 			if (nphases > 1)
 				twin_err_prefix(err, "phase %zu", phases[i]);
 			goto out;
 		}
-	if (add_inputs(err, r, s, phases, nphases) != 0)
+	}
+	if (hash_join(err, &hash) != 0)
 		goto out;
 	memset(&info, 0, sizeof(info));
 	info.version = twin_cli_version();
@@ -431,24 +611,42 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	info.notes = (const char *const *)r->notes;
 	info.n_notes = r->nnotes;
 	info.keep_phi = twin_conf_bool(conf, "ingest.keep_phi");
-	if (twin_series_xml_save(err, xml, &info) != 0)
+	/* patient fields are read only when they are to be kept */
+	if (info.keep_phi) {
+		if (twin_dcm_read_phi(err, s->first->path, &phi) != 0)
+			goto out;
+		info.phi = &phi;
+	}
+	path = twin_commit_file(err, &r->out, "series.xml");
+	if (!path || twin_series_xml_save(err, path, &info) != 0)
 		goto out;
-	if (remember(err, &r->written, &r->nwritten, xml) != 0 ||
-	    twin_manifest_add_output(err, r->rec, xml) != 0)
+	if (drop_stale(err, r, dir, names, nphases) != 0)
 		goto out;
+	if (twin_commit_apply(err, &r->out) != 0) {
+		r->case_fault = 1;
+		goto out;
+	}
+	for (i = 0; i < r->out.n; i++)
+		if (r->out.files[i].write && twin_manifest_add_output(err, r->rec, r->out.files[i].final) != 0)
+			goto out;
 	for (i = 0; i < r->nnotes; i++)
 		twin_manifest_add_warning(r->rec, "%s", r->notes[i]);
-	if (twin_manifest_append(err, case_dir, r->rec) != 0)
+	if (twin_manifest_append(err, case_dir, r->rec) != 0) {
+		r->case_fault = 1;
 		goto out;
+	}
 	rc = 0;
 out:
+	hash_join(NULL, &hash);
+	/* after a failure the earlier outputs are put back */
+	if (rc != 0 && r->out.applied)
+		twin_commit_undo(&r->out);
 	for (i = 0; geo && i < nphases; i++)
 		twin_geometry_release(&geo[i]);
 	free(geo);
 	free(vols);
 	free(phases);
-	free(phase_names);
-	free(xml);
+	free(names);
 	free(dir);
 	return rc;
 }
@@ -473,6 +671,7 @@ static int apply_options(struct twin_err *err, struct twin_conf *conf)
 		return -1;
 	if (opt_keep_phi && twin_conf_set(err, conf, "ingest.keep_phi=true") != 0)
 		return -1;
+
 	return 0;
 }
 
@@ -509,25 +708,27 @@ static int run(struct twin_err *err, struct run *r)
 	const struct twin_cli *cli = r->cli;
 	const char *dicom_dir = cli->args[0];
 	struct twin_err first;
-	struct twin_progress progress;
-	size_t i;
 
 	if (!opt_list && cli->nargs != 2)
 		return twin_err_set(err, TWIN_EUSAGE, "want DICOM_DIR and CASE_DIR");
 	if (apply_options(err, cli->conf) != 0)
 		return -1;
+	if (!opt_list) {
+		r->case_dir = cli->args[1];
+		r->case_existed = is_dir(r->case_dir);
+		r->ingest_existed = is_dir_in(r->case_dir, "ingest");
+		r->rec = twin_manifest_record_new(err, PROG, twin_cli_version());
+		if (!r->rec)
+			return -1;
+		twin_conf_foreach(cli->conf, "ingest", add_setting, r->rec);
+	}
 	if (list_files(err, r, dicom_dir) != 0)
 		return -1;
 	if (r->nfiles == 0)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': no files, so no DICOM images", dicom_dir);
 	twin_err_init(&first);
-	twin_progress_init(&progress, cli, "reading headers", r->nfiles);
-	for (i = 0; i < r->nfiles; i++) {
-		if (scan_one(err, r, r->files[i], &first) != 0)
-			return -1;
-		twin_progress_update(&progress, i + 1);
-	}
-	twin_progress_done(&progress);
+	if (scan_all(err, r, &first) != 0)
+		return -1;
 	if (gather(err, r) != 0)
 		return -1;
 	if (r->nframes == 0)
@@ -543,16 +744,51 @@ static int run(struct twin_err *err, struct run *r)
 	return convert(err, r, cli->args[1]);
 }
 
-static void run_release(struct run *r, int failed)
+/*
+ * A failed run is recorded in CASE/manifest.xml when the case folder was
+ * there before the run and the failure is not about the folder itself.
+ */
+static void record_failure(struct run *r, const struct twin_err *stage_err)
 {
+	struct twin_manifest_record *rec = r->rec, *fresh = NULL;
+	struct twin_err err;
 	size_t i;
 
-	for (i = 0; i < r->nwritten; i++) {
-		if (failed)
-			unlink(r->written[i]);
-		free(r->written[i]);
+	if (!r->case_dir || !rec || r->case_fault || !r->case_existed || !is_dir(r->case_dir))
+		return;
+	/* outputs noted just before the failure were put back: a record without them */
+	if (rec->noutputs) {
+		fresh = twin_manifest_record_new(NULL, PROG, twin_cli_version());
+		if (!fresh)
+			return;
+		twin_conf_foreach(r->cli->conf, "ingest", add_setting, fresh);
+		rec = fresh;
 	}
-	free(r->written);
+	for (i = 0; i < r->nnotes; i++)
+		twin_manifest_add_warning(rec, "%s", r->notes[i]);
+	twin_manifest_record_fail(rec, stage_err);
+	twin_err_init(&err);
+	if (twin_manifest_append(&err, r->case_dir, rec) != 0)
+		twin_cli_warn(r->cli, "the failure is not recorded: %s", err.msg);
+	twin_manifest_record_free(fresh);
+}
+
+static void run_release(struct run *r, const struct twin_err *err, int failed)
+{
+	size_t i;
+	char *p;
+
+	twin_commit_release(&r->out);
+	if (failed) {
+		record_failure(r, err);
+		/* folders this run made go again when they stayed empty */
+		if (r->case_dir && !r->ingest_existed && (p = twin_path_join(r->case_dir, "ingest"))) {
+			rmdir(p);
+			free(p);
+		}
+		if (r->case_dir && !r->case_existed)
+			rmdir(r->case_dir);
+	}
 	for (i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
@@ -576,12 +812,13 @@ int main(int argc, char **argv)
 
 	twin_err_init(&err);
 	memset(&r, 0, sizeof(r));
+	twin_commit_init(&r.out);
 	r.cli = &cli;
 	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0)
 		rc = twin_cli_error(&cli, &err);
 	else if (!cli.done)
 		rc = run(&err, &r) ? twin_cli_error(&cli, &err) : 0;
-	run_release(&r, rc != 0);
+	run_release(&r, &err, rc != 0);
 	twin_cli_release(&cli);
 	return rc;
 }

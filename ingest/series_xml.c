@@ -185,6 +185,13 @@ xmlDoc *twin_series_xml_build(struct twin_err *err, const struct twin_series_inf
 		    attr(n, "frame-of-reference-uid", "%s", f->frame_of_ref) != 0 ||
 		    attr(n, "description", "%s", f->description) != 0)
 			goto nomem;
+		if (info->phi && (attr(n, "patient-name", "%s", info->phi->patient_name) != 0 ||
+				  attr(n, "patient-id", "%s", info->phi->patient_id) != 0 ||
+				  attr(n, "birth-date", "%s", info->phi->birth_date) != 0 ||
+				  attr(n, "accession", "%s", info->phi->accession) != 0 ||
+				  attr(n, "physician", "%s", info->phi->physician) != 0 ||
+				  attr(n, "institution", "%s", info->phi->institution) != 0))
+			goto nomem;
 	}
 	return doc;
 nomem:

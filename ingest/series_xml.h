@@ -3,7 +3,7 @@
  * twin-ingest read and wrote, validated against ingest/series.xsd. UIDs are
  * hashed and no patient data is written unless keep_phi is set. Owns
  * nothing it does not return. Includes group.h, geometry.h, volume.h,
- * err.h and libxml2 only.
+ * dcmtk.h (for struct twin_dcm_phi), err.h and libxml2 only.
  */
 #ifndef TWIN_INGEST_SERIES_XML_H
 #define TWIN_INGEST_SERIES_XML_H
@@ -12,6 +12,7 @@
 
 #include <libxml/tree.h>
 
+#include "dcmtk.h"
 #include "err.h"
 #include "geometry.h"
 #include "group.h"
@@ -39,6 +40,7 @@ struct twin_series_info {
 	const char *const *notes;      /* extra lines, e.g. files left out */
 	size_t n_notes;
 	int keep_phi;                  /* add the raw UIDs and the description */
+	const struct twin_dcm_phi *phi; /* with keep_phi: the patient fields too, or NULL */
 };
 
 /* The document; owned by the caller (xmlFreeDoc), or NULL. */

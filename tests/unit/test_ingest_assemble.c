@@ -19,10 +19,13 @@ struct fixture {
 	struct twin_assemble_opt opt;
 };
 
+/* The value of truth at the origin; a test may raise it past what int16 holds. */
+static double base = 100;
+
 /* The true image: a linear function of LPS position, so that linear interpolation is exact. */
 static double truth(const double p[3])
 {
-	return 4 * p[0] + 2 * p[1] + 10 * p[2] + 100;
+	return 4 * p[0] + 2 * p[1] + 10 * p[2] + base;
 }
 
 static void world(const struct twin_frame *f, double c, double r, double p[3])
@@ -31,8 +34,8 @@ static void world(const struct twin_frame *f, double c, double r, double p[3])
 		p[i] = f->ipp[i] + c * f->spacing[1] * f->iop[i] + r * f->spacing[0] * f->iop[3 + i];
 }
 
-/* Stored values that rescale to truth; files named "bad*" cannot be read. */
-static int fake_read(struct twin_err *err, void *ctx, const struct twin_frame *f, double *out)
+/* Stored values (whole numbers) that rescale to truth; files named "bad*" cannot be read. */
+static int fake_read(struct twin_err *err, void *ctx, const struct twin_frame *f, int32_t *out)
 {
 	(void)ctx;
 	if (strncmp(f->path, "bad", 3) == 0)
@@ -42,7 +45,7 @@ static int fake_read(struct twin_err *err, void *ctx, const struct twin_frame *f
 			double p[3];
 
 			world(f, c, r, p);
-			out[r * f->cols + c] = (truth(p) - f->intercept) / f->slope;
+			out[r * f->cols + c] = (int32_t)lrint((truth(p) - f->intercept) / f->slope);
 		}
 	return 0;
 }
@@ -72,6 +75,7 @@ static int setup(void **state)
 	if (!fx)
 		return -1;
 	twin_err_init(&fx->err);
+	base = 100;
 	fx->opt.read = fake_read;
 	fx->opt.warn = note;
 	fx->opt.warn_ctx = fx;
@@ -171,7 +175,8 @@ static void ct_fractional_slope_is_float(void **state)
 	stack(fx, "CT", z, 3, 0, 0.3, -1000.5, 12, -1);
 	run(fx);
 	assert_int_equal(fx->v->dtype, TWIN_F32);
-	check_all(fx->v, 1e-3);
+	/* stored values are whole numbers: truth within half a slope */
+	check_all(fx->v, 0.15 + 1e-3);
 }
 
 static void wide_range_narrowed_when_values_fit(void **state)
@@ -184,6 +189,44 @@ static void wide_range_narrowed_when_values_fit(void **state)
 	run(fx);
 	assert_int_equal(fx->v->dtype, TWIN_I16);
 	check_all(fx->v, 0);
+}
+
+/*
+ * Values past int16 in the upper slices only: the stack starts as int16 and
+ * is read again as float32, with every value exact, the unreadable slice
+ * warned about once and progress counted once per frame.
+ */
+static void values_past_int16_restart_as_float(void **state)
+{
+	struct fixture *fx = *state;
+	const double z[6] = { 0, 1, 2, 3, 4, 5 };
+
+	base = 32767 - 40;
+	stack(fx, "CT", z, 6, 0, 1, -1024, 16, 1);
+	run(fx);
+	assert_int_equal(fx->v->dtype, TWIN_F32);
+	assert_true(twin_volume_get(fx->v, 7, 5, 5) > 32767);
+	check_all(fx->v, 0);
+	assert_int_equal(fx->n, 5);
+	assert_int_equal(fx->nwarn, 1);
+	assert_non_null(strstr(fx->warnings, "cannot read 'bad01.dcm'"));
+	assert_int_equal(fx->progress_calls, 6);
+}
+
+/* The same values below int16's floor, one thread: float32 as well. */
+static void values_below_int16_restart_as_float(void **state)
+{
+	struct fixture *fx = *state;
+	const double z[4] = { 0, 1, 2, 3 };
+
+	base = -32768 - 10;
+	fx->opt.threads = 1;
+	stack(fx, "CT", z, 4, 0, 1, -1024, 16, -1);
+	run(fx);
+	assert_int_equal(fx->v->dtype, TWIN_F32);
+	assert_true(twin_volume_get(fx->v, 0, 0, 0) < -32768);
+	check_all(fx->v, 0);
+	assert_int_equal(fx->progress_calls, 4);
 }
 
 static void mr_keeps_stored_values(void **state)
@@ -273,7 +316,8 @@ static void tilt_is_resampled_orthogonal(void **state)
 	assert_int_equal(fx->v->dtype, TWIN_F32);
 	twin_volume_direction(fx->v, dir);
 	assert_true(fabs(dir[2][2] - 1) < 1e-12 && fabs(dir[2][1]) < 1e-12);
-	/* inside the sheared stack the values are exact; outside they are the minimum */
+	/* inside the sheared stack the values are within half a slope (stored values are
+	 * whole numbers), as interpolation keeps that bound; outside they are the minimum */
 	for (k = 0; k < fx->v->dim[2]; k++)
 		for (j = 0; j < fx->v->dim[1]; j++)
 			for (i = 0; i < fx->v->dim[0]; i++) {
@@ -284,7 +328,7 @@ static void tilt_is_resampled_orthogonal(void **state)
 				if (p[1] < y0 || p[1] > y0 + 5 * 1.5)
 					continue;
 				inside++;
-				if (fabs(twin_volume_get(fx->v, i, j, k) - truth(p)) > 1e-3)
+				if (fabs(twin_volume_get(fx->v, i, j, k) - truth(p)) > 0.25 + 1e-3)
 					fail_msg("voxel %zu,%zu,%zu is %g, want %g", i, j, k,
 						 twin_volume_get(fx->v, i, j, k), truth(p));
 			}
@@ -297,6 +341,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ct_rescale_to_int16, setup, teardown),
 		cmocka_unit_test_setup_teardown(ct_fractional_slope_is_float, setup, teardown),
 		cmocka_unit_test_setup_teardown(wide_range_narrowed_when_values_fit, setup, teardown),
+		cmocka_unit_test_setup_teardown(values_past_int16_restart_as_float, setup, teardown),
+		cmocka_unit_test_setup_teardown(values_below_int16_restart_as_float, setup, teardown),
 		cmocka_unit_test_setup_teardown(mr_keeps_stored_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(unreadable_slice_is_left_out_and_filled, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_readable_slice_is_an_error, setup, teardown),
