@@ -15,14 +15,18 @@
 
 #define TWIN_GRID_LABELS 8      /* label ids 0..7 of ARCHITECTURE.md */
 #define TWIN_GRID_CAP0 64       /* a cell value >= this is cap (value - TWIN_GRID_CAP0) */
-#define TWIN_GRID_MAX_CAPS 190
+#define TWIN_GRID_MAX_CAPS 120 /* so that cap values stay below 200 */
 
-/* A planar cap: where a blood label leaves the image or is cut. */
+/*
+ * A planar cap, in the plane index[axis] == coord of cell index space: where
+ * a blood label leaves the image (an image face) or where mesh.vessel_length
+ * cuts a vessel (the cell face plane most nearly perpendicular to it).
+ */
 struct twin_grid_cap {
 	uint8_t label;    /* the blood label it closes */
 	unsigned n;       /* 1-based number among that label's caps */
-	int axis;         /* the cap lies in the plane index[axis] == coord */
-	double coord;     /* in cell index space (a cell face: i - 0.5) */
+	int axis;         /* 0..2 */
+	double coord;     /* a cell face lies at i + 0.5 */
 };
 
 /*

@@ -251,6 +251,43 @@ static void outlet(void **state)
 	twin_volume_free(v);
 }
 
+/* mesh.vessel_length cuts the aorta below the image's top with a flat cap across it. */
+static void vessel_length(void **state)
+{
+	struct twin_volume *v = heart(7, 0, 1);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+	int32_t cap;
+	size_t n = 0;
+	double z = 0, top = -20 + SPACING * (N - 0.5);
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	set.vessel_length = 4;
+	assert_ok(err, twin_mesh_build(&err, &res, v, "ao.nii.gz", &set, ignore, NULL));
+	cap = tag_of(res.mesh, "outlet_ao_1");
+	/* walls of LA, LV and aorta, mitral and aortic valves, LA | aorta at the tube's foot, one cap */
+	assert_int_equal(res.mesh->n_surfaces, 7);
+	for (size_t i = 0; i < res.mesh->n_tris; i++)
+		if (res.mesh->tri_surface[i] == cap)
+			for (int k = 0; k < 3; k++) {
+				double zk = res.mesh->xyz[3 * res.mesh->tris[3 * i + k] + 2];
+
+				if (n++ == 0)
+					z = zk;
+				assert_true(fabs(zk - z) < 1e-9);
+			}
+	assert_true(n > 10);
+	/* the valve runs along the tube inside the ball; the cut lies 4 mm beyond, inside the image */
+	assert_true(z < top - SPACING);
+	assert_conforming(res.mesh);
+	assert_int_equal(res.quality.inverted, 0);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
 static void too_many(void **state)
 {
 	struct twin_volume *v = heart(8, 0, 0);
@@ -302,6 +339,7 @@ int main(void)
 		cmocka_unit_test(blood_only),
 		cmocka_unit_test(myocardium_only),
 		cmocka_unit_test(outlet),
+		cmocka_unit_test(vessel_length),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(from_conf),
 	};
