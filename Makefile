@@ -27,7 +27,7 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libxml2-dev libxml2-utils \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
 	dcm2niix python3-nibabel \
-	libsuitesparse-dev \
+	libsuitesparse-dev libopenblas0-pthread \
 	libhdf5-dev calculix-ccx openfoam python3-meshio python3-h5py python3-vtk9 python3-dolfinx
 
 PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2 hdf5-serial
