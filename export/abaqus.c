@@ -11,6 +11,39 @@
 /* Abaqus face label of local face f (twin_tetmesh_face_nodes): S1..S4. */
 static const char *const face_label[4] = { "S3", "S4", "S2", "S1" };
 
+struct lines {
+	const struct twin_tetmesh *m;
+	int32_t region;
+};
+
+/* "id, x, y, z" */
+static char *node_line(void *ctx, size_t i, char *p)
+{
+	const struct lines *l = ctx;
+
+	p = twin_export_put_u(p, i + 1);
+	*p++ = ',';
+	*p++ = ' ';
+	p = twin_export_put_xyz(p, l->m->xyz + 3 * i, 1, ", ");
+	*p++ = '\n';
+	return p;
+}
+
+/* "id, n1, n2, n3, n4" for the tetrahedra of l->region */
+static char *element_line(void *ctx, size_t i, char *p)
+{
+	const struct lines *l = ctx;
+
+	if (l->m->tet_region[i] != l->region)
+		return p;
+	p = twin_export_put_u(p, i + 1);
+	*p++ = ',';
+	*p++ = ' ';
+	p = twin_export_put_ids(p, l->m->tets + 4 * i, 4, 1, ", ");
+	*p++ = '\n';
+	return p;
+}
+
 /* Writes the sorted 1-based ids of the marked nodes, 16 per line. */
 static void write_nset(FILE *f, const char *name, const uint8_t *mark, size_t n)
 {
@@ -41,6 +74,7 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	struct twin_export_groups g = { 0, NULL, NULL };
 	char id[TWIN_TETMESH_NAME_MAX + 3];
+	struct lines lines = { NULL, 0 };
 	uint8_t *mark = NULL;
 	size_t i, r, k;
 	int rc = -1;
@@ -56,29 +90,16 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 		"** units: millimetres; element ids are the tetrahedra in heart.msh order, 1-based\n"
 		"*HEADING\ndcm2twin heart mesh (mm)\n*NODE, NSET=NALL\n",
 		m->n_nodes, m->n_tets, m->n_regions, m->n_surfaces);
-	for (i = 0; i < m->n_nodes; i++) {
-		char *q = twin_export_put_u(twin_export_line(&o), i + 1);
-
-		q = stpcpy(q, ", ");
-		q = twin_export_put_xyz(q, m->xyz + 3 * i, 1, ", ");
-		*q++ = '\n';
-		twin_export_end_line(&o, q);
-	}
-	twin_export_flush(&o);
+	lines.m = m;
+	if (twin_export_file_lines(err, &o, m->n_nodes, node_line, &lines) != 0)
+		goto out;
 	/* one block per region; tetrahedra of an unnamed region go to ELSET unnamed_<id> */
 	for (r = 0; r < m->n_regions; r++) {
 		twin_export_ident(id, m->regions[r].name);
-		twin_export_flush(&o);
 		fprintf(o.f, "*ELEMENT, TYPE=C3D4, ELSET=%s\n", id);
-		for (i = 0; i < m->n_tets; i++)
-			if (m->tet_region[i] == m->regions[r].tag) {
-				char *q = twin_export_put_u(twin_export_line(&o), i + 1);
-
-				q = stpcpy(q, ", ");
-				q = twin_export_put_ids(q, m->tets + 4 * i, 4, 1, ", ");
-				*q++ = '\n';
-				twin_export_end_line(&o, q);
-			}
+		lines.region = m->regions[r].tag;
+		if (twin_export_file_lines(err, &o, m->n_tets, element_line, &lines) != 0)
+			goto out;
 	}
 	twin_export_flush(&o);
 	for (r = 0; r < m->n_regions; r++) {

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,94 @@ void twin_export_abort(struct twin_export_file *o)
 	o->path = o->buf = NULL;
 }
 
+/* ---- lines on every core ---------------------------------------------------- */
+
+/* Below this many lines one thread does it all. */
+#define LINES_PARALLEL 20000
+#define LINES_THREADS 4
+
+struct chunk {
+	twin_export_line_fn *fn;
+	void *ctx;
+	size_t from, to;
+	char *buf;
+	size_t len, cap;
+	int nomem;
+};
+
+static void *format_chunk(void *arg)
+{
+	struct chunk *c = arg;
+
+	for (size_t i = c->from; i < c->to; i++) {
+		if (c->cap - c->len < TWIN_EXPORT_LINE_MAX) {
+			size_t cap = c->cap ? 2 * c->cap : (size_t)(c->to - c->from) * 48 + TWIN_EXPORT_LINE_MAX;
+			char *b = realloc(c->buf, cap);
+
+			if (!b) {
+				c->nomem = 1;
+				return NULL;
+			}
+			c->buf = b;
+			c->cap = cap;
+		}
+		c->len = (size_t)(c->fn(c->ctx, i, c->buf + c->len) - c->buf);
+	}
+	return NULL;
+}
+
+int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, void *ctx,
+		      twin_export_sink_fn *sink, void *sink_ctx)
+{
+	struct chunk c[LINES_THREADS];
+	pthread_t tid[LINES_THREADS];
+	int started[LINES_THREADS] = { 0 };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t, nt = n < LINES_PARALLEL || cores < 2 ? 1 : (size_t)(cores < LINES_THREADS ? cores : LINES_THREADS);
+	int rc = 0;
+
+	memset(c, 0, sizeof(c));
+	for (t = 0; t < nt; t++) {
+		c[t].fn = fn;
+		c[t].ctx = ctx;
+		c[t].from = n * t / nt;
+		c[t].to = n * (t + 1) / nt;
+	}
+	/* the calling thread formats the first chunk */
+	for (t = 1; t < nt; t++)
+		started[t] = pthread_create(&tid[t], NULL, format_chunk, &c[t]) == 0;
+	format_chunk(&c[0]);
+	for (t = 1; t < nt; t++)
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			format_chunk(&c[t]);
+	for (t = 0; t < nt; t++) {
+		if (c[t].nomem && rc == 0)
+			rc = twin_err_set(err, TWIN_EFAIL, "%zu lines: out of memory", n);
+		if (rc == 0 && c[t].len && sink(sink_ctx, c[t].buf, c[t].len) != 0)
+			rc = -1;
+		free(c[t].buf);
+	}
+	return rc;
+}
+
+static int file_sink(void *ctx, const char *buf, size_t len)
+{
+	struct twin_export_file *o = ctx;
+
+	return fwrite(buf, 1, len, o->f) == len ? 0 : -1;
+}
+
+int twin_export_file_lines(struct twin_err *err, struct twin_export_file *o, size_t n,
+			   twin_export_line_fn *fn, void *ctx)
+{
+	twin_export_flush(o);
+	if (twin_export_lines(err, n, fn, ctx, file_sink, o) != 0)
+		return twin_err_set(err, TWIN_EIO, "cannot write '%s': write error", o->path);
+	return 0;
+}
+
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
 {
 	char *path = twin_path_join(dir, name);
@@ -223,19 +312,34 @@ int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
 	return rc;
 }
 
+static const char digit_pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 char *twin_export_put_u(char *p, uint64_t v)
 {
-	char tmp[24];
-	int n = 0;
+	char tmp[24], *e = tmp + sizeof(tmp), *s = e;
+	size_t n;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	*p = '\0';
-	return p;
+	/* two digits per division */
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		s -= 2;
+		memcpy(s, digit_pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		s -= 2;
+		memcpy(s, digit_pairs + 2 * v, 2);
+	} else {
+		*--s = (char)('0' + v);
+	}
+	n = (size_t)(e - s);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p + n;
 }
 
 char *twin_export_put_fixed(char *p, double v, int decimals)
@@ -280,9 +384,13 @@ char *twin_export_put_fixed(char *p, double v, int decimals)
 
 char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep)
 {
+	size_t len = strlen(sep);
+
 	for (int k = 0; k < n; k++) {
-		if (k)
-			p = stpcpy(p, sep);
+		if (k) {
+			memcpy(p, sep, len);
+			p += len;
+		}
 		p = twin_export_put_u(p, (uint64_t)ids[k] + base);
 	}
 	return p;

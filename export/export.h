@@ -92,6 +92,20 @@ char *twin_export_line(struct twin_export_file *o);
 void twin_export_end_line(struct twin_export_file *o, char *end);
 void twin_export_flush(struct twin_export_file *o);
 
+/*
+ * Many lines formatted on every core: fn writes line i at p (room for
+ * TWIN_EXPORT_LINE_MAX bytes; writing nothing is allowed) and returns its
+ * end. The lines of [0, n) reach sink in order, in blocks of any size; a
+ * sink returns 0, or -1 to stop. fn must only read shared data.
+ */
+typedef char *twin_export_line_fn(void *ctx, size_t i, char *p);
+typedef int twin_export_sink_fn(void *sink_ctx, const char *buf, size_t len);
+int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, void *ctx,
+		      twin_export_sink_fn *sink, void *sink_ctx);
+/* twin_export_lines into o (flushed first). */
+int twin_export_file_lines(struct twin_err *err, struct twin_export_file *o, size_t n,
+			   twin_export_line_fn *fn, void *ctx);
+
 /* Creates dir/name; fails naming it. */
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name);
 

@@ -53,12 +53,55 @@ static void raw_end(struct raw *r, const char *end)
 	r->len = (size_t)(stpcpy(r->buf + r->len, end) - r->buf);
 }
 
-/* "\n   <tag id="id">" */
+/* "\n   <tag id="id">"; tag has 4 letters */
 static char *raw_open(char *q, const char *tag, size_t id)
 {
-	q = stpcpy(stpcpy(stpcpy(q, "\n   <"), tag), " id=\"");
-	q = twin_export_put_u(q, id);
-	return stpcpy(q, "\">");
+	memcpy(q, "\n   <", 5);
+	memcpy(q + 5, tag, 4);
+	memcpy(q + 9, " id=\"", 5);
+	q = twin_export_put_u(q + 14, id);
+	memcpy(q, "\">", 2);
+	return q + 2;
+}
+
+/* Appends "</tag>" (4 letters) at q and makes it the end of r's text. */
+static void raw_close(struct raw *r, char *q, const char *tag)
+{
+	memcpy(q, "</", 2);
+	memcpy(q + 2, tag, 4);
+	q[6] = '>';
+	r->len = (size_t)(q + 7 - r->buf);
+}
+
+struct lines {
+	const struct twin_tetmesh *m;
+	const uint32_t *fid; /* FEBio id of each tetrahedron */
+	int32_t region;
+};
+
+static char *node_line(void *ctx, size_t i, char *p)
+{
+	const struct lines *l = ctx;
+
+	p = twin_export_put_xyz(raw_open(p, "node", i + 1), l->m->xyz + 3 * i, 1, ",");
+	memcpy(p, "</node>", 7);
+	return p + 7;
+}
+
+static char *element_line(void *ctx, size_t i, char *p)
+{
+	const struct lines *l = ctx;
+
+	if (l->m->tet_region[i] != l->region)
+		return p;
+	p = twin_export_put_ids(raw_open(p, "elem", l->fid[i]), l->m->tets + 4 * i, 4, 1, ",");
+	memcpy(p, "</elem>", 7);
+	return p + 7;
+}
+
+static int raw_sink(void *ctx, const char *buf, size_t len)
+{
+	return xmlTextWriterWriteRawLen(ctx, X(buf), (int)len) < 0 ? -1 : 0;
 }
 
 static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
@@ -66,6 +109,8 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct raw *r = malloc(sizeof(*r));
+	struct lines lines = { NULL, NULL, 0 };
+	uint32_t *fid = NULL;
 	size_t i, k, rg, id = 0;
 	int ok = 1;
 	char *q;
@@ -75,29 +120,30 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 	r->w = w;
 	r->len = 0;
 	r->ok = 1;
+	/* elements are numbered in file order, region by region */
+	fid = malloc(m->n_tets * sizeof(*fid));
+	if (!fid) {
+		free(r);
+		return -1;
+	}
+	for (rg = 0; rg < m->n_regions; rg++)
+		for (i = 0; i < m->n_tets; i++)
+			if (m->tet_region[i] == m->regions[rg].tag)
+				fid[i] = (uint32_t)++id;
+	lines.m = m;
+	lines.fid = fid;
 	W(xmlTextWriterStartElement(w, X("Nodes")));
 	W(xmlTextWriterWriteAttribute(w, X("name"), X("all")));
-	for (i = 0; ok && i < m->n_nodes; i++) {
-		q = raw_open(raw_line(r), "node", i + 1);
-		q = twin_export_put_xyz(q, m->xyz + 3 * i, 1, ",");
-		r->len = (size_t)(stpcpy(q, "</node>") - r->buf);
-	}
-	raw_end(r, "\n  ");
-	raw_flush(r);
+	ok = ok && twin_export_lines(NULL, m->n_nodes, node_line, &lines, raw_sink, w) == 0;
+	W(xmlTextWriterWriteRaw(w, X("\n  ")));
 	W(xmlTextWriterEndElement(w));
-	for (rg = 0; ok && r->ok && rg < m->n_regions; rg++) {
+	for (rg = 0; ok && rg < m->n_regions; rg++) {
 		W(xmlTextWriterStartElement(w, X("Elements")));
 		W(xmlTextWriterWriteAttribute(w, X("type"), X("tet4")));
 		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->regions[rg].name)));
-		for (i = 0; i < m->n_tets; i++) {
-			if (m->tet_region[i] != m->regions[rg].tag)
-				continue;
-			q = raw_open(raw_line(r), "elem", ++id);
-			q = twin_export_put_ids(q, m->tets + 4 * i, 4, 1, ",");
-			r->len = (size_t)(stpcpy(q, "</elem>") - r->buf);
-		}
-		raw_end(r, "\n  ");
-		raw_flush(r);
+		lines.region = m->regions[rg].tag;
+		ok = ok && twin_export_lines(NULL, m->n_tets, element_line, &lines, raw_sink, w) == 0;
+		W(xmlTextWriterWriteRaw(w, X("\n  ")));
 		W(xmlTextWriterEndElement(w));
 	}
 	for (k = 0; ok && r->ok && k < g->n; k++) {
@@ -112,7 +158,7 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 				v[c] = m->tets[4 * (size_t)tet + twin_tetmesh_face_nodes[f][c]];
 			q = raw_open(raw_line(r), "tri3", i - g->start[k] + 1);
 			q = twin_export_put_ids(q, v, 3, 1, ",");
-			r->len = (size_t)(stpcpy(q, "</tri3>") - r->buf);
+			raw_close(r, q, "tri3");
 		}
 		raw_end(r, "\n  ");
 		raw_flush(r);
@@ -120,6 +166,7 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 	}
 	ok = ok && r->ok;
 	free(r);
+	free(fid);
 	return ok ? 0 : -1;
 }
 

@@ -7,11 +7,40 @@
 
 #include "export.h"
 
+/* "id x y z" */
+static char *node_line(void *ctx, size_t i, char *p)
+{
+	const struct twin_tetmesh *m = ctx;
+
+	p = twin_export_put_u(p, i + 1);
+	*p++ = ' ';
+	p = twin_export_put_xyz(p, m->xyz + 3 * i, 1, " ");
+	*p++ = '\n';
+	return p;
+}
+
+/* "id type 2 tag tag nodes": the triangles, then the tetrahedra */
+static char *element_line(void *ctx, size_t i, char *p)
+{
+	const struct twin_tetmesh *m = ctx;
+	int tri = i < m->n_tris;
+	size_t e = tri ? i : i - m->n_tris;
+	uint32_t tag[2];
+
+	tag[0] = tag[1] = (uint32_t)(tri ? m->tri_surface[e] : m->tet_region[e]);
+	p = twin_export_put_u(p, i + 1);
+	memcpy(p, tri ? " 2 2 " : " 4 2 ", 5);
+	p = twin_export_put_ids(p + 5, tag, 2, 0, " ");
+	*p++ = ' ';
+	p = twin_export_put_ids(p, tri ? m->tris + 3 * e : m->tets + 4 * e, tri ? 3 : 4, 1, " ");
+	*p++ = '\n';
+	return p;
+}
+
 int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_file o;
-	char *q;
 	size_t i;
 
 	if (twin_export_open(err, &o, dir, "heart.msh") != 0)
@@ -23,30 +52,14 @@ int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const c
 	for (i = 0; i < m->n_regions; i++)
 		fprintf(o.f, "3 %d \"%s\"\n", (int)m->regions[i].tag, m->regions[i].name);
 	fprintf(o.f, "$EndPhysicalNames\n$Nodes\n%zu\n", m->n_nodes);
-	for (i = 0; i < m->n_nodes; i++) {
-		q = twin_export_put_u(twin_export_line(&o), i + 1);
-		*q++ = ' ';
-		q = twin_export_put_xyz(q, m->xyz + 3 * i, 1, " ");
-		*q++ = '\n';
-		twin_export_end_line(&o, q);
-	}
-	twin_export_flush(&o);
+	if (twin_export_file_lines(err, &o, m->n_nodes, node_line, (void *)m) != 0)
+		goto out;
 	fprintf(o.f, "$EndNodes\n$Elements\n%zu\n", m->n_tris + m->n_tets);
-	for (i = 0; i < m->n_tris + m->n_tets; i++) {
-		int tri = i < m->n_tris;
-		size_t e = tri ? i : i - m->n_tris;
-		uint32_t tag[2];
-
-		tag[0] = tag[1] = (uint32_t)(tri ? m->tri_surface[e] : m->tet_region[e]);
-		q = twin_export_put_u(twin_export_line(&o), i + 1);
-		q = stpcpy(q, tri ? " 2 2 " : " 4 2 ");
-		q = twin_export_put_ids(q, tag, 2, 0, " ");
-		*q++ = ' ';
-		q = twin_export_put_ids(q, tri ? m->tris + 3 * e : m->tets + 4 * e, tri ? 3 : 4, 1, " ");
-		*q++ = '\n';
-		twin_export_end_line(&o, q);
-	}
-	twin_export_flush(&o);
+	if (twin_export_file_lines(err, &o, m->n_tris + m->n_tets, element_line, (void *)m) != 0)
+		goto out;
 	fprintf(o.f, "$EndElements\n");
 	return twin_export_close(err, &o);
+out:
+	twin_export_abort(&o);
+	return -1;
 }

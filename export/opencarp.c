@@ -25,14 +25,18 @@ static int write_surface(struct twin_err *err, const struct twin_export *x,
 	memset(mark, 0, m->n_nodes);
 	for (i = g->start[k]; i < g->start[k + 1]; i++) {
 		const uint32_t *t;
-		uint32_t tet;
+		uint32_t tet, v[3];
 		uint8_t f;
+		char *q;
 
 		/* normals out of the myocardium where the surface bounds it */
 		twin_export_side(x, g->tris[i], TWIN_LABEL_WALL, &tet, &f);
 		t = m->tets + 4 * (size_t)tet;
-		fprintf(o.f, "Tr %u %u %u\n", t[twin_tetmesh_face_nodes[f][0]],
-			t[twin_tetmesh_face_nodes[f][1]], t[twin_tetmesh_face_nodes[f][2]]);
+		for (c = 0; c < 3; c++)
+			v[c] = t[twin_tetmesh_face_nodes[f][c]];
+		q = twin_export_put_ids(stpcpy(twin_export_line(&o), "Tr "), v, 3, 0, " ");
+		*q++ = '\n';
+		twin_export_end_line(&o, q);
 		for (c = 0; c < 3; c++)
 			mark[m->tris[3 * (size_t)g->tris[i] + c]] = 1;
 	}
@@ -45,9 +49,36 @@ static int write_surface(struct twin_err *err, const struct twin_export *x,
 		n += mark[i];
 	fprintf(o.f, "%zu\nintra\n", n);
 	for (i = 0; i < m->n_nodes; i++)
-		if (mark[i])
-			fprintf(o.f, "%zu\n", i);
+		if (mark[i]) {
+			char *q = twin_export_put_u(twin_export_line(&o), i);
+
+			*q++ = '\n';
+			twin_export_end_line(&o, q);
+		}
 	return twin_export_close(err, &o);
+}
+
+/* "x y z" in micrometres */
+static char *point_line(void *ctx, size_t i, char *p)
+{
+	const struct twin_tetmesh *m = ctx;
+
+	p = twin_export_put_xyz(p, m->xyz + 3 * i, 1000, " ");
+	*p++ = '\n';
+	return p;
+}
+
+/* "Tt n0 n1 n2 n3 region" */
+static char *element_line(void *ctx, size_t i, char *p)
+{
+	const struct twin_tetmesh *m = ctx;
+
+	memcpy(p, "Tt ", 3);
+	p = twin_export_put_ids(p + 3, m->tets + 4 * i, 4, 0, " ");
+	*p++ = ' ';
+	p = twin_export_put_u(p, (uint32_t)m->tet_region[i]);
+	*p++ = '\n';
+	return p;
 }
 
 int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, const char *dir)
@@ -56,8 +87,7 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
-	char *q;
-	size_t i, k;
+	size_t k;
 	int rc = -1;
 
 	if (!mark) {
@@ -67,23 +97,15 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 	if (twin_export_open(err, &o, dir, "heart.pts") != 0)
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_nodes);
-	for (i = 0; i < m->n_nodes; i++) {
-		q = twin_export_put_xyz(twin_export_line(&o), m->xyz + 3 * i, 1000, " ");
-		*q++ = '\n';
-		twin_export_end_line(&o, q);
-	}
+	if (twin_export_file_lines(err, &o, m->n_nodes, point_line, (void *)m) != 0)
+		goto out;
 	if (twin_export_close(err, &o) != 0)
 		goto out;
 	if (twin_export_open(err, &o, dir, "heart.elem") != 0)
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_tets);
-	for (i = 0; i < m->n_tets; i++) {
-		q = twin_export_put_ids(stpcpy(twin_export_line(&o), "Tt "), m->tets + 4 * i, 4, 0, " ");
-		*q++ = ' ';
-		q = twin_export_put_u(q, (uint32_t)m->tet_region[i]);
-		*q++ = '\n';
-		twin_export_end_line(&o, q);
-	}
+	if (twin_export_file_lines(err, &o, m->n_tets, element_line, (void *)m) != 0)
+		goto out;
 	if (twin_export_close(err, &o) != 0)
 		goto out;
 	if (twin_export_groups_init(err, &g, m) != 0)

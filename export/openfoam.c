@@ -107,8 +107,8 @@ static void face_key(const struct twin_tetmesh *m, size_t t, int k, uint32_t key
 }
 
 /*
- * Pairs the cells' faces (bucketed by their lowest node, then compared
- * within a bucket), then lists the internal faces in upper-triangular order
+ * Pairs the cells' faces (bucketed by their lowest node, then chained by
+ * their second), then lists the internal faces in upper-triangular order
  * (by owner, then neighbour) and the boundary faces by patch, each patch in
  * cell order.
  */
@@ -116,19 +116,23 @@ static int match_faces(struct twin_err *err, struct foam *fm)
 {
 	const struct twin_tetmesh *m = fm->x->mesh;
 	size_t nf = 4 * fm->n_cells, c, i, j, k, *count = NULL, *start = NULL;
-	uint32_t *nb = NULL;
+	uint32_t *nb = NULL, *head = NULL, *link = NULL;
 	struct slot *bucket = NULL;
 	int rc = -1;
 
 	start = calloc(m->n_nodes + 2, sizeof(*start));
+	head = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*head));
+	link = malloc(nf * sizeof(*link));
 	bucket = malloc(nf * sizeof(*bucket));
 	nb = malloc(nf * sizeof(*nb));
 	count = calloc(m->n_surfaces + 3, sizeof(*count));
 	fm->faces = malloc(nf * sizeof(*fm->faces));
-	if (!start || !bucket || !nb || !count || !fm->faces) {
+	if (!start || !head || !link || !bucket || !nb || !count || !fm->faces) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < m->n_nodes; i++)
+		head[i] = UINT32_MAX;
 	for (i = 0; i < nf; i++) {
 		uint32_t key[3];
 
@@ -147,25 +151,34 @@ static int match_faces(struct twin_err *err, struct foam *fm)
 		memcpy(sl->key, key, sizeof(key));
 		sl->cf = (uint32_t)i;
 	}
-	/* start[v] .. start[v + 1] is now the bucket of node v */
-	for (k = 0; k < m->n_nodes; k++)
+	/*
+	 * start[v] .. start[v + 1] is now the bucket of node v. Within it, the
+	 * faces with the same second node are chained from head[] through link[].
+	 */
+	for (k = 0; k < m->n_nodes; k++) {
 		for (i = start[k]; i < start[k + 1]; i++) {
 			const struct slot *a = &bucket[i];
+			uint32_t *h = &head[a->key[1]];
 
-			for (j = i + 1; j < start[k + 1]; j++) {
+			for (j = *h; j != UINT32_MAX; j = link[j]) {
 				const struct slot *b = &bucket[j];
 
-				if (a->key[1] != b->key[1] || a->key[2] != b->key[2])
+				if (a->key[2] != b->key[2])
 					continue;
 				if (nb[a->cf] != UINT32_MAX || nb[b->cf] != UINT32_MAX) {
 					twin_err_set(err, TWIN_EINPUT, "a face of tetrahedron %u is shared by more than two tetrahedra",
-						     fm->tet_of[b->cf / 4] + 1);
+						     fm->tet_of[a->cf / 4] + 1);
 					goto out;
 				}
 				nb[a->cf] = b->cf / 4;
 				nb[b->cf] = a->cf / 4;
 			}
+			link[i] = *h;
+			*h = (uint32_t)i;
 		}
+		for (i = start[k]; i < start[k + 1]; i++)
+			head[bucket[i].key[1]] = UINT32_MAX;
+	}
 	/* internal faces: each cell's higher neighbours, sorted */
 	for (c = 0; c < fm->n_cells; c++) {
 		size_t first = fm->n_faces;
@@ -211,6 +224,8 @@ static int match_faces(struct twin_err *err, struct foam *fm)
 	rc = 0;
 out:
 	free(start);
+	free(head);
+	free(link);
 	free(bucket);
 	free(nb);
 	free(count);

@@ -22,11 +22,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
-echo "1..11"
+echo "1..12"
 C=$W/case
 mkdir -p "$C/mesh"
 if ! has gmsh; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
 	exit 0
 fi
 if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
@@ -146,4 +146,18 @@ if gmsh -3 -format msh41 "$W/no_outlet.geo" -o "$W/partial/mesh/heart.msh" >/dev
 	fi
 else
 	notok "gmsh meshes the variant without an outlet"
+fi
+
+# 12: one whole run under valgrind: no error, no leak
+if has valgrind; then
+	mkdir -p "$W/vg/mesh"
+	cp "$C/mesh/heart.msh" "$W/vg/mesh/"
+	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
+		twin-export "$W/vg" 2>"$W/vg.err"; then
+		ok "twin-export under valgrind: no error, no leak"
+	else
+		notok "twin-export under valgrind" "$(head -n 5 "$W/vg.err")"
+	fi
+else
+	skip "twin-export under valgrind" "valgrind is absent"
 fi

@@ -90,7 +90,9 @@ static char *slurp(struct fixture *fx, const char *name)
 
 static void assert_has(const char *text, const char *want)
 {
-	if (!strstr(text, want))
+	if (!text)
+		fail_msg("want '%s' in a file that was not read", want);
+	else if (!strstr(text, want))
 		fail_msg("want '%s' in:\n%.2000s", want, text);
 }
 
@@ -339,6 +341,82 @@ static void test_febio_structure(void **state)
 	free(t);
 }
 
+static void test_numbers(void **state)
+{
+	static const struct {
+		double v;
+		int decimals;
+		const char *want;
+	} cases[] = {
+		{ 0, 6, "0" }, { -0.0000001, 6, "0" }, { 12.5, 6, "12.5" }, { -3, 6, "-3" },
+		{ 0.000001, 6, "0.000001" }, { -1234.5678915, 6, "-1234.567892" },
+		{ 1e300, 6, "1.0000000000000001e+300" }, { 0.125, 2, "0.13" }, { 99.9999999, 6, "100" },
+	};
+	char buf[64];
+	uint32_t ids[3] = { 0, 9, 4294967294u };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *end = twin_export_put_fixed(buf, cases[i].v, cases[i].decimals);
+
+		assert_string_equal(buf, cases[i].want);
+		assert_ptr_equal(end, buf + strlen(cases[i].want));
+	}
+	twin_export_put_u(buf, UINT64_MAX);
+	assert_string_equal(buf, "18446744073709551615");
+	twin_export_put_ids(buf, ids, 3, 1, ", ");
+	assert_string_equal(buf, "1, 10, 4294967295");
+}
+
+static char *number_line(void *ctx, size_t i, char *p)
+{
+	(void)ctx;
+	if (i % 7 == 3)
+		return p; /* an empty line is allowed */
+	p = twin_export_put_u(p, i);
+	*p++ = '\n';
+	return p;
+}
+
+static int collect(void *ctx, const char *buf, size_t len)
+{
+	struct { char *text; size_t len; } *c = ctx;
+
+	memcpy(c->text + c->len, buf, len);
+	c->len += len;
+	return 0;
+}
+
+static int refuse(void *ctx, const char *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return -1;
+}
+
+static void test_lines_keep_their_order(void **state)
+{
+	struct { char *text; size_t len; } c = { NULL, 0 };
+	struct twin_err err;
+	size_t n = 100000, i;
+	char *p, *want = malloc(n * 8);
+
+	(void)state;
+	assert_non_null(want);
+	c.text = malloc(n * 8);
+	assert_non_null(c.text);
+	for (i = 0, p = want; i < n; i++)
+		p = number_line(NULL, i, p);
+	twin_err_init(&err);
+	assert_ok(err, twin_export_lines(&err, n, number_line, NULL, collect, &c));
+	assert_int_equal(c.len, (size_t)(p - want));
+	assert_memory_equal(c.text, want, c.len);
+	assert_int_equal(twin_export_lines(&err, n, number_line, NULL, refuse, NULL), -1);
+	free(c.text);
+	free(want);
+}
+
 /* No folder but the target's is left beside it. */
 static size_t entries(const char *dir)
 {
@@ -379,6 +457,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_targets_match_the_setting),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_lines_keep_their_order),
 		cmocka_unit_test_setup_teardown(test_side_prefers_the_myocardium, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_rejects_a_stray_triangle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abaqus, setup, teardown),
