@@ -1,0 +1,94 @@
+#!/bin/sh
+# twin-ingest speed and memory against dcm2niix on a 512x512x300 CT series
+# (twin-phantom --clinical). In the same run, interleaved, best of
+# $INGEST_BENCH_ROUNDS (3): twin-ingest --uncompressed against dcm2niix -z n,
+# and twin-ingest (.nii.gz) against dcm2niix -z y, with the peak resident
+# memory of each from /usr/bin/time -v. Targets: uncompressed wall time no
+# more than dcm2niix's; .nii.gz wall time no more than half of dcm2niix -z y's;
+# peak memory no more than twice the volume (512*512*300 int16). The volumes
+# written must be equal to dcm2niix's. Prints a table; exit 1 when a target
+# is missed. INGEST_BENCH_STUDY=DIR reuses a study made by twin-phantom.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TWIN_BIN:=$here/../build/bin}"
+: "${INGEST_BENCH_ROUNDS:=3}"
+PATH="$TWIN_BIN:$PATH"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+for p in twin-ingest twin-phantom twin-niicmp dcm2niix /usr/bin/time; do
+	if ! command -v "$p" >/dev/null; then
+		echo "bench/ingest: '$p' is missing (make deps, then make)" >&2
+		exit 1
+	fi
+done
+
+study=${INGEST_BENCH_STUDY:-$W/study}
+if [ ! -d "$study/dicom" ]; then
+	echo "bench/ingest: making a 512x512x300 study with twin-phantom --clinical" >&2
+	if ! twin-phantom -q --clinical "$study" >"$W/phantom.log" 2>&1; then
+		echo "bench/ingest: twin-phantom failed: $(tail -n 2 "$W/phantom.log")" >&2
+		exit 1
+	fi
+fi
+# every run reads the files from the page cache
+cat "$study"/dicom/* >/dev/null
+
+# one NAME CMD...: runs CMD into a fresh $W/out.NAME, appends "NAME wall peak_kib" to $W/times
+one() {
+	name=$1
+	shift
+	rm -rf "$W/out.$name"
+	mkdir -p "$W/out.$name"
+	t0=$(date +%s.%N)
+	if ! /usr/bin/time -v -o "$W/time.$name" "$@" >"$W/log.$name" 2>&1; then
+		echo "bench/ingest: $name failed: $(tail -n 3 "$W/log.$name")" >&2
+		exit 1
+	fi
+	t1=$(date +%s.%N)
+	peak=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$W/time.$name")
+	echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') $peak" >>"$W/times"
+}
+
+: >"$W/times"
+r=0
+while [ "$r" -lt "$INGEST_BENCH_ROUNDS" ]; do
+	r=$((r + 1))
+	one ingest_nii twin-ingest -q --uncompressed "$study/dicom" "$W/out.ingest_nii"
+	one dcm2niix_n dcm2niix -z n -f image -o "$W/out.dcm2niix_n" "$study/dicom"
+	one ingest_gz twin-ingest -q "$study/dicom" "$W/out.ingest_gz"
+	one dcm2niix_y dcm2niix -z y -f image -o "$W/out.dcm2niix_y" "$study/dicom"
+done
+
+# the same voxels in the same place as dcm2niix, both ways
+for pair in "ingest_nii/ingest/image.nii dcm2niix_n/image.nii" "ingest_gz/ingest/image.nii.gz dcm2niix_y/image.nii.gz"; do
+	set -- $pair
+	if ! out=$(twin-niicmp --voxels "$W/out.$1" "$W/out.$2" 2>&1); then
+		echo "bench/ingest: out.$1 differs from out.$2: $out" >&2
+		exit 1
+	fi
+done
+
+awk -v vol=$((512 * 512 * 300 * 2)) '
+	{
+		if (!($1 in best) || $2 < best[$1]) best[$1] = $2
+		kb = $3 * 1024 / 1e6
+		if (kb > peak[$1]) peak[$1] = kb
+	}
+	function row(tool, mode, name, target, ok) {
+		printf "%-12s %-8s %7.2f %8.0f  %-32s %s\n", tool, mode, best[name], peak[name], target,
+		       ok ? "ok" : "MISSED"
+		if (!ok) missed++
+	}
+	END {
+		limit = 2 * vol / 1e6
+		printf "%-12s %-8s %7s %8s  %-32s %s\n", "tool", "mode", "wall s", "peak MB", "target", "verdict"
+		row("twin-ingest", ".nii", "ingest_nii",
+		    sprintf("wall <= %.2f, peak <= %.0f", best["dcm2niix_n"], limit),
+		    best["ingest_nii"] <= best["dcm2niix_n"] && peak["ingest_nii"] <= limit)
+		printf "%-12s %-8s %7.2f %8.0f  %-32s %s\n", "dcm2niix", "-z n", best["dcm2niix_n"], peak["dcm2niix_n"], "-", "-"
+		row("twin-ingest", ".nii.gz", "ingest_gz",
+		    sprintf("wall <= %.2f, peak <= %.0f", best["dcm2niix_y"] / 2, limit),
+		    best["ingest_gz"] <= best["dcm2niix_y"] / 2 && peak["ingest_gz"] <= limit)
+		printf "%-12s %-8s %7.2f %8.0f  %-32s %s\n", "dcm2niix", "-z y", best["dcm2niix_y"], peak["dcm2niix_y"], "-", "-"
+		exit missed ? 1 : 0
+	}' "$W/times"
