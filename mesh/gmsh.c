@@ -326,19 +326,17 @@ struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surf
 		goto out;
 	if (find_patches(err, &p, s) != 0 || add_surfaces(err, s, &p) != 0 || add_volumes(err, g, &p) != 0)
 		goto out;
+	/* generate() runs Gmsh's own optimiser (Mesh.Optimize); Netgen's comes after */
+	if (set_option(err, "Mesh.Optimize", opt->optimize ? 1 : 0))
+		goto out;
 	gmshModelMeshSetSizeCallback(size_at, (void *)opt, &ierr);
 	if (gmsh_failed(err, ierr, "setting the size"))
 		goto out;
 	gmshModelMeshGenerate(3, &ierr);
 	if (gmsh_failed(err, ierr, "tetrahedralising"))
 		goto out;
-	if (opt->optimize) {
-		gmshModelMeshOptimize("", 1, 1, NULL, 0, &ierr);
-		if (gmsh_failed(err, ierr, "optimising"))
-			goto out;
-		if (netgen(err, &used) != 0)
-			goto out;
-	}
+	if (opt->optimize && netgen(err, &used) != 0)
+		goto out;
 	if (info)
 		info->netgen = used;
 	m = read_back(err, g, &p);
