@@ -27,7 +27,7 @@ static const struct twin_export_target targets[] = {
 	  twin_export_openfoam },
 	{ "xdmf", "millimetres", "XDMF + HDF5 for dolfinx: heart.xdmf / heart.h5 with grids mesh, cell_tags and facet_tags",
 	  twin_export_xdmf },
-	{ "msh22", "millimetres", "Gmsh MSH 2.2 (ASCII) with physical names, for gmshToFoam and older tools",
+	{ "msh22", "millimetres", "Gmsh MSH 2.2 (ASCII) with physical names, for gmshToFoam and older tools; surface tags are offset by 100 so that none equals a region id (gmshToFoam looks names up by tag alone)",
 	  twin_export_msh22 },
 };
 

@@ -2,6 +2,9 @@
  * msh22: heart.msh in Gmsh's legacy ASCII format 2.2 with $PhysicalNames,
  * which gmshToFoam and older tools read. Triangles first, then tetrahedra;
  * each element carries its physical tag and, as elementary tag, the same.
+ * gmshToFoam looks names up by tag alone, whatever the dimension, so the
+ * surface tags are offset (by 100 while region ids stay below 100) to
+ * differ from every region id.
  */
 #include <string.h>
 
@@ -19,15 +22,25 @@ static char *node_line(void *ctx, size_t i, char *p)
 	return p;
 }
 
+struct lines {
+	const struct twin_tetmesh *m;
+	uint32_t offset; /* added to every surface tag but 0 */
+};
+
 /* "id type 2 tag tag nodes": the triangles, then the tetrahedra */
 static char *element_line(void *ctx, size_t i, char *p)
 {
-	const struct twin_tetmesh *m = ctx;
+	const struct lines *l = ctx;
+	const struct twin_tetmesh *m = l->m;
 	int tri = i < m->n_tris;
 	size_t e = tri ? i : i - m->n_tris;
 	uint32_t tag[2];
 
-	tag[0] = tag[1] = (uint32_t)(tri ? m->tri_surface[e] : m->tet_region[e]);
+	if (tri)
+		tag[0] = (uint32_t)m->tri_surface[e] + (m->tri_surface[e] ? l->offset : 0);
+	else
+		tag[0] = (uint32_t)m->tet_region[e];
+	tag[1] = tag[0];
 	p = twin_export_put_u(p, i + 1);
 	memcpy(p, tri ? " 2 2 " : " 4 2 ", 5);
 	p = twin_export_put_ids(p + 5, tag, 2, 0, " ");
@@ -41,21 +54,26 @@ int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const c
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_file o;
+	struct lines lines = { m, 100 };
 	size_t i;
 
 	if (twin_export_open(err, &o, dir, "heart.msh") != 0)
 		return -1;
 	fprintf(o.f, "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$PhysicalNames\n%zu\n",
 		m->n_surfaces + m->n_regions);
+	for (i = 0; i < m->n_regions; i++)
+		while (m->regions[i].tag >= (int32_t)lines.offset)
+			lines.offset += 100;
 	for (i = 0; i < m->n_surfaces; i++)
-		fprintf(o.f, "2 %d \"%s\"\n", (int)m->surfaces[i].tag, m->surfaces[i].name);
+		fprintf(o.f, "2 %u \"%s\"\n", (uint32_t)m->surfaces[i].tag + lines.offset,
+			m->surfaces[i].name);
 	for (i = 0; i < m->n_regions; i++)
 		fprintf(o.f, "3 %d \"%s\"\n", (int)m->regions[i].tag, m->regions[i].name);
 	fprintf(o.f, "$EndPhysicalNames\n$Nodes\n%zu\n", m->n_nodes);
 	if (twin_export_file_lines(err, &o, m->n_nodes, node_line, (void *)m) != 0)
 		goto out;
 	fprintf(o.f, "$EndNodes\n$Elements\n%zu\n", m->n_tris + m->n_tets);
-	if (twin_export_file_lines(err, &o, m->n_tris + m->n_tets, element_line, (void *)m) != 0)
+	if (twin_export_file_lines(err, &o, m->n_tris + m->n_tets, element_line, &lines) != 0)
 		goto out;
 	fprintf(o.f, "$EndElements\n");
 	return twin_export_close(err, &o);

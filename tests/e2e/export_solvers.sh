@@ -22,11 +22,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
-echo "1..12"
+echo "1..13"
 C=$W/case
 mkdir -p "$C/mesh"
 if ! has gmsh; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
 	exit 0
 fi
 if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
@@ -81,6 +81,31 @@ if has checkMesh && has icoFoam; then
 else
 	skip "OpenFOAM checkMesh" "checkMesh is absent (openfoam)"
 	skip "OpenFOAM icoFoam" "icoFoam is absent (openfoam)"
+fi
+
+# 12 (run here, beside OpenFOAM; reported below): gmshToFoam reads the MSH 2.2 copy with every name
+if has gmshToFoam && has checkMesh; then
+	mkdir -p "$W/g2f"
+	cp -r "$E/openfoam/system" "$W/g2f/"
+	names=
+	if (cd "$W/g2f" && gmshToFoam "$E/msh22/heart.msh" && checkMesh) >"$W/g2f.log" 2>&1 &&
+	   grep -q '^Mesh OK' "$W/g2f.log"; then
+		for name in heart_myocardium heart_ventricle_left; do
+			grep -aq "$name" "$W/g2f/constant/polyMesh/cellZones" || names="$names $name"
+		done
+		for name in endocardium_lv epicardium mitral_valve aortic_valve; do
+			grep -aq "^    $name\$" "$W/g2f/constant/polyMesh/boundary" || names="$names $name"
+		done
+		if [ -z "$names" ]; then
+			ok13="ok"
+		else
+			ok13="gmshToFoam lost:$names"
+		fi
+	else
+		ok13="gmshToFoam or checkMesh failed: $(grep -E 'FATAL|\*\*\*' "$W/g2f.log" | head -n 2)"
+	fi
+else
+	ok13=skip
 fi
 
 # 5: dolfinx
@@ -148,7 +173,14 @@ else
 	notok "gmsh meshes the variant without an outlet"
 fi
 
-# 12: one whole run under valgrind: no error, no leak
+# 12: gmshToFoam, run above
+case $ok13 in
+ok) ok "gmshToFoam reads the MSH 2.2 copy: every region a cellZone, every surface a patch, checkMesh passes" ;;
+skip) skip "gmshToFoam on the MSH 2.2 copy" "gmshToFoam is absent (openfoam)" ;;
+*) notok "gmshToFoam on the MSH 2.2 copy" "$ok13" ;;
+esac
+
+# 13: one whole run under valgrind: no error, no leak
 if has valgrind; then
 	mkdir -p "$W/vg/mesh"
 	cp "$C/mesh/heart.msh" "$W/vg/mesh/"
