@@ -138,6 +138,38 @@ static void keep_phi_adds_identifiers(void **state)
 	text = save(fx);
 	assert_non_null(strstr(text, series_uid));
 	assert_non_null(strstr(text, "description=\"Secret Description\""));
+	/* no patient fields were read: none is written */
+	assert_null(strstr(text, "patient-name"));
+	free(text);
+}
+
+/* With the patient fields read, keep_phi writes them; without keep_phi they are ignored. */
+static void keep_phi_writes_the_patient_fields(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_dcm_phi phi;
+	char *text;
+
+	memset(&phi, 0, sizeof(phi));
+	snprintf(phi.patient_name, sizeof(phi.patient_name), "DOE^JANE");
+	snprintf(phi.patient_id, sizeof(phi.patient_id), "ID<42>");
+	snprintf(phi.birth_date, sizeof(phi.birth_date), "19800229");
+	snprintf(phi.accession, sizeof(phi.accession), "ACC7");
+	snprintf(phi.physician, sizeof(phi.physician), "WHO^DR");
+	snprintf(phi.institution, sizeof(phi.institution), "St Elsewhere");
+	fx->info.phi = &phi;
+	text = save(fx);
+	assert_null(strstr(text, "DOE^JANE"));
+	assert_null(strstr(text, "St Elsewhere"));
+	free(text);
+	fx->info.keep_phi = 1;
+	text = save(fx);
+	assert_non_null(strstr(text, "patient-name=\"DOE^JANE\""));
+	assert_non_null(strstr(text, "patient-id=\"ID&lt;42&gt;\""));
+	assert_non_null(strstr(text, "birth-date=\"19800229\""));
+	assert_non_null(strstr(text, "accession=\"ACC7\""));
+	assert_non_null(strstr(text, "physician=\"WHO^DR\""));
+	assert_non_null(strstr(text, "institution=\"St Elsewhere\""));
 	free(text);
 }
 
@@ -162,6 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(valid_technical_and_hashed, setup, teardown),
 		cmocka_unit_test_setup_teardown(keep_phi_adds_identifiers, setup, teardown),
+		cmocka_unit_test_setup_teardown(keep_phi_writes_the_patient_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(schema_rejects_a_raw_uid, setup, teardown),
 	};
 
