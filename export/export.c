@@ -232,7 +232,8 @@ static void *format_chunk(void *arg)
 
 	for (size_t i = c->from; i < c->to; i++) {
 		if (c->cap - c->len < TWIN_EXPORT_LINE_MAX) {
-			size_t cap = c->cap ? 2 * c->cap : (size_t)(c->to - c->from) * 48 + TWIN_EXPORT_LINE_MAX;
+			/* untouched pages of a large block cost nothing: guess high */
+			size_t cap = c->cap ? 2 * c->cap : (size_t)(c->to - c->from) * 96 + TWIN_EXPORT_LINE_MAX;
 			char *b = realloc(c->buf, cap);
 
 			if (!b) {
