@@ -89,14 +89,6 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			     set->size, estimate, name, set->max_tets);
 		goto out;
 	}
-	if (twin_surface_extract(err, &s, &g) != 0 ||
-	    twin_surface_smooth(err, &s, &g, set->smooth_iterations) != 0 ||
-	    twin_surface_triangulate(err, &s) != 0)
-		goto out;
-	res->quality.surface_offset = twin_surface_max_offset(&s, &g);
-	twin_surface_to_world(&s, &g);
-	res->surface_triangles = s.n_tris;
-	res->seconds_surface = seconds() - t0;
 	mopt.size = set->size;
 	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++)
 		mopt.region_size[id] = set->label_size[id];
@@ -104,9 +96,38 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	mopt.optimize = 1;
 	mopt.threads = set->threads;
 	mopt.verbose = set->verbose;
-	res->mesh = twin_gmsh_mesh(err, &s, &g, &mopt, &info);
-	if (!res->mesh)
-		goto out;
+	/* a smoothed surface may cut itself where labels are thin: less smoothing then */
+	for (int attempt = 0;; attempt++) {
+		static const double clamp[] = { 0.25, 0.12, 0.05 };
+		struct twin_err gerr;
+
+		twin_surface_release(&s);
+		if (twin_surface_extract(err, &s, &g) != 0 ||
+		    twin_surface_smooth(err, &s, &g, set->smooth_iterations >> attempt, clamp[attempt]) != 0 ||
+		    twin_surface_triangulate(err, &s) != 0)
+			goto out;
+		res->quality.surface_offset = twin_surface_max_offset(&s, &g);
+		twin_surface_to_world(&s, &g);
+		res->surface_triangles = s.n_tris;
+		if (attempt == 0)
+			res->seconds_surface = seconds() - t0;
+		twin_err_init(&gerr);
+		res->mesh = twin_gmsh_mesh(&gerr, &s, &g, &mopt, &info);
+		if (res->mesh)
+			break;
+		if (attempt == 2 || gerr.code != TWIN_EDEP ||
+		    !(strstr(gerr.msg, "intersect") || strstr(gerr.msg, "overlapping"))) {
+			twin_err_set(err, gerr.code, "%s", gerr.msg);
+			goto out;
+		}
+		if (warn) {
+			char msg[2 * TWIN_ERR_MSG_MAX + 128];
+
+			snprintf(msg, sizeof(msg), "'%.1000s': the smoothed surface cuts itself (%.1000s): meshed again with less smoothing",
+				 name, gerr.msg);
+			warn(ctx, msg);
+		}
+	}
 	if (twin_repair_slivers(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->repaired) != 0 ||
 	    twin_repair_improve(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->improved) != 0)
 		goto out;

@@ -75,6 +75,15 @@ static double volume6(const double *p[4])
 	       a[2] * (b[0] * c[1] - b[1] * c[0]);
 }
 
+static double tet_volume6(const struct twin_tetmesh *m, const uint32_t *n)
+{
+	const double *p[4];
+
+	for (int k = 0; k < 4; k++)
+		p[k] = m->xyz + 3 * n[k];
+	return volume6(p);
+}
+
 /* Sets tet nodes (a, b, c, d), positively oriented; returns its smallest dihedral angle. */
 static double make_tet(const struct twin_tetmesh *m, uint32_t out[4], uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
@@ -116,6 +125,101 @@ static void retri(struct twin_tetmesh *m, long i, uint32_t a, uint32_t b, uint32
 		t[1] = b, t[2] = c;
 	else
 		t[1] = c, t[2] = b;
+}
+
+/*
+ * The sliver t = (a, b, c, d) on a fold of an interface, with three tets of
+ * the other region around the edge (a, b) from c to d: the four become four
+ * tets of that region without the edge (a, b), from the better of the two
+ * triangulations of the ring c, x1, x2, d. Returns 0 when done.
+ */
+static int swap44(struct twin_tetmesh *m, uint32_t t, const uint32_t around[4], uint32_t a,
+		  uint32_t b, uint32_t c, uint32_t d, double worst)
+{
+	uint32_t ring[4] = { c, UINT32_MAX, UINT32_MAX, d }, slot[4], best[4][4], nt[4][4];
+	double before = 0, after, q, bestq = worst;
+	int used[4] = { 0, 0, 0, 0 }, found = 0;
+	int32_t region = -1;
+
+	/* walk from c to d through the other three tets */
+	for (int step = 1; step < 3; step++)
+		for (int k = 0; k < 4; k++) {
+			const uint32_t *o = m->tets + 4 * around[k];
+
+			if (around[k] == t || used[k] || !has(o, 4, ring[step - 1]))
+				continue;
+			for (int j = 0; j < 4; j++)
+				if (o[j] != a && o[j] != b && o[j] != ring[step - 1])
+					ring[step] = o[j];
+			used[k] = 1;
+			break;
+		}
+	if (ring[1] == UINT32_MAX || ring[2] == UINT32_MAX || ring[1] == d || ring[2] == d || ring[1] == ring[2])
+		return -1;
+	for (int k = 0; k < 4; k++) {
+		const uint32_t *o = m->tets + 4 * around[k];
+
+		before += fabs(tet_volume6(m, o));
+		if (around[k] == t)
+			continue;
+		if (region >= 0 && m->tet_region[around[k]] != region)
+			return -1;
+		region = m->tet_region[around[k]];
+		/* the third tet closes the ring from x2 to d */
+		if (!used[k] && !(has(o, 4, ring[2]) && has(o, 4, d)))
+			return -1;
+	}
+	if (region == m->tet_region[t])
+		return -1;
+	{
+		double least = 180;
+
+		for (int k = 0; k < 4; k++)
+			if (around[k] != t) {
+				const double *p[4];
+
+				for (int j = 0; j < 4; j++)
+					p[j] = m->xyz + 3 * m->tets[4 * around[k] + j];
+				q = twin_quality_min_dihedral(p);
+				if (q < least)
+					least = q;
+			}
+		if (least < bestq)
+			bestq = least;
+	}
+	/* the two diagonals of the ring: (ring[0], ring[2]) or (ring[1], ring[3]) */
+	for (int diag = 0; diag < 2; diag++) {
+		uint32_t tri[2][3];
+		double least = 180;
+
+		if (diag == 0) {
+			tri[0][0] = ring[0], tri[0][1] = ring[1], tri[0][2] = ring[2];
+			tri[1][0] = ring[0], tri[1][1] = ring[2], tri[1][2] = ring[3];
+		} else {
+			tri[0][0] = ring[0], tri[0][1] = ring[1], tri[0][2] = ring[3];
+			tri[1][0] = ring[1], tri[1][1] = ring[2], tri[1][2] = ring[3];
+		}
+		after = 0;
+		for (int k = 0; k < 4; k++) {
+			q = make_tet(m, nt[k], tri[k / 2][0], tri[k / 2][1], tri[k / 2][2], k % 2 ? b : a);
+			after += tet_volume6(m, nt[k]);
+			if (q < least)
+				least = q;
+		}
+		if (least > bestq && fabs(after - before) <= 1e-9 * before) {
+			bestq = least;
+			memcpy(best, nt, sizeof(nt));
+			found = 1;
+		}
+	}
+	if (!found)
+		return -1;
+	memcpy(slot, around, sizeof(slot));
+	for (int k = 0; k < 4; k++) {
+		memcpy(m->tets + 4 * slot[k], best[k], sizeof(best[k]));
+		m->tet_region[slot[k]] = region;
+	}
+	return 0;
 }
 
 /* One pass; returns the slivers taken out, or -1 on no memory. */
@@ -202,6 +306,11 @@ static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
 			}
 			if (t1 == UINT32_MAX || t2 == UINT32_MAX || m->tet_region[t1] != m->tet_region[t2])
 				continue;
+			if (naround == 4) {
+				if (swap44(m, t, around, a, b, c, d, worst) != 0)
+					continue;
+				goto done;
+			}
 			if (naround != 3 || p1 != p2)
 				continue;
 			for (int k = 0; k < 4; k++)
@@ -229,8 +338,12 @@ static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
 		} else {
 			continue;
 		}
+done:
 		retri(m, tri[f1], a, c, d);
 		retri(m, tri[f2], b, c, d);
+		for (size_t k = 0; k < naround; k++)
+			for (int j = 0; j < 4; j++)
+				dirty[m->tets[4 * around[k] + j]] = 1;
 		dirty[a] = dirty[b] = dirty[c] = dirty[d] = 1;
 		fixed++;
 	}
@@ -299,14 +412,6 @@ static double worst_of(const struct twin_tetmesh *m, const uint32_t *ts, size_t 
 	return least;
 }
 
-static double tet_volume6(const struct twin_tetmesh *m, const uint32_t *n)
-{
-	const double *p[4];
-
-	for (int k = 0; k < 4; k++)
-		p[k] = m->xyz + 3 * n[k];
-	return volume6(p);
-}
 
 /* Moves interior node v towards the centre of its neighbours when that helps. */
 static int relocate(struct twin_tetmesh *m, const struct incidence *tets, uint32_t v)

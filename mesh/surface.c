@@ -5,7 +5,6 @@
 #include <string.h>
 
 #define NO_VERT UINT32_MAX
-#define CLAMP 0.25 /* cells a vertex may move from its corner, per axis */
 
 static int meshed(const struct twin_grid *g, uint8_t v)
 {
@@ -130,7 +129,7 @@ static int cmp_edge(const void *pa, const void *pb)
 }
 
 int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
-			int iterations)
+			int iterations, double clamp)
 {
 	const size_t nv = s->n_verts, ne = 4 * s->n_quads;
 	struct edge *e = malloc((ne ? ne : 1) * sizeof(*e));
@@ -220,7 +219,7 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 
 				if (fixed[i] >> a & 1)
 					continue;
-				next[3 * i + a] = x < h - CLAMP ? h - CLAMP : x > h + CLAMP ? h + CLAMP : x;
+				next[3 * i + a] = x < h - clamp ? h - clamp : x > h + clamp ? h + clamp : x;
 			}
 		}
 		memcpy(s->xyz, next, 3 * nv * sizeof(*next));

@@ -38,10 +38,10 @@ int twin_surface_extract(struct twin_err *err, struct twin_surface *s, const str
  * Taubin smoothing, iterations times (lambda 0.5, mu -0.53). A vertex where
  * three or more surfaces meet moves only along its junction line, one where
  * lines meet stays; a cap's vertices stay in its plane; no vertex moves more
- * than 0.25 cells along any axis from its corner.
+ * than clamp cells (below 0.5) along any axis from its corner.
  */
 int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
-			int iterations);
+			int iterations, double clamp);
 
 /* Splits each quad along its shorter diagonal. */
 int twin_surface_triangulate(struct twin_err *err, struct twin_surface *s);

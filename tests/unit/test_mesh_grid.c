@@ -200,7 +200,7 @@ static void caps(void **state)
 	}
 	assert_true(g.caps[0].coord == 0.5 && g.caps[1].coord == (double)g.dim[2] - 1.5);
 	assert_ok(err, twin_surface_extract(&err, &s, &g));
-	assert_ok(err, twin_surface_smooth(&err, &s, &g, 20));
+	assert_ok(err, twin_surface_smooth(&err, &s, &g, 20, 0.25));
 	for (size_t q = 0; q < s.n_quads; q++)
 		if (s.side[2 * q + 1] >= TWIN_GRID_CAP0) {
 			const struct twin_grid_cap *c = &g.caps[s.side[2 * q + 1] - TWIN_GRID_CAP0];
