@@ -939,10 +939,299 @@ static void lv_other_regions_and_valve_base(void **state)
 	twin_tetmesh_free(m);
 }
 
+/* --- the biventricular phantom (tests/data/fibres/biv.geo) ------------------ */
+
+static struct phantom biv;
+
+struct ellipsoid {
+	double c[3], r[3];
+};
+
+static const struct ellipsoid lv_epi = { { 0, 0, 0 }, { 28, 28, 58 } };
+static const struct ellipsoid lv_endo = { { 0, 0, 0 }, { 20, 20, 50 } };
+static const struct ellipsoid rv_epi = { { 20, 0, 0 }, { 31, 25, 49 } };
+static const struct ellipsoid rv_endo = { { 20, 0, 0 }, { 26, 20, 44 } };
+
+/* sqrt of the ellipsoid's quadratic form at p: 1 on its surface */
+static double level(const struct ellipsoid *e, const double p[3])
+{
+	double s = 0;
+
+	for (int i = 0; i < 3; i++)
+		s += (p[i] - e->c[i]) * (p[i] - e->c[i]) / (e->r[i] * e->r[i]);
+	return sqrt(s);
+}
+
+/*
+ * The surface tag of a boundary triangle of biv.geo's walls with centroid
+ * c, in a tet of region: 1 epicardium, 2 endocardium_lv, 3 endocardium_la
+ * (the LV base), 4 endocardium_rv (also the septum's RV side), 5
+ * endocardium_ra (the RV base).
+ */
+static int32_t biv_surface(const double c[3], int32_t region)
+{
+	const struct ellipsoid *e[4] = { &lv_endo, &rv_endo, &lv_epi, &rv_epi };
+	double best = INFINITY;
+	int k = 0;
+
+	if (fabs(c[2]) < 1e-6)
+		return region == 1 ? 3 : 5;
+	for (int i = 0; i < 4; i++)
+		if (fabs(level(e[i], c) - 1) < best) {
+			best = fabs(level(e[i], c) - 1);
+			k = i;
+		}
+	if (k == 0)
+		return 2;
+	if (k == 1 || (k == 2 && level(&rv_endo, c) < 1))
+		return 4;
+	return 1;
+}
+
+/* The gmsh mesh of walls only, with its boundary triangles tagged. */
+static struct twin_tetmesh *biv_tag(const struct twin_tetmesh *w)
+{
+	static const char *const names[] = { "epicardium", "endocardium_lv", "endocardium_la",
+					     "endocardium_rv", "endocardium_ra" };
+	struct face_key *k = malloc(4 * w->n_tets * sizeof(*k));
+	struct twin_tetmesh *m;
+	struct twin_err err;
+	size_t n = 0, n_tris = 0;
+
+	assert_non_null(k);
+	for (size_t t = 0; t < w->n_tets; t++)
+		for (int f = 0; f < 4; f++) {
+			uint32_t *v = k[n].v;
+
+			for (int i = 0, j = 0; i < 4; i++)
+				if (i != f)
+					v[j++] = w->tets[4 * t + i];
+			for (int a = 0; a < 2; a++)
+				for (int b = 0; b < 2 - a; b++)
+					if (v[b] > v[b + 1]) {
+						uint32_t x = v[b];
+
+						v[b] = v[b + 1];
+						v[b + 1] = x;
+					}
+			k[n++].tet = (uint32_t)t;
+		}
+	qsort(k, n, sizeof(*k), by_face);
+	/* faces met once are on the boundary: move them to the front */
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+
+		while (j < n && by_face(&k[i], &k[j]) == 0)
+			j++;
+		if (j - i == 1)
+			k[n_tris++] = k[i];
+		i = j;
+	}
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, w->n_nodes, w->n_tets, n_tris);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, w->xyz, 3 * w->n_nodes * sizeof(double));
+	memcpy(m->tets, w->tets, 4 * w->n_tets * sizeof(uint32_t));
+	memcpy(m->tet_region, w->tet_region, w->n_tets * sizeof(int32_t));
+	for (size_t i = 0; i < n_tris; i++) {
+		double c[3] = { 0, 0, 0 };
+
+		for (int a = 0; a < 3; a++) {
+			m->tris[3 * i + a] = k[i].v[a];
+			for (int d = 0; d < 3; d++)
+				c[d] += w->xyz[3 * k[i].v[a] + d] / 3;
+		}
+		m->tri_surface[i] = biv_surface(c, w->tet_region[k[i].tet]);
+	}
+	free(k);
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 1, "heart_myocardium"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 8, "heart_myocardium_right"));
+	for (int i = 0; i < 5; i++)
+		assert_ok(err, twin_tetmesh_set_surface_name(&err, m, i + 1, names[i]));
+	assert_ok(err, twin_tetmesh_check(&err, m));
+	return m;
+}
+
+static struct phantom *biv_phantom(void)
+{
+	if (!have_gmsh())
+		return NULL;
+	if (!biv.mesh) {
+		struct twin_fibres_opts o;
+		struct twin_tetmesh *w;
+		struct twin_err err;
+		char cmd[8192], msh[4096];
+
+		biv.dir = twin_test_tmpdir();
+		snprintf(msh, sizeof(msh), "%s/biv.msh", biv.dir);
+		snprintf(cmd, sizeof(cmd),
+			 "gmsh -3 -nt 1 -setnumber h 2.5 -format msh41 tests/data/fibres/biv.geo "
+			 "-o '%s' >'%s/gmsh.log' 2>&1", msh, biv.dir);
+		if (system(cmd) != 0)
+			fail_msg("gmsh failed on tests/data/fibres/biv.geo, see %s/gmsh.log", biv.dir);
+		twin_err_init(&err);
+		w = twin_msh_load(&err, msh);
+		assert_ptr_ok(err, w);
+		biv.mesh = biv_tag(w);
+		twin_tetmesh_free(w);
+		twin_fibres_opts_init(&o);
+		assert_ok(err, twin_fibres_compute(&err, biv.mesh, &o, &biv.fibres, &biv.info));
+	}
+	if (!biv.fibres)
+		fail_msg("the biv phantom has no fibres");
+	return &biv;
+}
+
+/* Within about d mm of ellipsoid e's surface: |level - 1| / |grad level|. */
+static int near(const struct ellipsoid *e, const double c[3], double d)
+{
+	double l = level(e, c), g[3];
+
+	for (int i = 0; i < 3; i++)
+		g[i] = (c[i] - e->c[i]) / (e->r[i] * e->r[i]) / l;
+	return fabs(l - 1) < d * norm(g);
+}
+
+/*
+ * The septal junctions: within 4 mm both of the LV epicardium and of an RV
+ * surface, that is, of the curves where the RV wall joins the LV.
+ */
+static int at_junction(const double c[3])
+{
+	return near(&lv_epi, c, 4) && (near(&rv_endo, c, 4) || near(&rv_epi, c, 4));
+}
+
+static int off_axis_and_junctions(const double c[3])
+{
+	return off_axis(c) && !at_junction(c);
+}
+
+/* The septum: LV wall inside the RV endocardium's ellipsoid. */
+static int in_septum(const struct phantom *p, size_t t, const double c[3])
+{
+	return p->mesh->tet_region[t] == 1 && level(&rv_endo, c) < 1;
+}
+
+/*
+ * Every frame orthonormal. Fibres tangent to the wall within 1 degree in the
+ * LV free wall away from the RV and in the RV wall, away from the junctions.
+ * In the septum the frame is blended with Q_epi by phi_epi, whose gradient
+ * there points to the nearest epicardium, sideways: septal fibres are only
+ * near-tangent: against grad phi_lv, 95 % within 5 degrees.
+ */
+static void biv_vectors_and_tangent(void **state)
+{
+	struct phantom *p = biv_phantom();
+	double worst[3] = { 0, 0, 0 };
+	size_t n_rv = 0, n[3] = { 0, 0, 0 }, sept_over_5 = 0;
+
+	(void)state;
+	if (!p)
+		skip();
+	assert_int_equal(p->info.biventricular, 1);
+	assert_int_equal(p->info.n_tets, p->mesh->n_tets);
+	for (size_t t = 0; t < p->mesh->n_tets; t++) {
+		double q[3][3], g[3], c[3];
+		int zone;
+
+		for (int k = 0; k < 3; k++)
+			for (int i = 0; i < 3; i++)
+				q[k][i] = p->fibres[9 * t + 3 * k + i];
+		assert_orthonormal(q, 1e-9);
+		centroid(c, p->mesh, t);
+		n_rv += p->mesh->tet_region[t] == 8;
+		if (at_junction(c))
+			continue;
+		if (p->mesh->tet_region[t] == 8)
+			zone = 1;
+		else if (level(&rv_epi, c) > 1.15)
+			zone = 0;
+		else if (level(&rv_endo, c) < 0.95)
+			zone = 2;
+		else
+			continue;
+		field_gradient(g, p, t, zone == 2 ? 1 : 0);
+		worst[zone] = fmax(worst[zone], fabs(90 - axis_angle(q[0], g)));
+		sept_over_5 += zone == 2 && fabs(90 - axis_angle(q[0], g)) > 5;
+		n[zone]++;
+	}
+	printf("# biv: %zu wall tets (%zu RV); fibre off the wall: LV free wall %.2f deg (%zu tets), "
+	       "RV wall %.2f deg (%zu), septum %.2f deg (%zu; %zu over 5 deg)\n",
+	       p->info.n_tets, n_rv, worst[0], n[0], worst[1], n[1], worst[2], n[2], sept_over_5);
+	assert_true(n_rv > 1000 && n[0] > 1000 && n[1] > 1000 && n[2] > 1000);
+	assert_true(worst[0] < 1);
+	assert_true(worst[1] < 1);
+	/* the septum: 95 % within 5 degrees */
+	assert_true(sept_over_5 < n[2] / 20);
+}
+
+static void biv_septum_helix(void **state)
+{
+	struct phantom *p = biv_phantom();
+	double h[10] = { 0 }, dd[10] = { 0 };
+	size_t nh[10] = { 0 };
+
+	(void)state;
+	if (!p)
+		skip();
+	for (size_t t = 0; t < p->mesh->n_tets; t++) {
+		double c[3], l, r, d, hh, depth;
+		int b;
+
+		centroid(c, p->mesh, t);
+		if (!in_septum(p, t, c) || at_junction(c) || c[2] > -5)
+			continue;
+		l = field_at(p, t, 1);
+		r = field_at(p, t, 2);
+		d = r / (l + r);
+		hh = lv_helix(c, p->fibres + 9 * t, &depth);
+		if (isnan(hh))
+			continue;
+		b = (int)(d * 10);
+		b = b < 0 ? 0 : b > 9 ? 9 : b;
+		h[b] += hh;
+		dd[b] += d;
+		nh[b]++;
+	}
+	/* from the LV side (d = 0) to the RV side (d = 1): alpha_endo (1 - 2d) */
+	for (int b = 0; b < 10; b++) {
+		double law;
+
+		if (!nh[b])
+			fail_msg("septum bin %d is empty", b);
+		h[b] /= (double)nh[b];
+		dd[b] /= (double)nh[b];
+		law = 60 - 120 * dd[b];
+		printf("# septum bin %d: d %.3f: helix %7.2f, law %7.2f (%zu tets)\n", b, dd[b], h[b], law, nh[b]);
+		if (fabs(h[b] - law) > 5)
+			fail_msg("septum bin %d: helix %.2f, want %.2f within 5", b, h[b], law);
+		if (b > 0 && !(h[b] < h[b - 1]))
+			fail_msg("septum bin %d: helix %.2f does not fall", b, h[b]);
+	}
+}
+
+static void biv_neighbours_agree(void **state)
+{
+	struct phantom *p = biv_phantom();
+	size_t counted;
+	double where[3] = { 0, 0, 0 }, worst;
+
+	(void)state;
+	if (!p)
+		skip();
+	worst = worst_neighbour_angle(p, off_axis_and_junctions, &counted, where);
+	printf("# biv: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (apex axis and "
+	       "septal junctions left out), at (%.1f, %.1f, %.1f)\n",
+	       worst, counted, p->info.n_tets, where[0], where[1], where[2]);
+	assert_true(counted > p->info.n_tets * 75 / 100);
+	assert_true(worst < 45);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
 	phantom_release(&lv);
+	phantom_release(&biv);
 	return 0;
 }
 
@@ -961,6 +1250,9 @@ int main(void)
 		cmocka_unit_test(lv_paper_blend_jumps),
 		cmocka_unit_test(lv_bad_meshes),
 		cmocka_unit_test(lv_other_regions_and_valve_base),
+		cmocka_unit_test(biv_vectors_and_tangent),
+		cmocka_unit_test(biv_septum_helix),
+		cmocka_unit_test(biv_neighbours_agree),
 	};
 
 	return cmocka_run_group_tests_name("fibres", tests, NULL, group_teardown);
