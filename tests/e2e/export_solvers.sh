@@ -72,11 +72,19 @@ if has checkMesh && has icoFoam; then
 	else
 		notok "OpenFOAM checkMesh" "$(grep -E 'FATAL|\*\*\*|Failed' "$W/checkMesh.log" | head -n 3)"
 	fi
+	# the flux through each valve at the last step: 5 L/min in, the same out
+	fin= fout=
+	flux() {
+		(cd "$W/foam" && postProcess -latestTime -func "flowRatePatch(name=$1)") 2>/dev/null |
+			sed -n "s/^ *sum($1) of phi = //p" | tail -n 1
+	}
 	if (cd "$W/foam" && icoFoam) >"$W/icoFoam.log" 2>&1 && grep -q '^End' "$W/icoFoam.log" &&
-	   [ "$(grep -c '^Time = ' "$W/icoFoam.log")" -ge 50 ] && [ -f "$W/foam/0.005/U" ]; then
-		ok "icoFoam runs 50 steps from the mitral inlet to the aortic outlet"
+	   [ "$(grep -c '^Time = ' "$W/icoFoam.log")" -ge 50 ] && [ -f "$W/foam/0.005/U" ] &&
+	   fin=$(flux mitral_valve) && fout=$(flux aortic_valve) &&
+	   awk -v i="$fin" -v o="$fout" 'BEGIN { d = i + o; exit !(i < -8e-5 && i > -8.7e-5 && d * d < 1e-14) }'; then
+		ok "icoFoam runs 50 steps from the mitral inlet ($fin m^3/s) to the aortic outlet ($fout m^3/s)"
 	else
-		notok "icoFoam runs" "$(grep -E 'FATAL|rror' "$W/icoFoam.log" | head -n 3)" "$(tail -n 2 "$W/icoFoam.log")"
+		notok "icoFoam runs" "flux in '$fin', out '$fout'" "$(grep -E 'FATAL|rror' "$W/icoFoam.log" | head -n 3)" "$(tail -n 2 "$W/icoFoam.log")"
 	fi
 else
 	skip "OpenFOAM checkMesh" "checkMesh is absent (openfoam)"
