@@ -227,12 +227,53 @@ static void progress_cb(void *ctx, size_t done, size_t total)
 	twin_progress_update(ctx, done);
 }
 
+/*
+ * What the reader threads share. Each thread keeps the file it read last
+ * open (thread-specific, closed when the thread ends), so that the frames of
+ * a multi-frame file are decoded without parsing its header again for each.
+ */
+struct reader {
+	struct twin_mosaic_cache *mosaics;
+	pthread_key_t open;      /* struct open_file *, or NULL */
+};
+
+struct open_file {
+	const char *path;        /* borrowed from the frame records */
+	struct twin_dcm_file *h;
+};
+
+static void close_open(void *p)
+{
+	struct open_file *of = p;
+
+	if (of)
+		twin_dcm_close(of->h);
+	free(of);
+}
+
 /* The stored values of one frame, as the assembler wants them. */
 static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame *f, int32_t *out)
 {
+	struct reader *rd = ctx;
+	struct open_file *of = pthread_getspecific(rd->open);
+
 	if (f->tile)
-		return twin_mosaic_read(err, ctx, f, out);
-	return twin_dcm_read_pixels(err, f->path, f->frame, out, (size_t)f->rows * f->cols);
+		return twin_mosaic_read(err, rd->mosaics, f, out);
+	if (!of || strcmp(of->path, f->path) != 0) {
+		pthread_setspecific(rd->open, NULL);
+		close_open(of);
+		of = malloc(sizeof(*of));
+		if (!of)
+			return twin_err_set(err, TWIN_EFAIL, "reading '%s': out of memory", f->path);
+		of->path = f->path;
+		of->h = twin_dcm_open(err, f->path);
+		if (!of->h) {
+			free(of);
+			return -1;
+		}
+		pthread_setspecific(rd->open, of);
+	}
+	return twin_dcm_read_frame(err, of->h, f->frame, out, (size_t)f->rows * f->cols);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -437,6 +478,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 		       struct twin_series_volume *vol)
 {
 	const struct twin_stack *st = &s->phases[phase];
+	struct reader rd;
 	struct twin_assemble_opt opt;
 	struct twin_progress progress;
 	const struct twin_frame **frames = NULL;
@@ -445,8 +487,11 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	int rc = -1;
 
 	memset(&opt, 0, sizeof(opt));
+	rd.mosaics = r->mosaics;
+	if (pthread_key_create(&rd.open, close_open) != 0)
+		return twin_err_set(err, TWIN_EFAIL, "'%s': cannot make a thread key", name);
 	opt.read = read_pixels;
-	opt.read_ctx = r->mosaics;
+	opt.read_ctx = &rd;
 	opt.warn = warn_cb;
 	opt.warn_ctx = r;
 	opt.threads = (int)twin_conf_int(r->cli->conf, "ingest.threads");
@@ -462,6 +507,10 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	opt.progress = progress_cb;
 	opt.progress_ctx = &progress;
 	v = twin_assemble(err, &opt, frames, &n, g);
+	/* this thread read too: its file is closed here, the others' as they ended */
+	close_open(pthread_getspecific(rd.open));
+	pthread_setspecific(rd.open, NULL);
+	pthread_key_delete(rd.open);
 	if (!v) {
 		/* end the progress line before the error */
 		if (progress.drawn)
