@@ -1,0 +1,1392 @@
+/*
+ * The automatic segmentation. Everything runs on a working copy of the image
+ * resampled onto an LPS-aligned grid of opts->spacing mm, so that "axial",
+ * "left" and "posterior" are index axes; the labels go back onto the input
+ * grid at the end.
+ */
+#include "heart.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labels.h"
+#include "itk.h"
+
+#define MIN_EXTENT_MM 60.0   /* an image must cover this much each way */
+#define MIN_POOL_ML 30.0     /* a heart's blood pool is larger */
+#define MIN_LUNG_ML 150.0    /* a chest CT shows at least this much lung */
+#define CONTRAST_HU 150.0    /* contrast-filled blood is brighter */
+#define OPEN_MM 4.0          /* opening that cuts the lung vessels off the mediastinum */
+#define NEAR_MM 15.0         /* pool parts this close to the largest one belong to the heart */
+#define TUBE_MM 40.0         /* a vertical tube this close (the descending aorta) too */
+#define WALL_MM 13.0
+#define MARROW_MM2 2500.0    /* the largest bone cross-section (a vertebral body) */         /* the LV wall is at most this thick */
+#define BONE_GAP_MM 2.0      /* blood this close to bone goes with it */
+
+/* The expected place of each blood label relative to the pool's centre, LPS mm. */
+static const struct {
+	int label;
+	double at[3];
+} anatomy[] = {
+	{ 3, { 30.0, -15.0, -20.0 } },  /* LV: left, anterior, inferior */
+	{ 5, { 0.0, -40.0, -20.0 } },   /* RV: in front */
+	{ 2, { 8.0, 30.0, 15.0 } },     /* LA: behind, up */
+	{ 4, { -48.0, 3.0, -8.0 } },    /* RA: to the right */
+	{ 6, { 0.0, -5.0, 30.0 } },     /* ascending aorta: up, in the middle */
+	{ 7, { 12.0, -12.0, 42.0 } },   /* PA trunk: up, in front, left */
+};
+#define NANATOMY (sizeof(anatomy) / sizeof(anatomy[0]))
+
+/* The working grid and what is found on it. */
+struct work {
+	struct twin_volume *img;  /* float32, smoothed */
+	size_t nx, ny, nz, n;
+	double sp, vox_ml;
+	float *w;
+	struct twin_volume *pool; /* uint8: the blood pool */
+	struct twin_volume *lab;  /* uint8: the labels */
+	struct twin_volume *med;  /* uint8: the mediastinum, lung vessels cut off */
+	double wall_lo, wall_hi;  /* myocardial intensities */
+};
+
+static size_t at(const struct work *k, size_t i, size_t j, size_t z)
+{
+	return i + k->nx * (j + k->ny * z);
+}
+
+static void index_of(const struct work *k, size_t v, size_t ijk[3])
+{
+	ijk[0] = v % k->nx;
+	ijk[1] = (v / k->nx) % k->ny;
+	ijk[2] = v / (k->nx * k->ny);
+}
+
+static void world_of(const struct work *k, size_t v, double xyz[3])
+{
+	size_t ijk[3];
+
+	index_of(k, v, ijk);
+	for (int a = 0; a < 3; a++)
+		xyz[a] = k->img->affine.m[a][3] + k->sp * (double)ijk[a];
+}
+
+static struct twin_volume *mask_like(struct twin_err *err, const struct work *k)
+{
+	return twin_volume_new(err, TWIN_U8, k->img->dim, &k->img->affine);
+}
+
+/* mask grown (r > 0) or shrunk (r < 0) by |r| mm, in place. */
+static int morph(struct twin_err *err, struct twin_volume *mask, double r)
+{
+	struct twin_volume *d = twin_itk_distance(err, mask);
+	unsigned char *m = mask->data;
+	const float *dd;
+	size_t n = twin_volume_count(mask);
+
+	if (!d)
+		return -1;
+	dd = d->data;
+	for (size_t i = 0; i < n; i++)
+		m[i] = dd[i] <= r;
+	twin_volume_free(d);
+	return 0;
+}
+
+/* ---- the working grid -------------------------------------------------------- */
+
+static int make_grid(struct twin_err *err, struct work *k, const struct twin_volume *img, double sp,
+		     double outside)
+{
+	double lo[3] = { HUGE_VAL, HUGE_VAL, HUGE_VAL }, hi[3] = { -HUGE_VAL, -HUGE_VAL, -HUGE_VAL };
+	double spacing[3];
+	size_t dim[3];
+	struct twin_affine a;
+	struct twin_volume *f = NULL;
+
+	twin_volume_spacing(img, spacing);
+	for (int c = 0; c < 8; c++) {
+		double ijk[3], xyz[3];
+
+		for (int ax = 0; ax < 3; ax++)
+			ijk[ax] = (c >> ax & 1) ? (double)img->dim[ax] - 0.5 : -0.5;
+		twin_volume_index_to_world(img, ijk, xyz);
+		for (int ax = 0; ax < 3; ax++) {
+			lo[ax] = fmin(lo[ax], xyz[ax]);
+			hi[ax] = fmax(hi[ax], xyz[ax]);
+		}
+	}
+	for (int ax = 0; ax < 3; ax++) {
+		double ext = (double)img->dim[ax] * spacing[ax];
+
+		if (ext < MIN_EXTENT_MM || img->dim[ax] < 8)
+			return twin_err_set(err, TWIN_EUNSUPPORTED,
+					    "image too small: %zux%zux%zu voxels cover %.0fx%.0fx%.0f mm; "
+					    "a heart needs at least %.0f mm and 8 voxels each way",
+					    img->dim[0], img->dim[1], img->dim[2], img->dim[0] * spacing[0],
+					    img->dim[1] * spacing[1], img->dim[2] * spacing[2], MIN_EXTENT_MM);
+		dim[ax] = (size_t)floor((hi[ax] - lo[ax]) / sp);
+		if (dim[ax] > 1000)
+			return twin_err_set(err, TWIN_EUNSUPPORTED, "image too large: %.0f mm along axis %d at "
+					    "%.2f mm is over 1000 voxels; raise segment.spacing",
+					    hi[ax] - lo[ax], ax, sp);
+	}
+	twin_affine_identity(&a);
+	for (int ax = 0; ax < 3; ax++) {
+		a.m[ax][ax] = sp;
+		a.m[ax][3] = lo[ax] + 0.5 * sp;
+	}
+	if (img->dtype == TWIN_F32) {
+		k->img = twin_volume_resample(err, img, dim, &a, TWIN_LINEAR, outside);
+	} else {
+		/* resample keeps the dtype: go through float32 so that nothing is rounded */
+		f = twin_volume_new(err, TWIN_F32, img->dim, &img->affine);
+		if (!f)
+			return -1;
+		for (size_t i = 0, n = twin_volume_count(img); i < n; i++)
+			((float *)f->data)[i] = img->dtype == TWIN_U8 ? ((uint8_t *)img->data)[i]
+								       : ((int16_t *)img->data)[i];
+		k->img = twin_volume_resample(err, f, dim, &a, TWIN_LINEAR, outside);
+		twin_volume_free(f);
+	}
+	if (!k->img)
+		return -1;
+	k->nx = dim[0];
+	k->ny = dim[1];
+	k->nz = dim[2];
+	k->n = dim[0] * dim[1] * dim[2];
+	k->sp = sp;
+	k->vox_ml = sp * sp * sp / 1000.0;
+	k->w = k->img->data;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of the values of the input (every 7th voxel of a large one). */
+static double quantile(const struct twin_volume *img, double q)
+{
+	size_t n = twin_volume_count(img), m = 0, step = n > 70000 ? 7 : 1;
+	double *v = malloc((n / step + 1) * sizeof(*v)), r;
+
+	if (!v)
+		return 0.0;
+	for (size_t i = 0; i < n; i += step)
+		v[m++] = twin_volume_get(img, i % img->dim[0], (i / img->dim[0]) % img->dim[1],
+					 i / (img->dim[0] * img->dim[1]));
+	qsort(v, m, sizeof(*v), cmp_double);
+	r = v[(size_t)(q * (double)(m - 1))];
+	free(v);
+	return r;
+}
+
+/* Median and robust spread (1.4826 MAD) of the working image where mask is set. */
+static int masked_stats(struct twin_err *err, const struct work *k, const unsigned char *mask,
+			double *median, double *spread)
+{
+	size_t m = 0;
+	double *v = NULL;
+
+	for (size_t i = 0; i < k->n; i++)
+		m += mask[i] != 0;
+	*median = *spread = 0.0;
+	if (m == 0)
+		return 0;
+	v = malloc(m * sizeof(*v));
+	if (!v)
+		return twin_err_set(err, TWIN_EFAIL, "statistics: out of memory");
+	m = 0;
+	for (size_t i = 0; i < k->n; i++)
+		if (mask[i])
+			v[m++] = k->w[i];
+	qsort(v, m, sizeof(*v), cmp_double);
+	*median = v[m / 2];
+	for (size_t i = 0; i < m; i++)
+		v[i] = fabs(v[i] - *median);
+	qsort(v, m, sizeof(*v), cmp_double);
+	*spread = 1.4826 * v[m / 2];
+	free(v);
+	return 0;
+}
+
+/* ---- body, lungs, mediastinum ------------------------------------------------ */
+
+static int find_mediastinum(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
+{
+	struct twin_volume *all = NULL;
+	unsigned char *m;
+	double t[2], lung_ml = 0.0;
+	int rc = -1;
+
+	if (rep->is_ct) {
+		rep->t_air = -400.0; /* HU are calibrated: air and lung lie below */
+	} else {
+		if (!(all = mask_like(err, k)))
+			goto out;
+		memset(all->data, 1, k->n);
+		if (twin_itk_otsu(err, k->img, all, 2, 256, t) != 0)
+			goto out;
+		rep->t_air = t[0];
+	}
+	if (!(k->med = mask_like(err, k)))
+		goto out;
+	m = k->med->data;
+	for (size_t i = 0; i < k->n; i++) {
+		m[i] = k->w[i] > rep->t_air;
+		if (rep->is_ct && k->w[i] <= rep->t_air && k->w[i] > -950.0)
+			lung_ml += k->vox_ml;
+	}
+	if (rep->is_ct && lung_ml < MIN_LUNG_ML) {
+		twin_err_set(err, TWIN_EUNSUPPORTED, "no heart: the image shows %.0f mL of lung, a chest "
+			     "CT at least %.0f mL", lung_ml, MIN_LUNG_ML);
+		goto out;
+	}
+	/* an opening: lung vessels and airway walls come off, the mediastinum stays */
+	if (morph(err, k->med, -OPEN_MM) != 0 || morph(err, k->med, OPEN_MM) != 0)
+		goto out;
+	rc = 0;
+out:
+	twin_volume_free(all);
+	return rc;
+}
+
+/* ---- the blood pool ----------------------------------------------------------- */
+
+/*
+ * Fills, in place, the holes of each axial slice of mask that are at most
+ * max_mm2 large: what the slice's edge cannot reach. A ring of ribs around
+ * the whole chest is not a hole of bone.
+ */
+static int fill_slices(struct twin_err *err, const struct work *k, unsigned char *mask, double max_mm2)
+{
+	size_t nxy = k->nx * k->ny, *stack = malloc(nxy * sizeof(*stack)), *hole = malloc(nxy * sizeof(*hole));
+	size_t max_px = (size_t)(max_mm2 / (k->sp * k->sp));
+	unsigned char *seen = malloc(nxy);
+
+	if (!stack || !seen || !hole) {
+		free(stack);
+		free(seen);
+		free(hole);
+		return twin_err_set(err, TWIN_EFAIL, "filling slices: out of memory");
+	}
+	for (size_t z = 0; z < k->nz; z++) {
+		unsigned char *s = mask + z * nxy;
+
+		memset(seen, 0, nxy);
+		for (size_t start = 0; start < nxy; start++) {
+			size_t top = 0, n = 0;
+			int edge = 0;
+
+			if (s[start] || seen[start])
+				continue;
+			/* one region of the background, and whether it reaches the edge */
+			seen[start] = 1;
+			stack[top++] = start;
+			while (top) {
+				size_t p = stack[--top], i = p % k->nx, j = p / k->nx, nb[4];
+				int nn = 0;
+
+				hole[n++] = p;
+				edge |= i == 0 || j == 0 || i + 1 == k->nx || j + 1 == k->ny;
+				if (i > 0)
+					nb[nn++] = p - 1;
+				if (i + 1 < k->nx)
+					nb[nn++] = p + 1;
+				if (j > 0)
+					nb[nn++] = p - k->nx;
+				if (j + 1 < k->ny)
+					nb[nn++] = p + k->nx;
+				for (int q = 0; q < nn; q++)
+					if (!seen[nb[q]] && !s[nb[q]]) {
+						seen[nb[q]] = 1;
+						stack[top++] = nb[q];
+					}
+			}
+			if (!edge && n <= max_px)
+				for (size_t q = 0; q < n; q++)
+					s[hole[q]] = 1;
+		}
+	}
+	free(stack);
+	free(seen);
+	free(hole);
+	return 0;
+}
+
+/* Calls fn(ctx, v, u) for each face neighbour u of voxel v. */
+#define FACES 6
+static int neighbours(const struct work *k, size_t v, size_t nb[FACES])
+{
+	size_t ijk[3];
+	int n = 0;
+
+	index_of(k, v, ijk);
+	if (ijk[0] > 0)
+		nb[n++] = v - 1;
+	if (ijk[0] + 1 < k->nx)
+		nb[n++] = v + 1;
+	if (ijk[1] > 0)
+		nb[n++] = v - k->nx;
+	if (ijk[1] + 1 < k->ny)
+		nb[n++] = v + k->nx;
+	if (ijk[2] > 0)
+		nb[n++] = v - k->nx * k->ny;
+	if (ijk[2] + 1 < k->nz)
+		nb[n++] = v + k->nx * k->ny;
+	return n;
+}
+
+/*
+ * For each component of cc (int16), the voxels 2 to 4 mm outside it (a
+ * breadth-first walk from every component at once) in shell[c], and those of
+ * them darker than blood in low[c]. Right at the edge the blur mixes bone in.
+ */
+static int ring_stats(struct twin_err *err, const struct work *k, const struct twin_volume *cc,
+		      double t_blood, size_t *shell, size_t *low)
+{
+	int16_t *owner = malloc(k->n * sizeof(*owner));
+	unsigned char *step = malloc(k->n);
+	size_t *queue = malloc(k->n * sizeof(*queue)), head = 0, tail = 0;
+	int far = (int)ceil(4.0 / k->sp), near = (int)ceil(2.0 / k->sp);
+
+	if (!owner || !step || !queue) {
+		free(owner);
+		free(step);
+		free(queue);
+		return twin_err_set(err, TWIN_EFAIL, "bone: out of memory");
+	}
+	memcpy(owner, cc->data, k->n * sizeof(*owner));
+	for (size_t v = 0; v < k->n; v++) {
+		step[v] = 0;
+		if (owner[v] > 0)
+			queue[tail++] = v;
+	}
+	while (head < tail) {
+		size_t v = queue[head++], nb[FACES];
+		int nn = neighbours(k, v, nb);
+
+		if (step[v] >= far)
+			continue;
+		for (int q = 0; q < nn; q++)
+			if (owner[nb[q]] == 0) {
+				owner[nb[q]] = owner[v];
+				step[nb[q]] = (unsigned char)(step[v] + 1);
+				queue[tail++] = nb[q];
+				if (step[nb[q]] >= near) {
+					shell[owner[v]]++;
+					low[owner[v]] += k->w[nb[q]] < t_blood;
+				}
+			}
+	}
+	free(owner);
+	free(step);
+	free(queue);
+	return 0;
+}
+
+/*
+ * CT: bone is as bright as contrast but sits in soft tissue and fat. Each
+ * component brighter than any blood is bone when a good part of the voxels
+ * around it is not blood; bone's marrow is what its cortex encloses in a
+ * slice. Pool parts that lean on bone are marrow too. Clears them from pool.
+ */
+static int remove_bone(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
+{
+	struct twin_volume *high = NULL, *cc = NULL, *bone = NULL, *pc = NULL;
+	unsigned char *h, *b, *pool = k->pool->data;
+	double med, spread, t_bone;
+	size_t ncc = 0, *shell = NULL, *low = NULL;
+	int rc = -1;
+
+	if (masked_stats(err, k, pool, &med, &spread) != 0)
+		goto out;
+	t_bone = med + fmax(3.0 * spread, 150.0);
+	if (!(high = mask_like(err, k)) || !(bone = mask_like(err, k)))
+		goto out;
+	h = high->data;
+	b = bone->data;
+	for (size_t i = 0; i < k->n; i++)
+		h[i] = k->w[i] >= t_bone;
+	if (!(cc = twin_itk_components(err, high, 32767, &ncc)))
+		goto out;
+	shell = calloc(32768, sizeof(*shell));
+	low = calloc(32768, sizeof(*low));
+	if (!shell || !low) {
+		twin_err_set(err, TWIN_EFAIL, "bone: out of memory");
+		goto out;
+	}
+	if (ring_stats(err, k, cc, rep->t_blood, shell, low) != 0)
+		goto out;
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)cc->data)[v];
+
+		b[v] = c > 0 && low[c] * 4 > shell[c];
+	}
+	/* a closing first: a blurred cortex has gaps */
+	if (morph(err, bone, 3.0) != 0 || fill_slices(err, k, b, MARROW_MM2) != 0 ||
+	    morph(err, bone, -(3.0 - BONE_GAP_MM)) != 0)
+		goto out;
+	for (size_t v = 0; v < k->n; v++)
+		if (b[v])
+			pool[v] = 0;
+	/* pool parts that lean on bone: more than half their surface (marrow the cortex does not close) */
+	if (!(pc = twin_itk_components(err, k->pool, 32767, &ncc)))
+		goto out;
+	memset(shell, 0, 32768 * sizeof(*shell));
+	memset(low, 0, 32768 * sizeof(*low));
+	for (size_t v = 0; v < k->n; v++) {
+		size_t nb[FACES];
+		int nn, c = ((int16_t *)pc->data)[v], edge = 0, on_bone = 0;
+
+		if (c <= 0)
+			continue;
+		nn = neighbours(k, v, nb);
+		for (int q = 0; q < nn; q++)
+			if (!pool[nb[q]]) {
+				edge = 1;
+				on_bone |= b[nb[q]];
+			}
+		shell[c] += edge;
+		low[c] += on_bone;
+	}
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)pc->data)[v];
+
+		if (c > 0 && low[c] * 2 > shell[c])
+			pool[v] = 0;
+	}
+	rc = 0;
+out:
+	free(shell);
+	free(low);
+	twin_volume_free(high);
+	twin_volume_free(cc);
+	twin_volume_free(bone);
+	twin_volume_free(pc);
+	return rc;
+}
+
+/* A vertical tube: much taller than wide, such as the descending aorta. */
+static int is_tube(const double lo[3], const double hi[3])
+{
+	double ez = hi[2] - lo[2];
+
+	return ez >= 40.0 && ez >= 2.0 * fmax(hi[0] - lo[0], hi[1] - lo[1]);
+}
+
+/* The heart's part of the pool: its largest component and the parts near it. */
+static int keep_heart(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
+{
+	struct twin_volume *cc = NULL, *big = NULL, *d = NULL;
+	unsigned char *pool = k->pool->data;
+	size_t ncc = 0, *size = NULL;
+	double *near = NULL, med, spread, (*box)[2][3] = NULL;
+	int rc = -1;
+
+	if (!(cc = twin_itk_components(err, k->pool, 255, &ncc)) || !(big = mask_like(err, k)))
+		goto out;
+	size = calloc(256, sizeof(*size));
+	near = malloc(256 * sizeof(*near));
+	box = malloc(256 * sizeof(*box));
+	if (!size || !near || !box) {
+		twin_err_set(err, TWIN_EFAIL, "pool: out of memory");
+		goto out;
+	}
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)cc->data)[v];
+
+		size[c > 0 ? c : 0]++;
+		((unsigned char *)big->data)[v] = c == 1;
+	}
+	if (ncc == 0 || (double)size[1] * k->vox_ml < MIN_POOL_ML) {
+		double ml = ncc ? (double)size[1] * k->vox_ml : 0.0;
+
+		if (rep->is_ct && rep->t_blood > 450.0)
+			twin_err_set(err, TWIN_EUNSUPPORTED, "no contrast-filled blood: nothing between soft "
+				     "tissue and bone (threshold %.0f HU); a non-contrast CT?", rep->t_blood);
+		else
+			twin_err_set(err, TWIN_EUNSUPPORTED, "no heart: the largest bright region of the "
+				     "mediastinum holds %.1f mL, a heart's blood pool over %.0f mL", ml, MIN_POOL_ML);
+		goto out;
+	}
+	if (!(d = twin_itk_distance(err, big)))
+		goto out;
+	for (int c = 0; c < 256; c++)
+		near[c] = HUGE_VAL;
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)cc->data)[v];
+
+		if (c > 0 && ((float *)d->data)[v] < near[c])
+			near[c] = ((float *)d->data)[v];
+	}
+	for (int c = 0; c < 256; c++)
+		for (int a = 0; a < 3; a++) {
+			box[c][0][a] = HUGE_VAL;
+			box[c][1][a] = -HUGE_VAL;
+		}
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)cc->data)[v];
+		double x[3];
+
+		if (c <= 0)
+			continue;
+		world_of(k, v, x);
+		for (int a = 0; a < 3; a++) {
+			box[c][0][a] = fmin(box[c][0][a], x[a]);
+			box[c][1][a] = fmax(box[c][1][a], x[a]);
+		}
+	}
+	for (size_t v = 0; v < k->n; v++) {
+		int c = ((int16_t *)cc->data)[v], tube;
+
+		if (c <= 1) {
+			pool[v] = c == 1;
+			continue;
+		}
+		/* a vertical tube such as the descending aorta may sit further away */
+		tube = is_tube(box[c][0], box[c][1]) && near[c] <= TUBE_MM;
+		pool[v] = (near[c] <= NEAR_MM || tube) && (double)size[c] * k->vox_ml >= 2.0;
+	}
+	if (masked_stats(err, k, pool, &med, &spread) != 0)
+		goto out;
+	rep->blood_mean = med;
+	if (rep->is_ct && med < CONTRAST_HU) {
+		twin_err_set(err, TWIN_EUNSUPPORTED, "no contrast-filled blood: the brightest part of the "
+			     "mediastinum has a median of %.0f HU, contrast blood over %.0f HU; a non-contrast CT?",
+			     med, CONTRAST_HU);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(size);
+	free(near);
+	free(box);
+	twin_volume_free(cc);
+	twin_volume_free(big);
+	twin_volume_free(d);
+	return rc;
+}
+
+static int find_pool(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
+{
+	struct twin_volume *tissue = NULL;
+	unsigned char *m = k->med->data, *pool;
+	double t[3];
+	int rc = -1;
+
+	if (!(tissue = mask_like(err, k)) || !(k->pool = mask_like(err, k)))
+		goto out;
+	for (size_t i = 0; i < k->n; i++)
+		((unsigned char *)tissue->data)[i] = m[i] && k->w[i] > rep->t_air;
+	if (rep->is_ct) {
+		/* fat, soft tissue, contrast blood, bone: the blood's class is the first bright one */
+		double mean[4] = { 0 }, cnt[4] = { 0 };
+		int b = -1;
+
+		if (twin_itk_otsu(err, k->img, tissue, 3, 512, t) != 0)
+			goto out;
+		for (size_t i = 0; i < k->n; i++) {
+			int c = 0;
+
+			if (!((unsigned char *)tissue->data)[i])
+				continue;
+			while (c < 3 && k->w[i] >= t[c])
+				c++;
+			mean[c] += k->w[i];
+			cnt[c]++;
+		}
+		for (int c = 0; c < 4; c++) {
+			mean[c] = cnt[c] ? mean[c] / cnt[c] : 0.0;
+			if (b < 0 && c > 0 && cnt[c] && mean[c] >= CONTRAST_HU)
+				b = c;
+		}
+		rep->t_blood = b > 0 ? t[b - 1] : t[2];
+		/* the wall lies above fat, which sits near -100 HU */
+		rep->t_wall = fmax(b > 1 ? t[b - 2] : -30.0, -30.0);
+		k->wall_lo = rep->t_wall;
+		k->wall_hi = rep->t_blood;
+	} else {
+		if (twin_itk_otsu(err, k->img, tissue, 2, 512, t) != 0)
+			goto out;
+		/* bright blood over fat over soft tissue */
+		rep->t_blood = t[1];
+		rep->t_wall = t[0];
+		k->wall_lo = rep->t_air;
+		k->wall_hi = t[0];
+	}
+	pool = k->pool->data;
+	for (size_t i = 0; i < k->n; i++)
+		pool[i] = m[i] && k->w[i] >= rep->t_blood;
+	if (rep->is_ct && remove_bone(err, k, rep) != 0)
+		goto out;
+	if (twin_itk_fill_holes(err, k->pool) != 0 || keep_heart(err, k, rep) != 0)
+		goto out;
+	rc = 0;
+out:
+	twin_volume_free(tissue);
+	return rc;
+}
+
+/* Cuts the working grid down to the pool and a margin for the wall: the rest runs faster. */
+static int crop(struct twin_err *err, struct work *k)
+{
+	const unsigned char *pool = k->pool->data;
+	size_t lo[3] = { k->nx, k->ny, k->nz }, hi[3] = { 0, 0, 0 }, size[3];
+	size_t margin = (size_t)ceil((WALL_MM + 5.0) / k->sp), dim[3] = { k->nx, k->ny, k->nz };
+	struct twin_volume *v[3] = { NULL, NULL, NULL };
+
+	for (size_t p = 0; p < k->n; p++) {
+		size_t ijk[3];
+
+		if (!pool[p])
+			continue;
+		index_of(k, p, ijk);
+		for (int a = 0; a < 3; a++) {
+			lo[a] = ijk[a] < lo[a] ? ijk[a] : lo[a];
+			hi[a] = ijk[a] > hi[a] ? ijk[a] : hi[a];
+		}
+	}
+	for (int a = 0; a < 3; a++) {
+		lo[a] = lo[a] > margin ? lo[a] - margin : 0;
+		hi[a] = hi[a] + margin < dim[a] ? hi[a] + margin : dim[a] - 1;
+		size[a] = hi[a] - lo[a] + 1;
+	}
+	if (!(v[0] = twin_volume_crop(err, k->img, lo, size)) || !(v[1] = twin_volume_crop(err, k->pool, lo, size)) ||
+	    !(v[2] = twin_volume_crop(err, k->med, lo, size))) {
+		for (int i = 0; i < 3; i++)
+			twin_volume_free(v[i]);
+		return -1;
+	}
+	twin_volume_free(k->img);
+	twin_volume_free(k->pool);
+	twin_volume_free(k->med);
+	k->img = v[0];
+	k->pool = v[1];
+	k->med = v[2];
+	k->nx = size[0];
+	k->ny = size[1];
+	k->nz = size[2];
+	k->n = size[0] * size[1] * size[2];
+	k->w = k->img->data;
+	return 0;
+}
+
+/* ---- seeds and the split ------------------------------------------------------ */
+
+static const char *label_short(int id)
+{
+	const struct twin_label *l = twin_label_by_id(id);
+
+	return l ? l->short_name : "?";
+}
+
+/* Sets a ball marker of label around voxel v, inside the pool, radius r mm. */
+static void mark(struct work *k, unsigned char *mk, size_t v, int label, double r)
+{
+	size_t c[3];
+	long rr = (long)ceil(r / k->sp);
+
+	index_of(k, v, c);
+	for (long dz = -rr; dz <= rr; dz++)
+		for (long dy = -rr; dy <= rr; dy++)
+			for (long dx = -rr; dx <= rr; dx++) {
+				long i = (long)c[0] + dx, j = (long)c[1] + dy, z = (long)c[2] + dz;
+				size_t u;
+
+				if (i < 0 || j < 0 || z < 0 || i >= (long)k->nx || j >= (long)k->ny || z >= (long)k->nz ||
+				    (double)(dx * dx + dy * dy + dz * dz) * k->sp * k->sp > r * r)
+					continue;
+				u = at(k, (size_t)i, (size_t)j, (size_t)z);
+				if (((unsigned char *)k->pool->data)[u])
+					mk[u] = (unsigned char)label;
+			}
+}
+
+/* A given seed: the deepest pool voxel within 10 mm of it. */
+static int place_seed(struct twin_err *err, struct work *k, const struct twin_volume *img,
+		      const float *depth, const struct twin_seed *s, size_t *v)
+{
+	const unsigned char *pool = k->pool->data;
+	double ijk[3], best = -1.0;
+	long c[3], rr = (long)ceil(10.0 / k->sp);
+
+	twin_volume_world_to_index(img, s->xyz, ijk);
+	for (int a = 0; a < 3; a++)
+		if (ijk[a] < -0.5 || ijk[a] > (double)img->dim[a] - 0.5)
+			return twin_err_set(err, TWIN_EINPUT, "seed %s: %s at (%.1f, %.1f, %.1f) mm LPS lies "
+					    "outside the image", s->where, label_short(s->label), s->xyz[0],
+					    s->xyz[1], s->xyz[2]);
+	for (int a = 0; a < 3; a++)
+		c[a] = lround((s->xyz[a] - k->img->affine.m[a][3]) / k->sp);
+	for (long dz = -rr; dz <= rr; dz++)
+		for (long dy = -rr; dy <= rr; dy++)
+			for (long dx = -rr; dx <= rr; dx++) {
+				long i = c[0] + dx, j = c[1] + dy, z = c[2] + dz;
+				size_t u;
+
+				if (i < 0 || j < 0 || z < 0 || i >= (long)k->nx || j >= (long)k->ny || z >= (long)k->nz ||
+				    (double)(dx * dx + dy * dy + dz * dz) * k->sp * k->sp > 100.0)
+					continue;
+				u = at(k, (size_t)i, (size_t)j, (size_t)z);
+				if (pool[u] && depth[u] - 0.2 * sqrt((double)(dx * dx + dy * dy + dz * dz)) * k->sp > best) {
+					best = depth[u] - 0.2 * sqrt((double)(dx * dx + dy * dy + dz * dz)) * k->sp;
+					*v = u;
+				}
+			}
+	if (best < 0.0)
+		return twin_err_set(err, TWIN_EINPUT, "seed %s: %s at (%.1f, %.1f, %.1f) mm LPS is not within "
+				    "10 mm of contrast-filled blood", s->where, label_short(s->label), s->xyz[0],
+				    s->xyz[1], s->xyz[2]);
+	return 0;
+}
+
+/* A local maximum of the depth: the centre of a chamber or a vessel. */
+struct peak {
+	size_t v;
+	double x[3], depth;
+};
+
+struct cand {
+	float depth;
+	size_t v;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	float x = ((const struct cand *)a)->depth, y = ((const struct cand *)b)->depth;
+
+	return (x < y) - (x > y);
+}
+
+#define MAX_PEAKS 10
+#define PERSIST_MM 2.0 /* a peak that is not this much above the saddle to a deeper one is the same chamber */
+
+static size_t find_root(int32_t *parent, size_t i)
+{
+	while ((size_t)parent[i] != i) {
+		parent[i] = parent[parent[i]];
+		i = (size_t)parent[i];
+	}
+	return i;
+}
+
+/*
+ * The 4-connected blob of pool voxels of slice z around (i, j), into out
+ * (1 per voxel) when out is set; its area in voxels, or 0 when it is larger
+ * than cap. Its centre in c[2] (index units).
+ */
+static size_t blob(const struct work *k, size_t *stack, unsigned char *seen, size_t z, size_t i, size_t j,
+		   size_t cap, unsigned char *out, double c[2])
+{
+	const unsigned char *pool = k->pool->data;
+	size_t nxy = k->nx * k->ny, off = z * nxy, top = 0, n = 0, p0 = i + k->nx * j;
+	double si = 0.0, sj = 0.0;
+
+	if (!pool[off + p0] || seen[p0])
+		return 0;
+	seen[p0] = 1;
+	stack[top++] = p0;
+	while (top) {
+		size_t p = stack[--top], pi = p % k->nx, pj = p / k->nx, nb[4];
+		int nn = 0;
+
+		n++;
+		si += (double)pi;
+		sj += (double)pj;
+		if (out)
+			out[off + p] = 1;
+		if (pi > 0)
+			nb[nn++] = p - 1;
+		if (pi + 1 < k->nx)
+			nb[nn++] = p + 1;
+		if (pj > 0)
+			nb[nn++] = p - k->nx;
+		if (pj + 1 < k->ny)
+			nb[nn++] = p + k->nx;
+		for (int q = 0; q < nn; q++)
+			if (!seen[nb[q]] && pool[off + nb[q]]) {
+				seen[nb[q]] = 1;
+				stack[top++] = nb[q];
+			}
+	}
+	c[0] = si / (double)n;
+	c[1] = sj / (double)n;
+	return n > cap ? 0 : n;
+}
+
+/*
+ * The descending aorta: a round cross-section behind the heart in an upper
+ * axial slice, followed up and down while it stays round and alone. Its
+ * voxels go into tube, a marker of the aorta at its first slice into mk.
+ */
+static int descending_aorta(struct twin_err *err, struct work *k, const double centre[3],
+			    unsigned char *tube, unsigned char *mk)
+{
+	const unsigned char *pool = k->pool->data;
+	size_t nxy = k->nx * k->ny, *stack = malloc(nxy * sizeof(*stack)), ztop = 0, z0, area0 = 0;
+	unsigned char *seen = malloc(nxy);
+	double best = HUGE_VAL, c0[2] = { 0, 0 }, a_lo = M_PI * 36.0, a_hi = M_PI * 625.0, px = k->sp * k->sp;
+
+	if (!stack || !seen) {
+		free(stack);
+		free(seen);
+		return twin_err_set(err, TWIN_EFAIL, "aorta: out of memory");
+	}
+	for (size_t v = 0; v < k->n; v++)
+		if (pool[v])
+			ztop = v / nxy;
+	z0 = ztop > (size_t)(10.0 / k->sp) ? ztop - (size_t)(10.0 / k->sp) : 0;
+	memset(seen, 0, nxy);
+	for (size_t p = 0; p < nxy; p++) {
+		double c[2], x, y, d, rmax = 0.0;
+		size_t n = blob(k, stack, seen, z0, p % k->nx, p / k->nx, (size_t)(a_hi / px), NULL, c);
+
+		/* round: every voxel of the blob within 1.5 times the radius of a disc of its area */
+		for (size_t q = 0; q < nxy; q++) {
+			if (seen[q] == 1 && n > 0) {
+				double di = (double)(q % k->nx) - c[0], dj = (double)(q / k->nx) - c[1];
+
+				rmax = fmax(rmax, sqrt(di * di + dj * dj));
+			}
+			seen[q] = seen[q] ? 2 : 0;
+		}
+		if (n == 0 || (double)n * px < a_lo)
+			continue;
+		x = k->img->affine.m[0][3] + k->sp * c[0];
+		y = k->img->affine.m[1][3] + k->sp * c[1];
+		if (y < centre[1] + 15.0)
+			continue;
+		if (rmax > 1.5 * sqrt((double)n / M_PI) + 1.0)
+			continue;
+		d = hypot(x - centre[0], y - centre[1]);
+		if (d < best) {
+			best = d;
+			memcpy(c0, c, sizeof(c0));
+			area0 = n;
+		}
+	}
+	if (area0) {
+		double c[2];
+		size_t i0 = (size_t)lround(c0[0]), j0 = (size_t)lround(c0[1]);
+
+		/* follow it through the slices above and below while it keeps its size */
+		for (int dir = -1; dir <= 1; dir += 2) {
+			size_t ci = i0, cj = j0, prev = area0;
+
+			for (long z = (long)z0 + (dir > 0 ? 1 : 0); z >= 0 && z < (long)k->nz; z += dir) {
+				size_t n;
+
+				/* the centre may fall on a speck of calcium: the nearest pool voxel within 3 mm */
+				for (long r = 0, found = 0; r <= (long)(3.0 / k->sp) && !found; r++)
+					for (long dj = -r; dj <= r && !found; dj++)
+						for (long di = -r; di <= r && !found; di++) {
+							long ii = (long)ci + di, jj = (long)cj + dj;
+
+							if (ii >= 0 && jj >= 0 && ii < (long)k->nx && jj < (long)k->ny &&
+							    pool[(size_t)z * nxy + (size_t)ii + k->nx * (size_t)jj]) {
+								ci = (size_t)ii;
+								cj = (size_t)jj;
+								found = 1;
+							}
+						}
+				/* it ends where it grows into something else or fades */
+				memset(seen, 0, nxy);
+				n = blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, NULL, c);
+				if (n == 0 || 2 * n < prev)
+					break;
+				memset(seen, 0, nxy);
+				blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, tube, c);
+				ci = (size_t)lround(c[0]);
+				cj = (size_t)lround(c[1]);
+				prev = n;
+			}
+		}
+		mark(k, mk, at(k, i0, j0, z0), 6, fmin(sqrt((double)area0 / M_PI) * k->sp * 0.5, 6.0));
+	}
+	free(stack);
+	free(seen);
+	return 0;
+}
+
+/*
+ * The centres of the chambers and vessels: the peaks of the depth that stand
+ * out by PERSIST_MM over the saddle to a deeper one (chambers meet at narrow
+ * valves), deepest first, away from the given seeds. Returns how many, or -1.
+ */
+static int find_peaks(struct twin_err *err, const struct work *k, const float *depth,
+		      const unsigned char *tubes, const size_t *given, size_t ngiven, struct peak *pk)
+{
+	const unsigned char *pool = k->pool->data;
+	struct cand *c = NULL;
+	int32_t *id = NULL, *parent = NULL;
+	size_t nc = 0, np = 0, nall = 0, *peak = NULL;
+	struct cand *found = NULL;
+	int rc = -1;
+
+	for (size_t v = 0; v < k->n; v++)
+		nc += pool[v] && !tubes[v] && depth[v] >= 2.0;
+	c = malloc((nc + 1) * sizeof(*c));
+	id = malloc(k->n * sizeof(*id));
+	parent = malloc((nc + 1) * sizeof(*parent));
+	peak = malloc((nc + 1) * sizeof(*peak));
+	found = malloc((nc + 1) * sizeof(*found));
+	if (!c || !id || !parent || !peak || !found) {
+		twin_err_set(err, TWIN_EFAIL, "seeds: out of memory");
+		goto out;
+	}
+	nc = 0;
+	for (size_t v = 0; v < k->n; v++) {
+		id[v] = -1;
+		if (pool[v] && !tubes[v] && depth[v] >= 2.0) {
+			c[nc].depth = depth[v];
+			c[nc++].v = v;
+		}
+	}
+	qsort(c, nc, sizeof(*c), cmp_cand);
+	for (size_t i = 0; i < nc; i++) {
+		size_t v = c[i].v, nb[FACES];
+		int nn = neighbours(k, v, nb);
+
+		id[v] = (int32_t)i;
+		parent[i] = (int32_t)i;
+		peak[i] = i; /* the candidate index of the component's deepest voxel */
+		for (int q = 0; q < nn; q++) {
+			size_t a, b;
+
+			if (id[nb[q]] < 0)
+				continue;
+			a = find_root(parent, i);
+			b = find_root(parent, (size_t)id[nb[q]]);
+			if (a == b)
+				continue;
+			if (c[peak[a]].depth < c[peak[b]].depth) {
+				size_t t = a;
+				a = b;
+				b = t;
+			}
+			/* b is the shallower: a peak of its own when it stands out */
+			if (c[peak[b]].depth - c[i].depth >= PERSIST_MM && peak[b] != i)
+				found[nall++] = c[peak[b]];
+			parent[b] = (int32_t)a;
+		}
+	}
+	for (size_t i = 0; i < nc; i++)
+		if (find_root(parent, i) == i)
+			found[nall++] = c[peak[i]];
+	qsort(found, nall, sizeof(*found), cmp_cand);
+	for (size_t i = 0; i < nall && np < MAX_PEAKS; i++) {
+		double x[3];
+		int ok = found[i].depth >= 6.0;
+
+		world_of(k, found[i].v, x);
+		for (size_t q = 0; q < ngiven && ok; q++) {
+			double y[3], r = fmax(depth[given[q]], 15.0), d2 = 0.0;
+
+			world_of(k, given[q], y);
+			for (int a = 0; a < 3; a++)
+				d2 += (x[a] - y[a]) * (x[a] - y[a]);
+			ok = d2 > r * r;
+		}
+		if (!ok)
+			continue;
+		pk[np].v = found[i].v;
+		pk[np].depth = found[i].depth;
+		memcpy(pk[np].x, x, sizeof(x));
+		np++;
+	}
+	rc = (int)np;
+out:
+	free(c);
+	free(id);
+	free(parent);
+	free(peak);
+	free(found);
+	return rc;
+}
+
+/* The assignment of peaks to structures that best fits the anatomy, up to a shift. */
+struct fit {
+	const struct peak *pk;
+	int npk;
+	const double (*want)[3]; /* template positions of the structures to place */
+	int nwant;
+	int cur[NANATOMY], best[NANATOMY];
+	double best_cost;
+	int used[MAX_PEAKS];
+};
+
+#define MISSING_COST 3600.0 /* mm^2: a structure left without a peak */
+
+static void fit_search(struct fit *f, int i)
+{
+	if (i == f->nwant) {
+		double pm[3] = { 0, 0, 0 }, tm[3] = { 0, 0, 0 }, cost = 0.0, num = 0.0, den = 0.0, sc;
+		int n = 0;
+
+		/* the best scale and shift of the template onto the peaks, then what is left */
+		for (int s = 0; s < f->nwant; s++)
+			if (f->cur[s] >= 0) {
+				for (int a = 0; a < 3; a++) {
+					pm[a] += f->pk[f->cur[s]].x[a];
+					tm[a] += f->want[s][a];
+				}
+				n++;
+			} else {
+				cost += MISSING_COST;
+			}
+		for (int a = 0; n && a < 3; a++) {
+			pm[a] /= n;
+			tm[a] /= n;
+		}
+		for (int s = 0; s < f->nwant; s++)
+			for (int a = 0; a < 3 && f->cur[s] >= 0; a++) {
+				num += (f->pk[f->cur[s]].x[a] - pm[a]) * (f->want[s][a] - tm[a]);
+				den += (f->want[s][a] - tm[a]) * (f->want[s][a] - tm[a]);
+			}
+		sc = den > 0.0 ? fmin(fmax(num / den, 0.7), 1.8) : 1.0;
+		for (int s = 0; s < f->nwant; s++)
+			for (int a = 0; a < 3 && f->cur[s] >= 0; a++) {
+				double r = f->pk[f->cur[s]].x[a] - pm[a] - sc * (f->want[s][a] - tm[a]);
+
+				cost += r * r;
+			}
+		if (cost < f->best_cost) {
+			f->best_cost = cost;
+			memcpy(f->best, f->cur, sizeof(f->cur));
+		}
+		return;
+	}
+	for (int p = -1; p < f->npk; p++) {
+		if (p >= 0 && f->used[p])
+			continue;
+		f->cur[i] = p;
+		if (p >= 0)
+			f->used[p] = 1;
+		fit_search(f, i + 1);
+		if (p >= 0)
+			f->used[p] = 0;
+	}
+}
+
+/* Pool components without a marker: a tube behind the heart is the descending aorta; others go. */
+static int orphans(struct twin_err *err, struct work *k, unsigned char *mk, const float *depth)
+{
+	struct twin_volume *cc = NULL;
+	unsigned char *pool = k->pool->data;
+	size_t ncc = 0, deepest[256] = { 0 };
+	double sum[256][3], cnt[256] = { 0 }, lo[256], hi[256], c[3] = { 0, 0, 0 }, all = 0.0;
+	int marked[256] = { 0 }, rc = -1;
+
+	if (!(cc = twin_itk_components(err, k->pool, 255, &ncc)))
+		goto out;
+	memset(sum, 0, sizeof(sum));
+	for (int i = 0; i < 256; i++) {
+		lo[i] = HUGE_VAL;
+		hi[i] = -HUGE_VAL;
+	}
+	for (size_t v = 0; v < k->n; v++) {
+		int q = ((int16_t *)cc->data)[v];
+		double x[3];
+
+		if (q <= 0)
+			continue;
+		world_of(k, v, x);
+		for (int a = 0; a < 3; a++) {
+			sum[q][a] += x[a];
+			c[a] += x[a];
+		}
+		all++;
+		cnt[q]++;
+		lo[q] = fmin(lo[q], x[2]);
+		hi[q] = fmax(hi[q], x[2]);
+		marked[q] |= mk[v] != 0;
+		if (depth[v] > depth[deepest[q]] || !pool[deepest[q]])
+			deepest[q] = v;
+	}
+	for (int a = 0; a < 3; a++)
+		c[a] /= all > 0 ? all : 1.0;
+	for (size_t v = 0; v < k->n; v++) {
+		int q = ((int16_t *)cc->data)[v];
+
+		if (q > 0 && !marked[q]) {
+			int tube = sum[q][1] / cnt[q] > c[1] + 20.0 && hi[q] - lo[q] > 40.0;
+
+			if (!tube)
+				pool[v] = 0;
+			else if (v == deepest[q])
+				mark(k, mk, v, 6, fmin(depth[v] * 0.5, 6.0));
+		}
+	}
+	rc = 0;
+out:
+	twin_volume_free(cc);
+	return rc;
+}
+
+static int split_pool(struct twin_err *err, struct work *k, const struct twin_volume *img,
+		      const struct twin_heart_opts *opts, struct twin_heart_report *rep)
+{
+	struct twin_volume *d = NULL, *mk = NULL, *tubes = NULL;
+	unsigned char *pool = k->pool->data, *m;
+	float *depth;
+	size_t taken[64], ntaken = 0;
+	struct peak pk[MAX_PEAKS];
+	struct fit f;
+	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3];
+	int npk, which[NANATOMY];
+	int rc = -1;
+
+	if (!(d = twin_itk_distance(err, k->pool)) || !(mk = mask_like(err, k)))
+		goto out;
+	depth = d->data;
+	for (size_t v = 0; v < k->n; v++)
+		depth[v] = -depth[v];
+	m = mk->data;
+	for (size_t v = 0; v < k->n; v++) {
+		double x[3];
+
+		if (!pool[v])
+			continue;
+		world_of(k, v, x);
+		for (int a = 0; a < 3; a++)
+			c[a] += x[a];
+		cnt++;
+	}
+	for (int a = 0; a < 3; a++)
+		rep->centre[a] = c[a] /= cnt;
+	scale = fmin(fmax(cbrt(cnt * k->vox_ml / 650.0), 0.7), 1.4);
+	/* given seeds first: they win over the automatic ones */
+	for (size_t s = 0; s < opts->nseeds; s++) {
+		size_t v = 0;
+
+		if (place_seed(err, k, img, depth, &opts->seeds[s], &v) != 0)
+			goto out;
+		mark(k, m, v, opts->seeds[s].label, fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+		if (ntaken < sizeof(taken) / sizeof(taken[0]))
+			taken[ntaken++] = v;
+	}
+	/* automatic seeds: the peaks of the depth that best fit the anatomy */
+	if (!(tubes = mask_like(err, k)) || descending_aorta(err, k, c, tubes->data, m) != 0)
+		goto out;
+	npk = find_peaks(err, k, depth, tubes->data, taken, ntaken, pk);
+	if (npk < 0)
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.pk = pk;
+	f.npk = npk;
+	f.want = (const double (*)[3])want;
+	f.best_cost = HUGE_VAL;
+	for (size_t s = 0; s < NANATOMY; s++) {
+		int given = 0;
+
+		for (size_t g = 0; g < opts->nseeds; g++)
+			given |= opts->seeds[g].label == anatomy[s].label;
+		if (given)
+			continue;
+		for (int a = 0; a < 3; a++)
+			want[f.nwant][a] = scale * anatomy[s].at[a];
+		which[f.nwant++] = anatomy[s].label;
+	}
+	fit_search(&f, 0);
+	for (int s = 0; s < f.nwant; s++) {
+		size_t v;
+
+		if (f.best[s] < 0)
+			continue; /* reported as not found */
+		v = pk[f.best[s]].v;
+		mark(k, m, v, which[s], fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+	}
+	if (orphans(err, k, m, depth) != 0)
+		goto out;
+	/* the relief: the signed distance, low in the middle of each chamber */
+	for (size_t v = 0; v < k->n; v++)
+		depth[v] = -depth[v];
+	if (!(k->lab = twin_itk_watershed(err, d, mk)))
+		goto out;
+	for (size_t v = 0; v < k->n; v++)
+		if (!pool[v])
+			((unsigned char *)k->lab->data)[v] = 0;
+	rc = 0;
+out:
+	twin_volume_free(d);
+	twin_volume_free(mk);
+	twin_volume_free(tubes);
+	return rc;
+}
+
+/* ---- the LV wall, clean-up ------------------------------------------------------ */
+
+static struct twin_volume *label_mask(struct twin_err *err, const struct work *k, unsigned bits)
+{
+	struct twin_volume *m = mask_like(err, k);
+	const unsigned char *l = k->lab->data;
+
+	if (!m)
+		return NULL;
+	for (size_t v = 0; v < k->n; v++)
+		((unsigned char *)m->data)[v] = (bits >> l[v] & 1) != 0;
+	return m;
+}
+
+static int find_wall(struct twin_err *err, struct work *k)
+{
+	struct twin_volume *lv = NULL, *other = NULL, *dlv = NULL, *dother = NULL;
+	unsigned char *l = k->lab->data;
+	const float *a, *b;
+	int rc = -1;
+
+	if (!(lv = label_mask(err, k, 1u << 3)) || !(other = label_mask(err, k, 1u << 2 | 1u << 4 | 1u << 6 | 1u << 7)))
+		goto out;
+	if (!(dlv = twin_itk_distance(err, lv)) || !(dother = twin_itk_distance(err, other)))
+		goto out;
+	a = dlv->data;
+	b = dother->data;
+	for (size_t v = 0; v < k->n; v++)
+		if (!l[v] && a[v] > 0.0f && a[v] <= WALL_MM && a[v] <= b[v] && k->w[v] >= k->wall_lo &&
+		    k->w[v] < k->wall_hi)
+			l[v] = 1;
+	rc = 0;
+out:
+	twin_volume_free(lv);
+	twin_volume_free(other);
+	twin_volume_free(dlv);
+	twin_volume_free(dother);
+	return rc;
+}
+
+/* One component per label (a vessel may have more), holes filled where nothing else is. */
+static int clean_up(struct twin_err *err, struct work *k)
+{
+	unsigned char *l = k->lab->data;
+
+	for (int id = 1; id <= 7; id++) {
+		struct twin_volume *m = label_mask(err, k, 1u << id), *cc = NULL;
+		size_t ncc = 0, size[9] = { 0 };
+
+		if (!m)
+			return -1;
+		if (!(cc = twin_itk_components(err, m, 8, &ncc))) {
+			twin_volume_free(m);
+			return -1;
+		}
+		for (size_t v = 0; v < k->n; v++)
+			size[((int16_t *)cc->data)[v]]++;
+		for (size_t v = 0; v < k->n; v++) {
+			/* a vessel cut by the image's edge may come in pieces: the ascending and descending aorta */
+			int c = ((int16_t *)cc->data)[v], keep = c == 1 || (c > 1 && (id == 6 || id == 7) && (double)size[c] * k->vox_ml >= 2.0 &&
+					      size[c] * 10 >= size[1]);
+
+			if (l[v] == id && !keep)
+				l[v] = 0;
+			((unsigned char *)m->data)[v] = keep;
+		}
+		twin_volume_free(cc);
+		if (twin_itk_fill_holes(err, m) != 0) {
+			twin_volume_free(m);
+			return -1;
+		}
+		for (size_t v = 0; v < k->n; v++)
+			if (((unsigned char *)m->data)[v] && !l[v])
+				l[v] = (unsigned char)id;
+		twin_volume_free(m);
+	}
+	return 0;
+}
+
+/* Each structure must be there, with at least a few mL. */
+static int check_found(struct twin_err *err, const struct work *k, const struct twin_heart_opts *opts,
+		       struct twin_heart_report *rep)
+{
+	double ml[8] = { 0 };
+	const unsigned char *l = k->lab->data;
+	char msg[512] = "";
+	size_t len = 0;
+
+	for (size_t v = 0; v < k->n; v++)
+		ml[l[v]] += k->vox_ml;
+	for (int id = 1; id <= 7; id++) {
+		double need = id == 1 || id == 3 ? 20.0 : 5.0;
+
+		if (ml[id] >= need)
+			continue;
+		len += (size_t)snprintf(msg + len, len < sizeof(msg) ? sizeof(msg) - len : 0, "%s%s (%.1f mL, want %.0f)",
+					len ? ", " : "", twin_label_by_id(id)->display, ml[id], need);
+		if (len >= sizeof(msg))
+			len = sizeof(msg) - 1;
+	}
+	if (!len)
+		return 0;
+	if (opts->partial) {
+		snprintf(rep->missing, sizeof(rep->missing), "%s", msg);
+		return 0;
+	}
+	return twin_err_set(err, TWIN_EINPUT, "structure not found: %s; %s", msg,
+			    ml[1] < 20.0 && ml[3] >= 20.0 ? "no myocardial shell around the left ventricle"
+							 : "the blood pool did not split into it (give a seed with --seeds)");
+}
+
+/* ---- the whole ------------------------------------------------------------------- */
+
+struct twin_volume *twin_heart_segment(struct twin_err *err, const struct twin_volume *img,
+				       const struct twin_heart_opts *opts, struct twin_heart_report *rep)
+{
+	struct work k;
+	struct twin_volume *out = NULL;
+	size_t n = 0;
+	double lo = 0.0, hi = 0.0;
+
+	memset(&k, 0, sizeof(k));
+	memset(rep, 0, sizeof(*rep));
+	for (size_t s = 0; s < opts->nseeds; s++)
+		if (opts->seeds[s].label < 2 || opts->seeds[s].label > 7) {
+			twin_err_set(err, TWIN_EINPUT, "seed %s: label %d is not a blood pool (2..7); the LV "
+				     "wall grows from the LV", opts->seeds[s].where, opts->seeds[s].label);
+			return NULL;
+		}
+	rep->is_ct = quantile(img, 0.01) < -500.0;
+	if (make_grid(err, &k, img, opts->spacing, quantile(img, 0.0)) != 0)
+		goto out;
+	if (twin_itk_smooth(err, k.img, 0.8 * k.sp) != 0 || find_mediastinum(err, &k, rep) != 0 ||
+	    find_pool(err, &k, rep) != 0 || crop(err, &k) != 0 || split_pool(err, &k, img, opts, rep) != 0 ||
+	    find_wall(err, &k) != 0 || clean_up(err, &k) != 0 || check_found(err, &k, opts, rep) != 0)
+		goto out;
+	for (size_t v = 0; v < k.n; v++)
+		if (((unsigned char *)k.lab->data)[v] == 1) {
+			rep->wall_mean += k.w[v];
+			n++;
+		}
+	rep->wall_mean = n ? rep->wall_mean / (double)n : rep->t_wall;
+	lo = rep->is_ct ? fmin(rep->wall_mean, 0.0) - 250.0 : 0.0;
+	hi = rep->blood_mean + (rep->blood_mean - rep->wall_mean) * 0.8;
+	rep->window[0] = lo;
+	rep->window[1] = hi > lo ? hi : lo + 1.0;
+	out = twin_volume_resample(err, k.lab, img->dim, &img->affine, TWIN_NEAREST, 0.0);
+out:
+	twin_volume_free(k.img);
+	twin_volume_free(k.pool);
+	twin_volume_free(k.lab);
+	twin_volume_free(k.med);
+	return out;
+}
+
+double twin_heart_dice(const struct twin_volume *a, const struct twin_volume *b, int id)
+{
+	size_t n = twin_volume_count(a), both = 0, na = 0, nb = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int x = (int)twin_volume_get(a, i % a->dim[0], (i / a->dim[0]) % a->dim[1], i / (a->dim[0] * a->dim[1]));
+		int y = (int)twin_volume_get(b, i % b->dim[0], (i / b->dim[0]) % b->dim[1], i / (b->dim[0] * b->dim[1]));
+
+		na += x == id;
+		nb += y == id;
+		both += x == id && y == id;
+	}
+	return na + nb ? 2.0 * (double)both / (double)(na + nb) : 1.0;
+}
