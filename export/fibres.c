@@ -157,7 +157,7 @@ static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n)
 		double h = d[0] * normal[0] + d[1] * normal[1] + d[2] * normal[2];
 		double r2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2] - h * h;
 
-		if ((set[i] & ON_EPI) && !(set[i] & ON_BASE) && far > 0 && fabs(h) >= 0.98 * far &&
+		if ((set[i] & ON_EPI) && !(set[i] & ON_BASE) && far > 0 && fabs(h) >= 0.999 * far &&
 		    r2 < best) {
 			best = r2;
 			apex = (uint32_t)i;

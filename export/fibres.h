@@ -60,8 +60,8 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  * surface and of 'endocardium_la', 'endocardium_ra', 'endocardium_ao',
  * 'endocardium_pa' (where the wall meets an atrium or a great vessel). The
  * apex is the epicardial node farthest from the least-squares plane of the
- * base nodes; among nodes within 2 % of that distance, the one nearest the
- * plane's normal through the base centroid.
+ * base nodes; when several are as far within 0.1 % (a flat apex), the one
+ * nearest the plane's normal through the base centroid.
  *
  * Laplace problems (linear elements, CHOLMOD): phi_epi (1 on the epicardium,
  * 0 on both endocardia), phi_lv and phi_rv (1 on their endocardium, 0 on the

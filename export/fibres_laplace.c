@@ -1,5 +1,6 @@
 #include "fibres_laplace.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,11 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 		for (size_t k = lp->colp[j]; k < lp->colp[j + 1]; k++)
 			if (!fixed[j] && !fixed[lp->row[k]])
 				nnz++;
+	if (nnz >= INT_MAX) {
+		free(map);
+		return twin_err_set(err, TWIN_EUNSUPPORTED,
+				    "laplace: %zu matrix entries are too many for CHOLMOD's int indices", nnz);
+	}
 	cholmod_start(&c);
 	c.print = 0;
 	/*

@@ -469,6 +469,44 @@ static void field_gradient(double g[3], const struct phantom *p, size_t t, int f
 		g[i] = (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det;
 }
 
+/*
+ * The Laplace fields of the lv phantom: in [0, 1]; LV only, so phi_lv is
+ * 1 - phi_epi and phi_rv is 0; psi_ab is 0 at the apex, the epicardial tip
+ * (0, 0, -58), 1 on the base z = 0, and grows towards the base.
+ */
+static void lv_fields(void **state)
+{
+	struct phantom *p = lv_phantom();
+	const double *xyz, *f = NULL;
+	double below = 0, above = 0;
+	size_t nb = 0, na = 0;
+
+	(void)state;
+	if (!p)
+		skip();
+	xyz = p->mesh->xyz + 3 * (size_t)p->info.apex;
+	assert_true(fabs(xyz[0]) < 1e-6 && fabs(xyz[1]) < 1e-6 && fabs(xyz[2] + 58) < 1e-6);
+	assert_true(p->info.fields[4 * (size_t)p->info.apex + 3] == 0);
+	for (size_t i = 0; i < p->mesh->n_nodes; i++) {
+		f = p->info.fields + 4 * i;
+		xyz = p->mesh->xyz + 3 * i;
+		for (int k = 0; k < 4; k++)
+			assert_true(f[k] >= -1e-12 && f[k] <= 1 + 1e-12);
+		assert_true(fabs(f[0] + f[1] - 1) < 1e-9);
+		assert_true(f[2] == 0);
+		if (fabs(xyz[2]) < 1e-9)
+			assert_true(fabs(f[3] - 1) < 1e-12);
+		if (xyz[2] < -40) {
+			below += f[3];
+			nb++;
+		} else if (xyz[2] > -20) {
+			above += f[3];
+			na++;
+		}
+	}
+	assert_true(nb > 0 && na > 0 && below / (double)nb < above / (double)na);
+}
+
 static void lv_vectors_unit_and_orthogonal(void **state)
 {
 	struct phantom *p = lv_phantom();
@@ -1130,6 +1168,8 @@ static void biv_vectors_and_tangent(void **state)
 		skip();
 	assert_int_equal(p->info.biventricular, 1);
 	assert_int_equal(p->info.n_tets, p->mesh->n_tets);
+	/* the apex is the LV's epicardial tip, below the RV's */
+	assert_true(p->mesh->xyz[3 * (size_t)p->info.apex + 2] < -57.9);
 	for (size_t t = 0; t < p->mesh->n_tets; t++) {
 		double q[3][3], g[3], c[3];
 		int zone;
@@ -1244,6 +1284,7 @@ int main(void)
 		cmocka_unit_test(laplace_reproduces_linear),
 		cmocka_unit_test(laplace_unreached_part),
 		cmocka_unit_test(opts_from_conf),
+		cmocka_unit_test(lv_fields),
 		cmocka_unit_test(lv_vectors_unit_and_orthogonal),
 		cmocka_unit_test(lv_helix_transmural),
 		cmocka_unit_test(lv_neighbours_agree),
