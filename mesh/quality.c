@@ -147,6 +147,12 @@ int twin_quality_measure(struct twin_err *err, struct twin_quality *q, const str
 		r->mean_gamma += gamma;
 		if (gamma < r->min_gamma)
 			r->min_gamma = gamma;
+		for (int k = 0; k < 6; k++)
+			if (dih[k] < TWIN_QUALITY_MIN_DIHEDRAL) {
+				r->below_min_dihedral++;
+				q->below_min_dihedral++;
+				break;
+			}
 		for (int k = 0; k < 6; k++) {
 			r->mean_dihedral += dih[k];
 			if (dih[k] < r->min_dihedral)
@@ -223,8 +229,8 @@ size_t twin_quality_requirements(const struct twin_quality *q, twin_grid_warn_fn
 	}
 	if (q->min_dihedral < TWIN_QUALITY_MIN_DIHEDRAL) {
 		n++;
-		say(warn, ctx, "the smallest dihedral angle is %.2f degrees, below %.0f", q->min_dihedral,
-		    TWIN_QUALITY_MIN_DIHEDRAL);
+		say(warn, ctx, "the smallest dihedral angle is %.2f degrees: %zu of %zu tetrahedra have one below %.0f",
+		    q->min_dihedral, q->below_min_dihedral, q->tets, TWIN_QUALITY_MIN_DIHEDRAL);
 	}
 	for (size_t i = 0; i < q->nregions; i++)
 		if (fabs(q->regions[i].volume_error) > TWIN_QUALITY_MAX_VOLUME_ERROR) {
@@ -303,6 +309,7 @@ int twin_quality_save(struct twin_err *err, const char *path, const struct twin_
 		       attr(n, "volume_error_percent", "%.4g", r->volume_error) |
 		       attr(n, "min_dihedral_deg", "%.4g", r->min_dihedral) |
 		       attr(n, "mean_dihedral_deg", "%.4g", r->mean_dihedral) |
+		       attr(n, "below_min_dihedral", "%zu", r->below_min_dihedral) |
 		       attr(n, "min_gamma", "%.4g", r->min_gamma) | attr(n, "mean_gamma", "%.4g", r->mean_gamma) |
 		       attr(n, "min_edge_mm", "%.4g", r->min_edge) | attr(n, "mean_edge_mm", "%.4g", r->mean_edge) |
 		       attr(n, "max_edge_mm", "%.4g", r->max_edge);

@@ -29,6 +29,7 @@ struct twin_quality_region {
 	double label_volume;   /* mm^3 of the label's voxels as meshed */
 	double volume_error;   /* percent, signed */
 	double min_dihedral, mean_dihedral;  /* degrees */
+	size_t below_min_dihedral;           /* tets with an angle below TWIN_QUALITY_MIN_DIHEDRAL */
 	double min_gamma, mean_gamma;        /* radius ratio 3 r_in / r_circ, 1 for a regular tet */
 	double min_edge, mean_edge, max_edge; /* mm */
 };
@@ -44,6 +45,7 @@ struct twin_quality {
 	size_t nodes, tets, triangles;
 	size_t inverted;             /* tets of volume <= 0 */
 	double min_dihedral;         /* degrees, over every region */
+	size_t below_min_dihedral;   /* tets with an angle below TWIN_QUALITY_MIN_DIHEDRAL */
 	double max_volume_error;     /* percent, largest |error| */
 	double surface_offset;       /* mm: how far the surface moved from the voxel faces at most */
 	double voxel_size;           /* mm: the smallest cell edge, the Hausdorff limit */

@@ -288,6 +288,34 @@ static void vessel_length(void **state)
 	twin_volume_free(v);
 }
 
+/* mesh.size.heart_ventricle_left makes the LV's tets smaller than the LA's. */
+static void label_size(void **state)
+{
+	struct twin_volume *v = heart(8, 0, 0);
+	struct twin_mesh_settings set;
+	struct twin_mesh_result res;
+	struct twin_err err;
+	double la = 0, lv = 0;
+
+	(void)state;
+	twin_err_init(&err);
+	settings(&set, "all");
+	set.size = 3;
+	set.label_size[3] = 1.2;
+	assert_ok(err, twin_mesh_build(&err, &res, v, "s.nii.gz", &set, ignore, NULL));
+	for (size_t i = 0; i < res.quality.nregions; i++) {
+		if (res.quality.regions[i].id == 2)
+			la = res.quality.regions[i].mean_edge;
+		if (res.quality.regions[i].id == 3)
+			lv = res.quality.regions[i].mean_edge;
+	}
+	if (!(lv > 0 && la > 0 && lv < 0.75 * la))
+		fail_msg("mean edge in the LV %.2f mm, in the LA %.2f mm", lv, la);
+	assert_conforming(res.mesh);
+	twin_mesh_result_release(&res);
+	twin_volume_free(v);
+}
+
 static void too_many(void **state)
 {
 	struct twin_volume *v = heart(8, 0, 0);
@@ -340,6 +368,7 @@ int main(void)
 		cmocka_unit_test(myocardium_only),
 		cmocka_unit_test(outlet),
 		cmocka_unit_test(vessel_length),
+		cmocka_unit_test(label_size),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(from_conf),
 	};
