@@ -25,6 +25,7 @@
 #define WALL_MM 13.0
 #define MARROW_MM2 2500.0    /* the largest bone cross-section (a vertebral body) */         /* the LV wall is at most this thick */
 #define BONE_GAP_MM 2.0      /* blood this close to bone goes with it */
+#define NEAR_SEED_MM 30.0    /* a structure without a peak is looked for this far from where the fit puts it */
 
 /* The expected place of each blood label relative to the pool's centre, LPS mm. */
 static const struct {
@@ -34,7 +35,7 @@ static const struct {
 	{ 3, { 30.0, -15.0, -20.0 } },  /* LV: left, anterior, inferior */
 	{ 5, { 0.0, -40.0, -20.0 } },   /* RV: in front */
 	{ 2, { 8.0, 30.0, 15.0 } },     /* LA: behind, up */
-	{ 4, { -48.0, 3.0, -8.0 } },    /* RA: to the right */
+	{ 4, { -45.0, 2.0, -6.0 } },    /* RA: to the right */
 	{ 6, { 0.0, -5.0, 30.0 } },     /* ascending aorta: up, in the middle */
 	{ 7, { 12.0, -12.0, 42.0 } },   /* PA trunk: up, in front, left */
 };
@@ -822,17 +823,70 @@ static size_t blob(const struct work *k, size_t *stack, unsigned char *seen, siz
 }
 
 /*
- * The descending aorta: a round cross-section behind the heart in an upper
- * axial slice, followed up and down while it stays round and alone. Its
- * voxels go into tube, a marker of the aorta at its first slice into mk.
+ * Follows a vessel from its cross-section of area0 voxels around c0 in slice
+ * z0 through the slices above and below, while it keeps its size; its voxels
+ * become markers of the aorta in mk and are set in tube.
  */
-static int descending_aorta(struct twin_err *err, struct work *k, const double centre[3],
-			    unsigned char *tube, unsigned char *mk)
+static void follow(const struct work *k, size_t *stack, unsigned char *seen, size_t z0, const double c0[2],
+		   size_t area0, unsigned char *tube, unsigned char *mk)
 {
 	const unsigned char *pool = k->pool->data;
-	size_t nxy = k->nx * k->ny, *stack = malloc(nxy * sizeof(*stack)), ztop = 0, z0, area0 = 0;
+	size_t nxy = k->nx * k->ny;
+
+	for (int dir = -1; dir <= 1; dir += 2) {
+		size_t ci = (size_t)lround(c0[0]), cj = (size_t)lround(c0[1]), prev = area0;
+
+		for (long z = (long)z0 + (dir > 0 ? 1 : 0); z >= 0 && z < (long)k->nz; z += dir) {
+			double c[2];
+			size_t n;
+
+			/* the centre may fall on a speck of calcium: the nearest pool voxel within 3 mm */
+			for (long r = 0, found = 0; r <= (long)(3.0 / k->sp) && !found; r++)
+				for (long dj = -r; dj <= r && !found; dj++)
+					for (long di = -r; di <= r && !found; di++) {
+						long ii = (long)ci + di, jj = (long)cj + dj;
+
+						if (ii >= 0 && jj >= 0 && ii < (long)k->nx && jj < (long)k->ny &&
+						    pool[(size_t)z * nxy + (size_t)ii + k->nx * (size_t)jj]) {
+							ci = (size_t)ii;
+							cj = (size_t)jj;
+							found = 1;
+						}
+					}
+			/* it ends where it grows into something else or fades */
+			memset(seen, 0, nxy);
+			n = blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, NULL, c);
+			if (n == 0 || 2 * n < prev)
+				break;
+			memset(seen, 0, nxy);
+			blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, tube, c);
+			ci = (size_t)lround(c[0]);
+			cj = (size_t)lround(c[1]);
+			prev = n;
+		}
+	}
+	for (size_t v = 0; v < k->n; v++)
+		if (tube[v] == 1) {
+			mk[v] = 6;
+			tube[v] = 2;
+		}
+}
+
+/*
+ * The descending aorta: of the round cross-sections in an upper axial slice,
+ * the one behind the heart nearest to it, followed up and down while it
+ * stays alone; its voxels are aorta markers in mk and set in tube.
+ */
+static int find_aorta(struct twin_err *err, const struct work *k, const double centre[3],
+		      unsigned char *tube, unsigned char *mk)
+{
+	const unsigned char *pool = k->pool->data;
+	size_t nxy = k->nx * k->ny, *stack = malloc(nxy * sizeof(*stack)), ztop = 0, z0, area = 0;
 	unsigned char *seen = malloc(nxy);
-	double best = HUGE_VAL, c0[2] = { 0, 0 }, a_lo = M_PI * 36.0, a_hi = M_PI * 625.0, px = k->sp * k->sp;
+	double best = HUGE_VAL, c0[2] = { 0, 0 }, a_lo = M_PI * 36.0, a_hi = M_PI * 625.0;
+	double px = k->sp * k->sp;
+	struct { double c[2], y; size_t n; } round[64];
+	size_t nround = 0;
 
 	if (!stack || !seen) {
 		free(stack);
@@ -844,11 +898,11 @@ static int descending_aorta(struct twin_err *err, struct work *k, const double c
 			ztop = v / nxy;
 	z0 = ztop > (size_t)(10.0 / k->sp) ? ztop - (size_t)(10.0 / k->sp) : 0;
 	memset(seen, 0, nxy);
-	for (size_t p = 0; p < nxy; p++) {
-		double c[2], x, y, d, rmax = 0.0;
+	for (size_t p = 0; p < nxy && nround < 64; p++) {
+		double c[2], rmax = 0.0;
 		size_t n = blob(k, stack, seen, z0, p % k->nx, p / k->nx, (size_t)(a_hi / px), NULL, c);
 
-		/* round: every voxel of the blob within 1.5 times the radius of a disc of its area */
+		/* round: no voxel further out than 1.5 times the radius of a disc of its area */
 		for (size_t q = 0; q < nxy; q++) {
 			if (seen[q] == 1 && n > 0) {
 				double di = (double)(q % k->nx) - c[0], dj = (double)(q / k->nx) - c[1];
@@ -857,59 +911,26 @@ static int descending_aorta(struct twin_err *err, struct work *k, const double c
 			}
 			seen[q] = seen[q] ? 2 : 0;
 		}
-		if (n == 0 || (double)n * px < a_lo)
+		if (n == 0 || (double)n * px < a_lo || rmax > 1.5 * sqrt((double)n / M_PI) + 1.0)
 			continue;
-		x = k->img->affine.m[0][3] + k->sp * c[0];
-		y = k->img->affine.m[1][3] + k->sp * c[1];
-		if (y < centre[1] + 15.0)
+		memcpy(round[nround].c, c, sizeof(c));
+		round[nround].y = k->img->affine.m[1][3] + k->sp * c[1];
+		round[nround++].n = n;
+	}
+	for (size_t r = 0; r < nround; r++) {
+		double x = k->img->affine.m[0][3] + k->sp * round[r].c[0], d;
+
+		if (round[r].y < centre[1] + 15.0)
 			continue;
-		if (rmax > 1.5 * sqrt((double)n / M_PI) + 1.0)
-			continue;
-		d = hypot(x - centre[0], y - centre[1]);
+		d = hypot(x - centre[0], round[r].y - centre[1]);
 		if (d < best) {
 			best = d;
-			memcpy(c0, c, sizeof(c0));
-			area0 = n;
+			memcpy(c0, round[r].c, sizeof(c0));
+			area = round[r].n;
 		}
 	}
-	if (area0) {
-		double c[2];
-		size_t i0 = (size_t)lround(c0[0]), j0 = (size_t)lround(c0[1]);
-
-		/* follow it through the slices above and below while it keeps its size */
-		for (int dir = -1; dir <= 1; dir += 2) {
-			size_t ci = i0, cj = j0, prev = area0;
-
-			for (long z = (long)z0 + (dir > 0 ? 1 : 0); z >= 0 && z < (long)k->nz; z += dir) {
-				size_t n;
-
-				/* the centre may fall on a speck of calcium: the nearest pool voxel within 3 mm */
-				for (long r = 0, found = 0; r <= (long)(3.0 / k->sp) && !found; r++)
-					for (long dj = -r; dj <= r && !found; dj++)
-						for (long di = -r; di <= r && !found; di++) {
-							long ii = (long)ci + di, jj = (long)cj + dj;
-
-							if (ii >= 0 && jj >= 0 && ii < (long)k->nx && jj < (long)k->ny &&
-							    pool[(size_t)z * nxy + (size_t)ii + k->nx * (size_t)jj]) {
-								ci = (size_t)ii;
-								cj = (size_t)jj;
-								found = 1;
-							}
-						}
-				/* it ends where it grows into something else or fades */
-				memset(seen, 0, nxy);
-				n = blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, NULL, c);
-				if (n == 0 || 2 * n < prev)
-					break;
-				memset(seen, 0, nxy);
-				blob(k, stack, seen, (size_t)z, ci, cj, prev + prev / 2, tube, c);
-				ci = (size_t)lround(c[0]);
-				cj = (size_t)lround(c[1]);
-				prev = n;
-			}
-		}
-		mark(k, mk, at(k, i0, j0, z0), 6, fmin(sqrt((double)area0 / M_PI) * k->sp * 0.5, 6.0));
-	}
+	if (area)
+		follow(k, stack, seen, z0, c0, area, tube, mk);
 	free(stack);
 	free(seen);
 	return 0;
@@ -1019,6 +1040,7 @@ struct fit {
 	int nwant;
 	int cur[NANATOMY], best[NANATOMY];
 	double best_cost;
+	double at[3], from[3], scale; /* the best fit: template point t goes to at + scale * (t - from) */
 	int used[MAX_PEAKS];
 };
 
@@ -1058,6 +1080,9 @@ static void fit_search(struct fit *f, int i)
 				cost += r * r;
 			}
 		if (cost < f->best_cost) {
+			memcpy(f->at, pm, sizeof(pm));
+			memcpy(f->from, tm, sizeof(tm));
+			f->scale = sc;
 			f->best_cost = cost;
 			memcpy(f->best, f->cur, sizeof(f->cur));
 		}
@@ -1130,13 +1155,57 @@ out:
 	return rc;
 }
 
+/*
+ * The deepest pool voxel (at least 4 mm deep) within NEAR_SEED_MM of x, outside the
+ * balls of the seeds taken. -1 when there is none: the structure is not found.
+ */
+static int near_seed(const struct work *k, const float *depth, const double x[3], const size_t *taken,
+		     size_t ntaken, size_t *v)
+{
+	const unsigned char *pool = k->pool->data;
+	long c[3], rr = (long)ceil(NEAR_SEED_MM / k->sp);
+	double best = -HUGE_VAL;
+
+	for (int a = 0; a < 3; a++)
+		c[a] = lround((x[a] - k->img->affine.m[a][3]) / k->sp);
+	for (long dz = -rr; dz <= rr; dz++)
+		for (long dy = -rr; dy <= rr; dy++)
+			for (long dx = -rr; dx <= rr; dx++) {
+				long i = c[0] + dx, j = c[1] + dy, z = c[2] + dz;
+				double d = sqrt((double)(dx * dx + dy * dy + dz * dz)) * k->sp, y[3];
+				size_t u;
+				int ok = 1;
+
+				if (i < 0 || j < 0 || z < 0 || i >= (long)k->nx || j >= (long)k->ny || z >= (long)k->nz ||
+				    d > NEAR_SEED_MM)
+					continue;
+				u = at(k, (size_t)i, (size_t)j, (size_t)z);
+				if (!pool[u] || depth[u] < 4.0 || depth[u] - 0.3 * d <= best)
+					continue;
+				world_of(k, u, y);
+				for (size_t t = 0; t < ntaken && ok; t++) {
+					double w[3], r = fmax(depth[taken[t]], 10.0), d2 = 0.0;
+
+					world_of(k, taken[t], w);
+					for (int a = 0; a < 3; a++)
+						d2 += (y[a] - w[a]) * (y[a] - w[a]);
+					ok = d2 > r * r;
+				}
+				if (ok) {
+					best = depth[u] - 0.3 * d;
+					*v = u;
+				}
+			}
+	return best > -HUGE_VAL ? 0 : -1;
+}
+
 static int split_pool(struct twin_err *err, struct work *k, const struct twin_volume *img,
 		      const struct twin_heart_opts *opts, struct twin_heart_report *rep)
 {
 	struct twin_volume *d = NULL, *mk = NULL, *tubes = NULL;
 	unsigned char *pool = k->pool->data, *m;
 	float *depth;
-	size_t taken[64], ntaken = 0;
+	size_t taken[64 + NANATOMY], ntaken = 0;
 	struct peak pk[MAX_PEAKS];
 	struct fit f;
 	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3];
@@ -1173,7 +1242,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 			taken[ntaken++] = v;
 	}
 	/* automatic seeds: the peaks of the depth that best fit the anatomy */
-	if (!(tubes = mask_like(err, k)) || descending_aorta(err, k, c, tubes->data, m) != 0)
+	if (!(tubes = mask_like(err, k)) || find_aorta(err, k, c, tubes->data, m) != 0)
 		goto out;
 	npk = find_peaks(err, k, depth, tubes->data, taken, ntaken, pk);
 	if (npk < 0)
@@ -1199,9 +1268,24 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 		size_t v;
 
 		if (f.best[s] < 0)
-			continue; /* reported as not found */
+			continue;
 		v = pk[f.best[s]].v;
 		mark(k, m, v, which[s], fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+		taken[ntaken++] = v;
+	}
+	/* a structure without a peak of its own: the deepest blood where the fit puts it */
+	for (int s = 0; s < f.nwant; s++) {
+		double x[3];
+		size_t v = 0;
+
+		if (f.best[s] >= 0)
+			continue;
+		for (int a = 0; a < 3; a++)
+			x[a] = f.at[a] + f.scale * (f.want[s][a] - f.from[a]);
+		if (near_seed(k, depth, x, taken, ntaken, &v) == 0) {
+			mark(k, m, v, which[s], fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+			taken[ntaken++] = v;
+		}
 	}
 	if (orphans(err, k, m, depth) != 0)
 		goto out;
