@@ -16,6 +16,7 @@ struct twin_fibres_laplace {
 	size_t *colp;  /* n + 1 */
 	uint32_t *row; /* colp[n]; rows <= column, sorted */
 	double *val;
+	int *perm;     /* NULL, or METIS's fill-reducing order of all n nodes */
 };
 
 /* Gradients of the four barycentric coordinates of tet; returns 6 x volume. */
@@ -176,6 +177,7 @@ void twin_fibres_laplace_free(struct twin_fibres_laplace *lp)
 	free(lp->colp);
 	free(lp->row);
 	free(lp->val);
+	free(lp->perm);
 	free(lp);
 }
 
@@ -249,6 +251,43 @@ out:
 	return rc;
 }
 
+/*
+ * Orders all nodes once with METIS, for every later set of fixed nodes: the
+ * order of the free ones is a good order for their matrix, and it saves one
+ * METIS run per problem.
+ */
+static int order_all(struct twin_err *err, struct twin_fibres_laplace *lp, cholmod_common *c)
+{
+	size_t n = lp->n, nnz = lp->colp[n];
+	cholmod_sparse *a = cholmod_allocate_sparse(n, n, nnz, 1, 1, 1, CHOLMOD_PATTERN, c);
+	int *ap, *ai, rc = -1;
+
+	lp->perm = malloc(n * sizeof(*lp->perm));
+	if (!a || !lp->perm) {
+		twin_err_set(err, TWIN_EDEP, "cholmod: cannot allocate a %zu x %zu matrix", n, n);
+		goto out;
+	}
+	ap = a->p;
+	ai = a->i;
+	for (size_t j = 0; j <= n; j++)
+		ap[j] = (int)lp->colp[j];
+	for (size_t k = 0; k < nnz; k++)
+		ai[k] = (int)lp->row[k];
+	if (!cholmod_metis(a, NULL, 0, 1, lp->perm, c)) {
+		twin_err_set(err, TWIN_EDEP, "cholmod: METIS cannot order %zu nodes (status %d)", n,
+			     c->status);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc) {
+		free(lp->perm);
+		lp->perm = NULL;
+	}
+	cholmod_free_sparse(&a, c);
+	return rc;
+}
+
 int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *lp,
 			      const unsigned char *fixed, size_t n_rhs, double *u)
 {
@@ -258,7 +297,7 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 	cholmod_sparse *a = NULL;
 	cholmod_factor *l = NULL;
 	cholmod_dense *b = NULL, *x = NULL;
-	int *ap, *ai, rc = -1;
+	int *ap, *ai, *perm = NULL, rc = -1;
 	double *ax, *bx;
 
 	if (check_reached(err, lp, fixed) != 0)
@@ -286,14 +325,25 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 	/*
 	 * Small systems factorise faster simplicially, and without the OpenMP
 	 * thread pool of the supernodal code (whose threads outlive the call).
-	 * Large ones are ordered by METIS alone: for these 3-D Laplacians it
-	 * beats AMD on fill, so CHOLMOD's default of trying both only costs time.
+	 * Large ones take their order from order_all: for these 3-D Laplacians
+	 * METIS beats AMD on fill, so CHOLMOD's default of trying both only
+	 * costs time.
 	 */
 	if (nf < SIMPLICIAL_BELOW) {
 		c.supernodal = CHOLMOD_SIMPLICIAL;
 	} else {
+		if (!lp->perm && order_all(err, lp, &c) != 0)
+			goto out;
+		perm = malloc(nf * sizeof(*perm));
+		if (!perm) {
+			twin_err_set(err, TWIN_EFAIL, "laplace: out of memory");
+			goto out;
+		}
+		for (size_t i = 0, k = 0; i < n; i++)
+			if (!fixed[lp->perm[i]])
+				perm[k++] = (int)map[lp->perm[i]];
 		c.nmethods = 1;
-		c.method[0].ordering = CHOLMOD_METIS;
+		c.method[0].ordering = CHOLMOD_GIVEN;
 	}
 	a = cholmod_allocate_sparse(nf, nf, nnz, 1, 1, 1, CHOLMOD_REAL, &c);
 	b = cholmod_zeros(nf, n_rhs, CHOLMOD_REAL, &c);
@@ -325,7 +375,7 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 		}
 	}
 	ap[nf] = (int)nnz;
-	l = cholmod_analyze(a, &c);
+	l = perm ? cholmod_analyze_p(a, perm, NULL, 0, &c) : cholmod_analyze(a, &c);
 	if (!l || !cholmod_factorize(a, l, &c) || c.status != CHOLMOD_OK) {
 		twin_err_set(err, TWIN_EDEP, "cholmod: cannot factorise the %zu x %zu matrix (status %d)",
 			     nf, nf, c.status);
@@ -348,5 +398,6 @@ out:
 	cholmod_free_sparse(&a, &c);
 	cholmod_finish(&c);
 	free(map);
+	free(perm);
 	return rc;
 }
