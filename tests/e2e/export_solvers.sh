@@ -22,11 +22,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
-echo "1..13"
+echo "1..14"
 C=$W/case
 mkdir -p "$C/mesh"
 if ! has gmsh; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
 	exit 0
 fi
 if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
@@ -200,4 +200,41 @@ if has valgrind; then
 	fi
 else
 	skip "twin-export under valgrind" "valgrind is absent"
+fi
+
+# 14: a whole phantom heart from twin-mesh (7 regions, valves, inlets and
+# outlets): every target, checkMesh and a few icoFoam steps on both blood
+# pools, and the structure and reader checks
+if has twin-phantom && has twin-mesh; then
+	H=$W/heart
+	why=
+	if ! twin-phantom --size 48x48x36 --spacing 2.5,2.5,2.5 "$W/phantom" >/dev/null 2>&1 ||
+	   ! twin-mesh -q --labels "$W/phantom/truth/labels.nii.gz" --size 4 "$H" >/dev/null 2>"$W/heart.err"; then
+		why="twin-phantom or twin-mesh failed: $(tail -n 2 "$W/heart.err")"
+	elif ! twin-export "$H" 2>"$W/heart.err"; then
+		why="twin-export failed: $(tail -n 2 "$W/heart.err")"
+	else
+		for c in readers febio opencarp svmp; do
+			if ! pyhas meshio || ! pyhas vtk || ! pyhas h5py; then
+				break
+			fi
+			out=$($PY "$here/export/check_export.py" "$H/mesh/heart.msh" "$H/export" $c 2>&1) ||
+				why="$why $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+		done
+		if has checkMesh && has icoFoam; then
+			cp -r "$H/export/openfoam" "$W/hfoam"
+			sed -i 's/^endTime .*/endTime         0.001;/' "$W/hfoam/system/controlDict"
+			(cd "$W/hfoam" && checkMesh) >"$W/hfoam.log" 2>&1 && grep -q '^Mesh OK' "$W/hfoam.log" ||
+				why="$why checkMesh: $(grep -E 'FATAL|\*\*\*' "$W/hfoam.log" | head -n 2)"
+			(cd "$W/hfoam" && icoFoam) >"$W/hico.log" 2>&1 && grep -q '^End' "$W/hico.log" ||
+				why="$why icoFoam: $(grep -E 'FATAL|rror' "$W/hico.log" | head -n 2)"
+		fi
+	fi
+	if [ -z "$why" ]; then
+		ok "a phantom heart from twin-mesh: every target; checkMesh and icoFoam on both blood pools; structure and readers"
+	else
+		notok "a phantom heart from twin-mesh" "$why"
+	fi
+else
+	skip "a phantom heart from twin-mesh" "twin-phantom or twin-mesh is not built"
 fi
