@@ -221,6 +221,10 @@ if has twin-phantom && has twin-mesh; then
 			out=$($PY "$here/export/check_export.py" "$H/mesh/heart.msh" "$H/export" $c 2>&1) ||
 				why="$why $(echo "$out" | tail -n 3 | tr '\n' ' ')"
 		done
+		if pyhas dolfinx; then
+			out=$(cd "$W" && XDG_CACHE_HOME="$W/cache" $PY "$here/export/dolfinx_laplace.py" "$H/export/xdmf" \
+				inlet_la_1 outlet_ao_1 2>/dev/null) || why="$why dolfinx: $out"
+		fi
 		if has checkMesh && has icoFoam; then
 			cp -r "$H/export/openfoam" "$W/hfoam"
 			sed -i 's/^endTime .*/endTime         0.001;/' "$W/hfoam/system/controlDict"
@@ -231,7 +235,7 @@ if has twin-phantom && has twin-mesh; then
 		fi
 	fi
 	if [ -z "$why" ]; then
-		ok "a phantom heart from twin-mesh: every target; checkMesh and icoFoam on both blood pools; structure and readers"
+		ok "a phantom heart from twin-mesh: every target; checkMesh and icoFoam on both blood pools; dolfinx from LA inlet to aortic outlet; structure and readers"
 	else
 		notok "a phantom heart from twin-mesh" "$why"
 	fi
