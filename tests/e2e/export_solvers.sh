@@ -203,8 +203,9 @@ else
 fi
 
 # 14: a whole phantom heart from twin-mesh (7 regions, valves, inlets and
-# outlets): every target, checkMesh and a few icoFoam steps on both blood
-# pools, and the structure and reader checks
+# outlets): every target, CalculiX (linear, valve rings fixed), checkMesh
+# and a few icoFoam steps on both blood pools, dolfinx, and the structure
+# and reader checks
 if has twin-phantom && has twin-mesh; then
 	H=$W/heart
 	why=
@@ -221,6 +222,10 @@ if has twin-phantom && has twin-mesh; then
 			out=$($PY "$here/export/check_export.py" "$H/mesh/heart.msh" "$H/export" $c 2>&1) ||
 				why="$why $(echo "$out" | tail -n 3 | tr '\n' ' ')"
 		done
+		if has ccx; then
+			out=$($PY "$here/export/ccx_inflate.py" "$H/export/abaqus" "$W/hccx" endocardium_lv \
+				mitral_valve aortic_valve tricuspid_valve pulmonary_valve 2>&1) || why="$why CalculiX: $out"
+		fi
 		if pyhas dolfinx; then
 			out=$(cd "$W" && XDG_CACHE_HOME="$W/cache" $PY "$here/export/dolfinx_laplace.py" "$H/export/xdmf" \
 				inlet_la_1 outlet_ao_1 2>/dev/null) || why="$why dolfinx: $out"
@@ -235,7 +240,7 @@ if has twin-phantom && has twin-mesh; then
 		fi
 	fi
 	if [ -z "$why" ]; then
-		ok "a phantom heart from twin-mesh: every target; checkMesh and icoFoam on both blood pools; dolfinx from LA inlet to aortic outlet; structure and readers"
+		ok "a phantom heart from twin-mesh: every target; CalculiX inflates the LV with the valves fixed; checkMesh and icoFoam on both blood pools; dolfinx from LA inlet to aortic outlet; structure and readers"
 	else
 		notok "a phantom heart from twin-mesh" "$why"
 	fi

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """CalculiX passive inflation of the myocardium of twin-export's heart.inp.
 
-usage: ccx_inflate.py INP_DIR WORK_DIR SURFACE
+usage: ccx_inflate.py INP_DIR WORK_DIR SURFACE [BASE_NSET...]
 
 Writes WORK_DIR/job.inp: heart.inp included as it is, a soft linear-elastic
-myocardium (10 kPa) and a near-void blood pool, the base (the nodes of the
-top plane) fixed, pressure 0.2 kPa on the element surface SURFACE (*DSLOAD
-on the *SURFACE twin-export wrote), NLGEOM. Runs ccx, then checks that it
+myocardium (10 kPa) and a near-void blood pool, the base fixed, pressure
+0.2 kPa on the element surface SURFACE (*DSLOAD on the *SURFACE twin-export
+wrote). The base is the nodes of the top plane, NLGEOM; or, when node sets
+are named (the valves of a whole heart), their nodes, in one linear step. Runs ccx, then checks that it
 converged and that every displacement is finite, that some are not zero, and
-that the surface's nodes move outwards (away from the cavity axis) on average.
+that the surface's nodes move outwards (away from their centroid) on average.
 Prints one line; exit 0 when all holds.
 """
 import math
@@ -40,10 +41,14 @@ def read_inp(path):
 
 def main():
     inp_dir, work, surface = sys.argv[1:4]
+    base_sets = sys.argv[4:]
     inp = os.path.abspath(os.path.join(inp_dir, 'heart.inp'))
     nodes, nsets = read_inp(inp)
-    ztop = max(p[2] for p in nodes.values())
-    base = sorted(n for n, p in nodes.items() if p[2] > ztop - 1e-6)
+    if base_sets:
+        base = sorted(set(n for s in base_sets for n in nsets[s]))
+    else:
+        ztop = max(p[2] for p in nodes.values())
+        base = sorted(n for n, p in nodes.items() if p[2] > ztop - 1e-6)
     regions = [s for s in nsets if s.startswith('heart_') or s in ('aorta', 'pulmonary_artery')]
     os.makedirs(work, exist_ok=True)
     with open(os.path.join(work, 'job.inp'), 'w') as f:
@@ -57,7 +62,7 @@ def main():
             mat = 'MYO' if r == 'heart_myocardium' else 'VOID'
             f.write('*SOLID SECTION, ELSET=%s, MATERIAL=%s\n' % (r, mat))
         f.write('*BOUNDARY\nBASE, 1, 3, 0.\n')
-        f.write('*STEP, NLGEOM\n*STATIC\n0.25, 1.\n')
+        f.write('*STEP\n*STATIC\n' if base_sets else '*STEP, NLGEOM\n*STATIC\n0.25, 1.\n')
         f.write('*DSLOAD\n%s, P, 0.0002\n' % surface)
         f.write('*NODE PRINT, NSET=NALL\nU\n*END STEP\n')
     run = subprocess.run(['ccx', '-i', 'job'], cwd=work, capture_output=True, text=True)
@@ -88,14 +93,14 @@ def main():
     if bad or not umax > 0:
         print('displacement not finite at %d nodes, max |u| %g' % (len(bad), umax))
         return 1
-    cx = sum(nodes[n][0] for n in nsets[surface]) / len(nsets[surface])
-    cy = sum(nodes[n][1] for n in nsets[surface]) / len(nsets[surface])
+    surf = nsets[surface]
+    c = [sum(nodes[n][k] for n in surf) / len(surf) for k in range(3)]
     radial = []
-    for n in nsets[surface]:
-        x, y, _ = nodes[n]
-        r = math.hypot(x - cx, y - cy)
+    for n in surf:
+        d = [nodes[n][k] - c[k] for k in range(3)]
+        r = math.sqrt(sum(a * a for a in d))
         if r > 1e-9:
-            radial.append((u[n][0] * (x - cx) + u[n][1] * (y - cy)) / r)
+            radial.append(sum(u[n][k] * d[k] for k in range(3)) / r)
     mean = sum(radial) / len(radial)
     if not mean > 0:
         print('%s moves inwards: mean radial displacement %g mm' % (surface, mean))
