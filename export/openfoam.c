@@ -307,22 +307,65 @@ out:
 	return rc;
 }
 
-/* The inlet and outlet that the flow needs; the message names what is missing. */
+static uint32_t find(uint32_t *up, uint32_t c)
+{
+	while (up[c] != c) {
+		up[c] = up[up[c]];
+		c = up[c];
+	}
+	return c;
+}
+
+/*
+ * Every connected blood pool (the left and the right heart are two) needs an
+ * inlet and an outlet; the message names the pool's regions and what is
+ * missing.
+ */
 static int check_openings(struct twin_err *err, const struct foam *fm)
 {
-	int in = 0, out = 0;
+	const struct twin_tetmesh *m = fm->x->mesh;
+	uint32_t *up = malloc(fm->n_cells * sizeof(*up));
+	uint8_t *has = calloc(fm->n_cells, 1); /* per root: 1 inlet, 2 outlet */
+	size_t c, f, k, pools = 0;
+	int rc = 0;
 
-	for (size_t k = 0; k < fm->n_patches; k++) {
-		in |= fm->patches[k].type == P_INLET;
-		out |= fm->patches[k].type == P_OUTLET;
+	if (!up || !has) {
+		free(up);
+		free(has);
+		return twin_err_set(err, TWIN_EFAIL, "out of memory");
 	}
-	if (in && out)
-		return 0;
-	return twin_err_set(err, TWIN_EINPUT, "the blood pool has no %s%s%s: the flow needs %s",
-			    in ? "" : "inlet (inlet_* cap, or a mitral or tricuspid valve on its boundary)",
-			    !in && !out ? " and no " : "",
-			    out ? "" : "outlet (outlet_* cap, or an aortic or pulmonary valve on its boundary)",
-			    !in && !out ? "both" : "one");
+	for (c = 0; c < fm->n_cells; c++)
+		up[c] = (uint32_t)c;
+	for (f = 0; f < fm->n_internal; f++)
+		up[find(up, fm->faces[f].owner)] = find(up, fm->faces[f].neighbour);
+	for (k = 0; k < fm->n_patches; k++) {
+		const struct patch *p = &fm->patches[k];
+
+		for (f = p->start; p->type != P_WALL && f < p->start + p->n; f++)
+			has[find(up, fm->faces[f].owner)] |= p->type == P_INLET ? 1 : 2;
+	}
+	for (c = 0; c < fm->n_cells; c++)
+		pools += find(up, (uint32_t)c) == c;
+	for (c = 0; c < fm->n_cells && rc == 0; c++) {
+		char where[TWIN_TETMESH_NAME_MAX * 2 + 32] = "";
+		uint8_t h = has[c];
+
+		if (find(up, (uint32_t)c) != c || h == 3)
+			continue;
+		if (pools > 1) {
+			const char *name = twin_tetmesh_region_name(m, m->tet_region[fm->tet_of[c]]);
+
+			snprintf(where, sizeof(where), " around '%s'", name ? name : "?");
+		}
+		rc = twin_err_set(err, TWIN_EINPUT, "the blood pool%s has no %s%s%s: the flow needs %s", where,
+				  h & 1 ? "" : "inlet (inlet_* cap, or a mitral or tricuspid valve on its boundary)",
+				  !h ? " and no " : "",
+				  h & 2 ? "" : "outlet (outlet_* cap, or an aortic or pulmonary valve on its boundary)",
+				  !h ? "both" : "one");
+	}
+	free(up);
+	free(has);
+	return rc;
 }
 
 static int write_mesh(struct twin_err *err, const struct foam *fm, const char *dir)
@@ -412,6 +455,12 @@ out:
 	return rc;
 }
 
+/* 1 for an inlet of the right heart (inlet_ra_*, tricuspid_valve), else 0. */
+static int right_side(const char *patch)
+{
+	return strncmp(patch, "inlet_ra_", 9) == 0 || strcmp(patch, "tricuspid_valve") == 0;
+}
+
 /* 0/U, 0/p and the dictionaries of a short icoFoam run. */
 static int write_case(struct twin_err *err, const struct foam *fm, const char *dir)
 {
@@ -440,10 +489,10 @@ static int write_case(struct twin_err *err, const struct foam *fm, const char *d
 		"    pRefCell 0;\n    pRefValue 0;\n}\n",
 	};
 	struct twin_export_file o = { NULL, NULL, NULL, 0 };
-	size_t i, k, n_inlets = 0;
+	size_t i, k, n_inlets[2] = { 0, 0 };
 
 	for (k = 0; k < fm->n_patches; k++)
-		n_inlets += fm->patches[k].type == P_INLET;
+		n_inlets[right_side(fm->patches[k].name)] += fm->patches[k].type == P_INLET;
 	for (i = 0; i < 4; i++) {
 		if (twin_export_open(err, &o, dir, dicts[i][0]) != 0)
 			return -1;
@@ -461,9 +510,9 @@ static int write_case(struct twin_err *err, const struct foam *fm, const char *d
 		const struct patch *p = &fm->patches[k];
 
 		if (p->type == P_INLET)
-			/* 5 L/min shared by the inlets */
+			/* 5 L/min into each circulation, shared by its inlets */
 			fprintf(o.f, "    %s { type flowRateInletVelocity; volumetricFlowRate constant %.6g; value uniform (0 0 0); }\n",
-				p->name, 8.33e-5 / (double)n_inlets);
+				p->name, 8.33e-5 / (double)n_inlets[right_side(p->name)]);
 		else if (p->type == P_OUTLET)
 			fprintf(o.f, "    %s { type zeroGradient; }\n", p->name);
 		else

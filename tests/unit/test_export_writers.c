@@ -241,6 +241,43 @@ static void test_openfoam_needs_an_inlet(void **state)
 	twin_tetmesh_free(m);
 }
 
+/* A second pool, a lone RV tetrahedron far away, has no opening of its own. */
+static void test_openfoam_each_pool_needs_openings(void **state)
+{
+	static const double far[] = { 10, 0, 0, 11, 0, 0, 10, 1, 0, 10, 0, 1 };
+	struct fixture *fx = *state;
+	struct twin_tetmesh *m;
+	struct twin_export x;
+	struct twin_err err;
+
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, 9, 3, 4);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, xyz, sizeof(xyz));
+	memcpy(m->xyz + 15, far, sizeof(far));
+	memcpy(m->tets, tets, sizeof(tets));
+	m->tets[8] = 5;
+	m->tets[9] = 6;
+	m->tets[10] = 7;
+	m->tets[11] = 8;
+	memcpy(m->tet_region, regions, sizeof(regions));
+	m->tet_region[2] = 5;
+	memcpy(m->tris, tris, sizeof(tris));
+	memcpy(m->tri_surface, tags, sizeof(tags));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 1, "heart_myocardium"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 3, "heart_ventricle_left"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 5, "heart_ventricle_right"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 1, "endocardium_lv"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 2, "epicardium"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 3, "mitral_valve"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 4, "aortic_valve"));
+	assert_ok(err, twin_export_init(&err, &x, m));
+	assert_int_equal(twin_export_openfoam(&fx->err, &x, fx->dir), -1);
+	assert_err(fx->err, TWIN_EINPUT, "the blood pool around 'heart_ventricle_right' has no inlet (inlet_* cap, or a mitral or tricuspid valve on its boundary) and no outlet");
+	twin_export_release(&x);
+	twin_tetmesh_free(m);
+}
+
 static void test_openfoam_needs_blood(void **state)
 {
 	struct fixture *fx = *state;
@@ -467,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_opencarp_micrometres_zero_based, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openfoam_patches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openfoam_needs_an_inlet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_openfoam_each_pool_needs_openings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_openfoam_needs_blood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vtu_and_svmp_ids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xdmf_datasets, setup, teardown),
