@@ -243,8 +243,10 @@ static int build(struct twin_err *err, struct foam *fm)
 	fm->face_patch = calloc(4 * m->n_tets, sizeof(*fm->face_patch));
 	fm->patches = calloc(m->n_surfaces + 1, sizeof(*fm->patches));
 	fm->tet_of = malloc(m->n_tets * sizeof(*fm->tet_of));
-	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches || !fm->tet_of)
-		goto nomem;
+	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches || !fm->tet_of) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < m->n_nodes; i++)
 		fm->point_of[i] = UINT32_MAX;
 	for (i = 0; i < m->n_tets; i++) {
@@ -300,9 +302,6 @@ static int build(struct twin_err *err, struct foam *fm)
 		fm->n_patches++;
 	}
 	rc = 0;
-	goto out;
-nomem:
-	twin_err_set(err, TWIN_EFAIL, "out of memory");
 out:
 	return rc;
 }
