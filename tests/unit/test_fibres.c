@@ -1319,6 +1319,76 @@ static void biv_neighbours_agree(void **state)
 	assert_true(worst < 45);
 }
 
+/*
+ * Without an RV wall (the mesher grows none unless mesh.rv_wall > 0) the RV
+ * blood still bounds the septum: 'endocardium_rv' on the LV wall alone
+ * makes the fibres biventricular there, with the septal helix law.
+ */
+static void biv_without_rv_wall(void **state)
+{
+	struct phantom *p = biv_phantom();
+	struct twin_tetmesh *m;
+	struct twin_fibres_opts o;
+	struct twin_fibres_info info;
+	struct twin_err err;
+	double *fib, lv_side = 0, rv_side = 0;
+	size_t n_lv = 0, n_rv = 0;
+
+	(void)state;
+	if (!p)
+		skip();
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, p->mesh->n_nodes, p->mesh->n_tets, p->mesh->n_tris);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, p->mesh->xyz, 3 * m->n_nodes * sizeof(double));
+	memcpy(m->tets, p->mesh->tets, 4 * m->n_tets * sizeof(uint32_t));
+	memcpy(m->tris, p->mesh->tris, 3 * m->n_tris * sizeof(uint32_t));
+	memcpy(m->tri_surface, p->mesh->tri_surface, m->n_tris * sizeof(int32_t));
+	for (size_t t = 0; t < m->n_tets; t++)
+		m->tet_region[t] = p->mesh->tet_region[t] == 8 ? 5 : p->mesh->tet_region[t];
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 1, "heart_myocardium"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 5, "heart_ventricle_right"));
+	for (size_t i = 0; i < p->mesh->n_surfaces; i++)
+		assert_ok(err, twin_tetmesh_set_surface_name(&err, m, p->mesh->surfaces[i].tag,
+							     p->mesh->surfaces[i].name));
+	twin_fibres_opts_init(&o);
+	assert_ok(err, twin_fibres_compute(&err, m, &o, &fib, &info));
+	assert_int_equal(info.biventricular, 1);
+	for (size_t t = 0; t < m->n_tets; t++) {
+		double c[3], depth, h, d;
+
+		if (m->tet_region[t] != 1) {
+			assert_true(fib[9 * t] == 0 && fib[9 * t + 8] == 0);
+			continue;
+		}
+		assert_true(fabs(norm(fib + 9 * t) - 1) < 1e-9);
+		centroid(c, m, t);
+		if (level(&rv_endo, c) > 0.95 || at_junction(c) || c[2] > -5)
+			continue;
+		d = (info.fields[4 * m->tets[4 * t] + 2] + info.fields[4 * m->tets[4 * t + 1] + 2] +
+		     info.fields[4 * m->tets[4 * t + 2] + 2] + info.fields[4 * m->tets[4 * t + 3] + 2]) / 4;
+		h = lv_helix(c, fib + 9 * t, &depth);
+		if (isnan(h))
+			continue;
+		/* phi_rv near 0: the LV side of the septum; near 1: the RV side */
+		if (d < 0.2) {
+			lv_side += h;
+			n_lv++;
+		} else if (d > 0.8) {
+			rv_side += h;
+			n_rv++;
+		}
+	}
+	assert_true(n_lv > 50 && n_rv > 50);
+	printf("# biv without RV wall: septal helix %.1f on the LV side, %.1f on the RV side\n",
+	       lv_side / (double)n_lv, rv_side / (double)n_rv);
+	assert_true(lv_side / (double)n_lv > 40);
+	assert_true(rv_side / (double)n_rv < -40);
+	twin_fibres_info_release(&info);
+	free(fib);
+	twin_tetmesh_free(m);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -1347,6 +1417,7 @@ int main(void)
 		cmocka_unit_test(biv_vectors_and_tangent),
 		cmocka_unit_test(biv_septum_helix),
 		cmocka_unit_test(biv_neighbours_agree),
+		cmocka_unit_test(biv_without_rv_wall),
 	};
 
 	return cmocka_run_group_tests_name("fibres", tests, NULL, group_teardown);
