@@ -51,6 +51,7 @@ struct work {
 	struct twin_volume *lab;  /* uint8: the labels */
 	struct twin_volume *med;  /* uint8: the mediastinum, lung vessels cut off */
 	double wall_lo, wall_hi;  /* myocardial intensities */
+	int cut;                  /* the pool reaches the first or last slice */
 };
 
 static size_t at(const struct work *k, size_t i, size_t j, size_t z)
@@ -239,11 +240,17 @@ static int find_mediastinum(struct twin_err *err, struct work *k, struct twin_he
 	if (!(k->med = mask_like(err, k)))
 		goto out;
 	m = k->med->data;
-	for (size_t i = 0; i < k->n; i++) {
-		m[i] = k->w[i] > rep->t_air;
-		if (rep->is_ct && k->w[i] <= rep->t_air && k->w[i] > -950.0)
-			lung_ml += k->vox_ml;
+	if (rep->is_ct) {
+		/* lung: between air and soft tissue, and more than the blur at the skin */
+		for (size_t i = 0; i < k->n; i++)
+			m[i] = k->w[i] <= rep->t_air && k->w[i] > -950.0;
+		if (morph(err, k->med, -3.0) != 0)
+			goto out;
+		for (size_t i = 0; i < k->n; i++)
+			lung_ml += m[i] ? k->vox_ml : 0.0;
 	}
+	for (size_t i = 0; i < k->n; i++)
+		m[i] = k->w[i] > rep->t_air;
 	if (rep->is_ct && lung_ml < MIN_LUNG_ML) {
 		twin_err_set(err, TWIN_EUNSUPPORTED, "no heart: the image shows %.0f mL of lung, a chest "
 			     "CT at least %.0f mL", lung_ml, MIN_LUNG_ML);
@@ -509,9 +516,11 @@ static int keep_heart(struct twin_err *err, struct work *k, struct twin_heart_re
 	if (ncc == 0 || (double)size[1] * k->vox_ml < MIN_POOL_ML) {
 		double ml = ncc ? (double)size[1] * k->vox_ml : 0.0;
 
-		if (rep->is_ct && rep->t_blood > 450.0)
-			twin_err_set(err, TWIN_EUNSUPPORTED, "no contrast-filled blood: nothing between soft "
-				     "tissue and bone (threshold %.0f HU); a non-contrast CT?", rep->t_blood);
+		/* a chest CT (it has lungs) without a pool is most likely one without contrast */
+		if (rep->is_ct)
+			twin_err_set(err, TWIN_EUNSUPPORTED, "no contrast-filled blood: the largest bright region "
+				     "of the mediastinum holds %.1f mL, a heart's blood pool over %.0f mL; "
+				     "a non-contrast CT?", ml, MIN_POOL_ML);
 		else
 			twin_err_set(err, TWIN_EUNSUPPORTED, "no heart: the largest bright region of the "
 				     "mediastinum holds %.1f mL, a heart's blood pool over %.0f mL", ml, MIN_POOL_ML);
@@ -555,6 +564,9 @@ static int keep_heart(struct twin_err *err, struct work *k, struct twin_heart_re
 		tube = is_tube(box[c][0], box[c][1]) && near[c] <= TUBE_MM;
 		pool[v] = (near[c] <= NEAR_MM || tube) && (double)size[c] * k->vox_ml >= 2.0;
 	}
+	for (size_t v = 0; v < k->n; v++)
+		if (pool[v] && (v < k->nx * k->ny || v >= k->n - k->nx * k->ny))
+			k->cut = 1;
 	if (masked_stats(err, k, pool, &med, &spread) != 0)
 		goto out;
 	rep->blood_mean = med;
@@ -1413,7 +1425,8 @@ static int check_found(struct twin_err *err, const struct work *k, const struct 
 	}
 	return twin_err_set(err, TWIN_EINPUT, "structure not found: %s; %s", msg,
 			    ml[1] < 20.0 && ml[3] >= 20.0 ? "no myocardial shell around the left ventricle"
-							 : "the blood pool did not split into it (give a seed with --seeds)");
+			    : k->cut ? "the heart is cut by the image's first or last slice"
+			    : "the blood pool did not split into it (give a seed with --seeds)");
 }
 
 /* ---- the whole ------------------------------------------------------------------- */
