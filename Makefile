@@ -26,7 +26,7 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libgmsh-dev gmsh \
 	libxml2-dev libxml2-utils \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
-	dcm2niix python3-nibabel \
+	dcm2niix python3-nibabel time \
 	libsuitesparse-dev libopenblas0-pthread \
 	libhdf5-dev calculix-ccx openfoam python3-meshio python3-h5py python3-vtk9 python3-dolfinx
 
