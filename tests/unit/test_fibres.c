@@ -620,29 +620,68 @@ static double lv_depth(const double p[3], double n[3])
 }
 
 /*
- * The helix angle of fibre f at p in degrees, in (-90, 90]: its angle from
- * the circumferential direction c = l x n towards the apex-base direction l,
- * both tangent to the wall (n the wall normal, l pointing to the base).
- * Returns NAN within 5 mm of the long axis, where c is undefined.
+ * The phantom's wall frame at p: circumferential c = l x n, apex-base l
+ * (tangent, towards the base) and outward normal n, unit vectors; returns
+ * the depth, or NAN within 5 mm of the long axis, where c is undefined.
  */
-static double lv_helix(const double p[3], const double f[3], double *depth)
+static double lv_frame(const double p[3], double c[3], double l[3], double n[3])
 {
-	double n[3], c[3], l[3], r = hypot(p[0], p[1]), h;
+	double r = hypot(p[0], p[1]), depth = lv_depth(p, n), k;
 
-	*depth = lv_depth(p, n);
 	if (r < 5)
 		return NAN;
+	k = norm(n);
+	for (int i = 0; i < 3; i++)
+		n[i] /= k;
 	c[0] = -p[1] / r;
 	c[1] = p[0] / r;
 	c[2] = 0;
 	cross(l, n, c);
+	k = norm(l);
+	for (int i = 0; i < 3; i++)
+		l[i] /= k;
 	cross(c, l, n);
-	h = atan2(dot(f, l) / norm(l), dot(f, c) / norm(c)) * DEG;
-	if (h > 90)
-		h -= 180;
-	if (h <= -90)
-		h += 180;
-	return h;
+	return depth;
+}
+
+/* An angle of an axis folded into (-90, 90]. */
+static double fold(double a)
+{
+	if (a > 90)
+		a -= 180;
+	if (a <= -90)
+		a += 180;
+	return a;
+}
+
+/*
+ * The helix angle of fibre f at p in degrees, in (-90, 90]: its angle from
+ * the circumferential direction towards apex-base, both tangent to the wall.
+ * NAN within 5 mm of the long axis.
+ */
+static double lv_helix(const double p[3], const double f[3], double *depth)
+{
+	double c[3], l[3], n[3];
+
+	*depth = lv_frame(p, c, l, n);
+	if (isnan(*depth))
+		return NAN;
+	return fold(atan2(dot(f, l), dot(f, c)) * DEG);
+}
+
+/*
+ * The sheet angle of frame q (fibre, sheet, normal) at p in degrees: with
+ * the fibre's in-wall normal m = n x f, sheet = cos(beta) m - sin(beta) n
+ * (fibres_frame.h). NAN within 5 mm of the long axis.
+ */
+static double lv_sheet(const double p[3], const double *q)
+{
+	double c[3], l[3], n[3], m[3];
+
+	if (isnan(lv_frame(p, c, l, n)))
+		return NAN;
+	cross(m, n, q);
+	return fold(atan2(-dot(q + 3, n), dot(q + 3, m)) * DEG);
 }
 
 /*
@@ -711,6 +750,43 @@ static void lv_helix_transmural(void **state)
 	/* the wall's inner and outer tenths, by the phantom's own geometry */
 	assert_true(g[0] > 40);
 	assert_true(g[9] < -40);
+}
+
+static void lv_sheet_transmural(void **state)
+{
+	struct phantom *p = lv_phantom();
+	double sum[10] = { 0 }, phi[10] = { 0 };
+	size_t n[10] = { 0 };
+
+	(void)state;
+	if (!p)
+		skip();
+	for (size_t t = 0; t < p->mesh->n_tets; t++) {
+		double c[3], b, e;
+		int k;
+
+		centroid(c, p->mesh, t);
+		b = lv_sheet(c, p->fibres + 9 * t);
+		if (isnan(b) || c[2] > -5)
+			continue;
+		e = field_at(p, t, 0);
+		k = (int)(e * 10);
+		k = k < 0 ? 0 : k > 9 ? 9 : k;
+		sum[k] += b;
+		phi[k] += e;
+		n[k]++;
+	}
+	/* beta_endo (1 - phi) + beta_epi phi = -65 + 90 phi */
+	for (int k = 0; k < 10; k++) {
+		double b, law;
+
+		assert_true(n[k] > 0);
+		b = sum[k] / (double)n[k];
+		law = -65 + 90 * phi[k] / (double)n[k];
+		printf("# sheet bin %d: phi_epi %.3f: beta %7.2f, law %7.2f\n", k, phi[k] / (double)n[k], b, law);
+		if (fabs(b - law) > 5)
+			fail_msg("sheet bin %d: beta %.2f, want %.2f within 5", k, b, law);
+	}
 }
 
 /*
@@ -1410,6 +1486,7 @@ int main(void)
 		cmocka_unit_test(lv_fields),
 		cmocka_unit_test(lv_vectors_unit_and_orthogonal),
 		cmocka_unit_test(lv_helix_transmural),
+		cmocka_unit_test(lv_sheet_transmural),
 		cmocka_unit_test(lv_neighbours_agree),
 		cmocka_unit_test(lv_paper_blend_jumps),
 		cmocka_unit_test(lv_bad_meshes),
