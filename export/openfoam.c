@@ -367,6 +367,17 @@ static int check_openings(struct twin_err *err, const struct foam *fm)
 	return rc;
 }
 
+/* The cells of region id into out (0-based, ascending); returns how many. */
+static size_t region_cells(const struct foam *fm, int32_t id, int32_t *out)
+{
+	size_t c, n = 0;
+
+	for (c = 0; c < fm->n_cells; c++)
+		if (fm->x->mesh->tet_region[fm->tet_of[c]] == id)
+			out[n++] = (int32_t)c;
+	return n;
+}
+
 static int write_mesh(struct twin_err *err, const struct foam *fm, const char *dir)
 {
 	const struct twin_tetmesh *m = fm->x->mesh;
@@ -428,6 +439,28 @@ static int write_mesh(struct twin_err *err, const struct foam *fm, const char *d
 	for (i = 0; i < fm->n_internal; i++)
 		lab[i] = (int32_t)fm->faces[i].neighbour;
 	raw_list(o.f, lab, fm->n_internal, sizeof(*lab));
+	if (twin_export_close(err, &o) != 0)
+		goto out;
+
+	/* one cellZone per blood region keeps the region names */
+	if (twin_export_open(err, &o, dir, "constant/polyMesh/cellZones") != 0)
+		goto out;
+	header(o.f, "regIOobject", loc, "cellZones", 1, NULL);
+	for (i = 0, k = 0; i < m->n_regions; i++)
+		k += region_cells(fm, m->regions[i].tag, lab) > 0;
+	fprintf(o.f, "%zu\n(\n", k);
+	for (i = 0; i < m->n_regions; i++) {
+		size_t n = region_cells(fm, m->regions[i].tag, lab);
+		char id[TWIN_TETMESH_NAME_MAX + 3];
+
+		if (n == 0)
+			continue;
+		twin_export_ident(id, m->regions[i].name);
+		fprintf(o.f, "%s\n{\n    type cellZone;\ncellLabels      List<label> ", id);
+		raw_list(o.f, lab, n, sizeof(*lab));
+		fprintf(o.f, ";\n}\n");
+	}
+	fprintf(o.f, ")\n");
 	if (twin_export_close(err, &o) != 0)
 		goto out;
 

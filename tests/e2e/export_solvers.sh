@@ -67,8 +67,11 @@ fi
 if has checkMesh && has icoFoam; then
 	export FOAM_ETC="${FOAM_ETC:-/usr/share/openfoam/etc}" WM_PROJECT_DIR="${WM_PROJECT_DIR:-/usr/share/openfoam}"
 	cp -r "$E/openfoam" "$W/foam"
-	if (cd "$W/foam" && checkMesh) >"$W/checkMesh.log" 2>&1 && grep -q '^Mesh OK' "$W/checkMesh.log"; then
-		ok "OpenFOAM checkMesh passes on the blood-pool polyMesh"
+	# the LV's tetrahedra, as the README counts them from heart.msh
+	lv=$(sed -n 's/^  3 heart_ventricle_left \([0-9]*\)$/\1/p' "$E/openfoam/README.txt")
+	if (cd "$W/foam" && checkMesh) >"$W/checkMesh.log" 2>&1 && grep -q '^Mesh OK' "$W/checkMesh.log" &&
+	   [ -n "$lv" ] && grep -q "^ *heart_ventricle_left  *$lv " "$W/checkMesh.log"; then
+		ok "OpenFOAM checkMesh passes on the blood-pool polyMesh, whose cellZone heart_ventricle_left has the LV's $lv cells"
 	else
 		notok "OpenFOAM checkMesh" "$(grep -E 'FATAL|\*\*\*|Failed' "$W/checkMesh.log" | head -n 3)"
 	fi

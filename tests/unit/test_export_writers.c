@@ -218,6 +218,9 @@ static void test_openfoam_patches(void **state)
 	t = slurp(fx, "constant/polyMesh/owner");
 	assert_has(t, "note        \"nPoints:4  nCells:1  nFaces:4  nInternalFaces:0\"");
 	free(t);
+	t = slurp(fx, "constant/polyMesh/cellZones");
+	assert_has(t, "1\n(\nheart_ventricle_left\n{\n    type cellZone;\ncellLabels      List<label> 1\n(");
+	free(t);
 	t = slurp(fx, "0/U");
 	assert_has(t, "mitral_valve { type flowRateInletVelocity; volumetricFlowRate constant 8.33e-05;");
 	assert_has(t, "aortic_valve { type zeroGradient; }");
