@@ -98,22 +98,22 @@ else
 fi
 
 # --- a label map from twin-segment ----------------------------------------------
-if command -v twin-segment >/dev/null 2>&1 && command -v twin-ingest >/dev/null 2>&1; then
+if command -v twin-segment >/dev/null 2>&1; then
 	why=
-	twin-phantom --size 64x64x48 --spacing 2,2,2 --seed 3 "$W/s" >/dev/null 2>&1
-	if ! twin-ingest "$W/s/dicom" "$W/s/case" 2>"$W/err" || ! twin-segment "$W/s/case" 2>>"$W/err"; then
-		skip "twin-mesh on twin-segment's label map" "twin-ingest or twin-segment failed: $(tail -n 1 "$W/err")"
+	if ! twin-segment -q --image "$W/p/truth/image.nii.gz" "$W/s" >/dev/null 2>"$W/err"; then
+		skip "twin-mesh on twin-segment's label map" "twin-segment failed: $(tail -n 1 "$W/err")"
 	else
-		if ! twin-mesh --size 3 "$W/s/case" 2>"$W/err"; then
+		if ! twin-mesh --size 3 "$W/s" 2>"$W/err"; then
 			why="exit $?: $(tail -n 2 "$W/err")"
 		else
 			for req in no_inverted_tetrahedra max_volume_error_percent surface_distance_mm; do
-				grep -q "<requirement name=\"$req\" met=\"true\"" "$W/s/case/mesh/quality.xml" ||
+				grep -q "<requirement name=\"$req\" met=\"true\"" "$W/s/mesh/quality.xml" ||
 					why="$why $req not met;"
 			done
+			[ "$(grep -c '<region ' "$W/s/mesh/quality.xml")" = 7 ] || why="$why not seven regions;"
 		fi
 		check "twin-mesh on twin-segment's label map meets the requirements" "$why"
 	fi
 else
-	skip "twin-mesh on twin-segment's label map" "twin-segment is not built yet"
+	skip "twin-mesh on twin-segment's label map" "twin-segment is not built"
 fi
