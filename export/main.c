@@ -144,7 +144,11 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 		twin_err_init(&terr);
 		t0 = now();
 		if (twin_export_target_write(&terr, t, &x, out_dir) != 0) {
-			twin_err_prefix(&terr, "%s", t->name);
+			/* a fault of the mesh names it; a write error names its own file */
+			if (terr.code == TWIN_EINPUT)
+				twin_err_prefix(&terr, "%s: mesh '%s'", t->name, msh);
+			else
+				twin_err_prefix(&terr, "%s", t->name);
 			if (progress.drawn)
 				fputc('\n', stderr);
 			progress.drawn = 0;
