@@ -52,6 +52,11 @@ static void warn_cb(void *ctx, const char *msg)
 		twin_manifest_add_warning(r->rec, "%s", msg);
 }
 
+static void progress_cb(void *ctx, unsigned done)
+{
+	twin_progress_update(ctx, done);
+}
+
 static int add_setting(void *ctx, const char *key, const char *value, const char *origin)
 {
 	(void)origin;
@@ -111,6 +116,7 @@ static int run(struct twin_err *err, struct run *r)
 	const char *case_dir = cli->args[0];
 	struct twin_mesh_settings set;
 	struct twin_mesh_result res;
+	struct twin_progress progress;
 	struct twin_volume *labels = NULL;
 	char *input = NULL;
 	int rc = -1;
@@ -132,8 +138,16 @@ static int run(struct twin_err *err, struct run *r)
 		goto out;
 	twin_mesh_settings_from_conf(&set, cli->conf);
 	set.verbose = cli->verbose > 1 ? cli->verbose - 1 : 0;
-	if (twin_mesh_build(err, &res, labels, input, &set, warn_cb, r) != 0)
+	twin_progress_init(&progress, cli, "meshing", TWIN_MESH_STEPS);
+	set.progress = progress_cb;
+	set.progress_ctx = &progress;
+	if (twin_mesh_build(err, &res, labels, input, &set, warn_cb, r) != 0) {
+		/* end the progress line before the error */
+		if (progress.drawn)
+			fputc('\n', stderr);
 		goto out;
+	}
+	twin_progress_done(&progress);
 	twin_cli_info(cli, "surface: %zu triangles in %.2f s", res.surface_triangles, res.seconds_surface);
 	twin_cli_info(cli, "volume: %zu tetrahedra (about %zu foreseen) in %.2f s, %zu slivers repaired, %zu improved",
 		      res.mesh->n_tets, res.estimate, res.seconds_volume, res.repaired, res.improved);

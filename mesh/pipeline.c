@@ -16,6 +16,12 @@
  */
 #define TET_VOLUME_FRACTION 0.18
 
+static void step(const struct twin_mesh_settings *set, unsigned done)
+{
+	if (set->progress)
+		set->progress(set->progress_ctx, done);
+}
+
 static double seconds(void)
 {
 	struct timespec t;
@@ -84,6 +90,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			estimate += label_volume[id] / (TET_VOLUME_FRACTION * h * h * h);
 	}
 	res->estimate = (size_t)estimate;
+	step(set, 1);
 	if (estimate > (double)set->max_tets) {
 		twin_err_set(err, TWIN_ECONFIG, "mesh.size %g mm would give about %.0f tetrahedra for '%s', more than mesh.max_tets %ld",
 			     set->size, estimate, name, set->max_tets);
@@ -109,8 +116,10 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 		res->quality.surface_offset = twin_surface_max_offset(&s, &g);
 		twin_surface_to_world(&s, &g);
 		res->surface_triangles = s.n_tris;
-		if (attempt == 0)
+		if (attempt == 0) {
 			res->seconds_surface = seconds() - t0;
+			step(set, 2);
+		}
 		twin_err_init(&gerr);
 		res->mesh = twin_gmsh_mesh(&gerr, &s, &g, &mopt, &info);
 		if (res->mesh)
@@ -128,6 +137,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			warn(ctx, msg);
 		}
 	}
+	step(set, 3);
 	if (twin_repair_slivers(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->repaired) != 0 ||
 	    twin_repair_improve(err, res->mesh, TWIN_QUALITY_MIN_DIHEDRAL, &res->improved) != 0)
 		goto out;
@@ -135,6 +145,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 		twin_err_prefix(err, "the repaired mesh");
 		goto out;
 	}
+	step(set, 4);
 	{
 		double offset = res->quality.surface_offset;
 
@@ -148,6 +159,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			     g.affine.m[2][a] * g.affine.m[2][a]);
 	res->quality.voxel_size = fmin(sp[0], fmin(sp[1], sp[2]));
 	res->seconds_volume = seconds() - t0 - res->seconds_surface;
+	step(set, 5);
 	rc = 0;
 out:
 	twin_surface_release(&s);

@@ -22,7 +22,13 @@ struct twin_mesh_settings {
 	int smooth_iterations;               /* mesh.smooth_iterations */
 	int threads;                         /* Gmsh threads, 0 for its default */
 	int verbose;                         /* > 0: Gmsh talks on stdout */
+	/* called after each of TWIN_MESH_STEPS steps, when not NULL */
+	void (*progress)(void *ctx, unsigned done);
+	void *progress_ctx;
 };
+
+/* Steps of twin_mesh_build: label map, surface, tetrahedra, repair, quality. */
+#define TWIN_MESH_STEPS 5
 
 /* The settings from the mesh.* keys of conf. */
 void twin_mesh_settings_from_conf(struct twin_mesh_settings *set, const struct twin_conf *conf);
