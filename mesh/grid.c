@@ -148,7 +148,7 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 	int rc = -1;
 
 	if (!comp || !stack)
-		goto nomem;
+		goto out;
 	for (size_t s = 0; s < n; s++) {
 		uint8_t l = c[s];
 		size_t top = 0, count = 0;
@@ -159,7 +159,7 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			size_t *t = realloc(size, (cap ? 2 * cap : 64) * sizeof(*t));
 
 			if (!t)
-				goto nomem;
+				goto out;
 			size = t;
 			cap = cap ? 2 * cap : 64;
 		}
@@ -198,10 +198,10 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			warn(opt, "label map '%s': label '%s' is in %zu pieces: kept the largest, %zu of %zu voxels",
 			     opt->name, twin_label_by_id(l)->name, pieces[l], size[best[l]], total[l]);
 	rc = 0;
-	goto out;
-nomem:
-	twin_err_set(err, TWIN_EFAIL, "label map '%s': out of memory", opt->name);
 out:
+	/* the only failure here is running out of memory */
+	if (rc != 0)
+		twin_err_set(err, TWIN_EFAIL, "label map '%s': out of memory", opt->name);
 	free(size);
 	free(stack);
 	free(comp);

@@ -584,7 +584,7 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 	onsurf = calloc(m->n_nodes ? m->n_nodes : 1, 1);
 	dirty = calloc(m->n_nodes ? m->n_nodes : 1, 1);
 	if (!gone || !onsurf || !dirty)
-		goto nomem;
+		goto out;
 	for (size_t i = 0; i < 3 * m->n_tris; i++)
 		onsurf[m->tris[i]] = 1;
 	for (int it = 0; it < 6; it++) {
@@ -596,7 +596,7 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0) {
 			incidence_release(&tets);
 			incidence_release(&tris);
-			goto nomem;
+			goto out;
 		}
 		for (uint32_t t = 0; t < n; t++) {
 			uint32_t *tn = m->tets + 4 * t;
@@ -621,7 +621,7 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 			if (r < 0) {
 				incidence_release(&tets);
 				incidence_release(&tris);
-				goto nomem;
+				goto out;
 			}
 			done += (size_t)r;
 		}
@@ -641,10 +641,10 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 	if (improved)
 		*improved = total;
 	rc = 0;
-	goto out;
-nomem:
-	twin_err_set(err, TWIN_EFAIL, "improving %zu tetrahedra: out of memory", m->n_tets);
 out:
+	/* the only failure here is running out of memory */
+	if (rc != 0)
+		twin_err_set(err, TWIN_EFAIL, "improving %zu tetrahedra: out of memory", m->n_tets);
 	free(gone);
 	free(dirty);
 	free(onsurf);

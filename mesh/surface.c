@@ -141,7 +141,7 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 	int rc = -1;
 
 	if (!e || !deg || !jdeg || !fixed || !next)
-		goto nomem;
+		goto out;
 	for (size_t q = 0; q < s->n_quads; q++) {
 		uint16_t pair = (uint16_t)(s->side[2 * q] << 8 | s->side[2 * q + 1]);
 
@@ -179,7 +179,7 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 	start = malloc((nv + 1) * sizeof(*start));
 	fill = calloc(nv ? nv : 1, sizeof(*fill));
 	if (!start || !fill)
-		goto nomem;
+		goto out;
 	start[0] = 0;
 	for (i = 0; i < nv; i++) {
 		uint32_t keep = jdeg[i] == 0 ? deg[i] : jdeg[i] == 2 ? 2 : 0;
@@ -188,7 +188,7 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 	}
 	nb = malloc((start[nv] ? start[nv] : 1) * sizeof(*nb));
 	if (!nb)
-		goto nomem;
+		goto out;
 	for (i = 0; i < u; i++) {
 		uint32_t ends[2] = { e[i].lo, e[i].hi };
 
@@ -225,10 +225,10 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 		memcpy(s->xyz, next, 3 * nv * sizeof(*next));
 	}
 	rc = 0;
-	goto out;
-nomem:
-	twin_err_set(err, TWIN_EFAIL, "smoothing %zu vertices: out of memory", nv);
 out:
+	/* the only failure here is running out of memory */
+	if (rc != 0)
+		twin_err_set(err, TWIN_EFAIL, "smoothing %zu vertices: out of memory", nv);
 	free(next);
 	free(fixed);
 	free(nb);
