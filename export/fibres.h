@@ -66,7 +66,9 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  * Laplace problems (linear elements, CHOLMOD): phi_epi (1 on the epicardium,
  * 0 on both endocardia), phi_lv and phi_rv (1 on their endocardium, 0 on the
  * other boundaries), psi_ab (0 at the apex, 1 on the base). Per tetrahedron,
- * with the paper's axis, orient and bislerp (export/fibres_frame.h):
+ * from the centroid values and the element gradients, with the paper's
+ * axis, orient and bislerp (export/fibres_frame.h; its axis keeps the
+ * transmural direction exact rather than the apex-base one):
  *   d = phi_rv / (phi_lv + phi_rv)
  *   Q_lv  = orient(axis(grad psi_ab, -grad phi_lv), alpha_s(d), beta_s(d))
  *   Q_rv  = orient(axis(grad psi_ab,  grad phi_rv), alpha_s(d), beta_s(d))
