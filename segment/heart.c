@@ -1431,6 +1431,8 @@ static int check_found(struct twin_err *err, const struct work *k, const struct 
 
 /* ---- the whole ------------------------------------------------------------------- */
 
+#define STEPS 8
+
 struct twin_volume *twin_heart_segment(struct twin_err *err, const struct twin_volume *img,
 				       const struct twin_heart_opts *opts, struct twin_heart_report *rep)
 {
@@ -1450,10 +1452,24 @@ struct twin_volume *twin_heart_segment(struct twin_err *err, const struct twin_v
 	rep->is_ct = quantile(img, 0.01) < -500.0;
 	if (make_grid(err, &k, img, opts->spacing, quantile(img, 0.0)) != 0)
 		goto out;
-	if (twin_itk_smooth(err, k.img, 0.8 * k.sp) != 0 || find_mediastinum(err, &k, rep) != 0 ||
-	    find_pool(err, &k, rep) != 0 || crop(err, &k) != 0 || split_pool(err, &k, img, opts, rep) != 0 ||
-	    find_wall(err, &k) != 0 || clean_up(err, &k) != 0 || check_found(err, &k, opts, rep) != 0)
-		goto out;
+	for (unsigned step = 0; step < STEPS; step++) {
+		int rc = 0;
+
+		switch (step) {
+		case 0: rc = twin_itk_smooth(err, k.img, 0.8 * k.sp); break;
+		case 1: rc = find_mediastinum(err, &k, rep); break;
+		case 2: rc = find_pool(err, &k, rep); break;
+		case 3: rc = crop(err, &k); break;
+		case 4: rc = split_pool(err, &k, img, opts, rep); break;
+		case 5: rc = find_wall(err, &k); break;
+		case 6: rc = clean_up(err, &k); break;
+		default: rc = check_found(err, &k, opts, rep); break;
+		}
+		if (rc != 0)
+			goto out;
+		if (opts->progress)
+			opts->progress(opts->ctx, step + 1, STEPS);
+	}
 	for (size_t v = 0; v < k.n; v++)
 		if (((unsigned char *)k.lab->data)[v] == 1) {
 			rep->wall_mean += k.w[v];

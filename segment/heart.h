@@ -25,6 +25,9 @@ struct twin_heart_opts {
 	int partial;                   /* 1: a structure not found is a warning, not an error */
 	const struct twin_seed *seeds; /* given seeds replace the automatic ones of their label */
 	size_t nseeds;
+	/* called after each step with the steps done and their total; may be NULL */
+	void (*progress)(void *ctx, unsigned done, unsigned total);
+	void *ctx;
 };
 
 /* What the run found, for the QC pictures, the log and the manifest. */

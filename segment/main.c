@@ -189,6 +189,12 @@ static void view(const struct run *r, double centre[3], double window[2])
 	window[1] = blood + 0.6 * (blood - wall);
 }
 
+static void progress_cb(void *ctx, unsigned done, unsigned total)
+{
+	(void)total;
+	twin_progress_update(ctx, done);
+}
+
 static int keep(struct twin_err *err, struct run *r, char *path)
 {
 	if (!path)
@@ -260,6 +266,7 @@ static int run(struct twin_err *err, struct run *r)
 	char *image = NULL;
 	struct twin_heart_opts opts;
 	struct twin_heart_report rep;
+	struct twin_progress progress;
 	int rc = -1, partial;
 
 	if (opt_seeds && set_option(err, conf, "seeds", opt_seeds) != 0)
@@ -296,10 +303,15 @@ static int run(struct twin_err *err, struct run *r)
 		opts.partial = partial;
 		opts.seeds = r->seeds;
 		opts.nseeds = r->nseeds;
-		if (!(r->labels = twin_heart_segment(err, r->img, &opts, &rep))) {
+		opts.progress = progress_cb;
+		opts.ctx = &progress;
+		twin_progress_init(&progress, cli, "segmenting", 8);
+		r->labels = twin_heart_segment(err, r->img, &opts, &rep);
+		if (!r->labels) {
 			twin_err_prefix(err, "image '%s'", image);
 			goto out;
 		}
+		twin_progress_done(&progress);
 		twin_cli_info(cli, "%s; air below %.0f, blood above %.0f (median %.0f), LV wall %.0f to %.0f",
 			      rep.is_ct ? "CT" : "MR", rep.t_air, rep.t_blood, rep.blood_mean, rep.t_wall,
 			      rep.t_blood);

@@ -34,7 +34,7 @@ static void test_too_small(void **state)
 {
 	struct twin_err err;
 	struct twin_volume *img = cube(20, 2.0, TWIN_I16, 40.0);
-	struct twin_heart_opts opts = { 1.0, 0, NULL, 0 };
+	struct twin_heart_opts opts = { 1.0, 0, NULL, 0, NULL, NULL };
 	struct twin_heart_report rep;
 
 	(void)state;
@@ -49,7 +49,7 @@ static void test_seed_label(void **state)
 	struct twin_err err;
 	struct twin_volume *img = cube(40, 2.0, TWIN_I16, 40.0);
 	struct twin_seed seed = { 1, { 0, 0, 0 }, "'s.csv':4" };
-	struct twin_heart_opts opts = { 1.0, 0, &seed, 1 };
+	struct twin_heart_opts opts = { 1.0, 0, &seed, 1, NULL, NULL };
 	struct twin_heart_report rep;
 
 	(void)state;
@@ -64,7 +64,7 @@ static void test_no_lungs(void **state)
 	struct twin_err err;
 	/* a CT of soft tissue in air, 80 mm each way, with no lung at all */
 	struct twin_volume *img = cube(40, 2.0, TWIN_I16, -1000.0);
-	struct twin_heart_opts opts = { 2.0, 0, NULL, 0 };
+	struct twin_heart_opts opts = { 2.0, 0, NULL, 0, NULL, NULL };
 	struct twin_heart_report rep;
 
 	(void)state;
