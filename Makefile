@@ -206,7 +206,8 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@for b in $(sort $(wildcard bench/*.sh)); do $$b || exit 1; done
+	@failed=; for b in $(sort $(wildcard bench/*.sh)); do $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "bench: targets missed in:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf build demo
