@@ -15,8 +15,10 @@ for t in "$@"; do
 	else
 		set -- "$t"
 	fi
+	start=$(date +%s)
 	CMOCKA_MESSAGE_OUTPUT=TAP "$@" >"$log/out" 2>"$log/err"
 	rc=$?
+	secs=$(($(date +%s) - start))
 	counts=$(awk '
 		/^[0-9]+\.\.[0-9]+/ { split($1, range, "\\.\\."); plan += range[2] }
 		/^(not )?ok/ {
@@ -32,7 +34,7 @@ for t in "$@"; do
 	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
 	status=ok
 	[ "$f" -gt 0 ] && status=FAIL
-	printf '%-28s %3d passed, %d failed, %d skipped%s\n' "$name" "$p" "$f" "$s" \
+	printf '%-28s %3d passed, %d failed, %d skipped %5ds%s\n' "$name" "$p" "$f" "$s" "$secs" \
 		"$([ $rc -ne 0 ] && echo " (exit $rc)")"
 	cat "$log/lines"
 	if [ "$status" = FAIL ]; then
