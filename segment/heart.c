@@ -701,7 +701,7 @@ static const char *label_short(int id)
 }
 
 /* Sets a ball marker of label around voxel v, inside the pool, radius r mm. */
-static void mark(struct work *k, unsigned char *mk, size_t v, int label, double r)
+static void mark(const struct work *k, unsigned char *mk, size_t v, int label, double r)
 {
 	size_t c[3];
 	long rr = (long)ceil(r / k->sp);
@@ -1211,6 +1211,78 @@ static int near_seed(const struct work *k, const float *depth, const double x[3]
 	return best > -HUGE_VAL ? 0 : -1;
 }
 
+/* The automatic seeds placed, by label. */
+struct placed {
+	size_t v[8];
+	int has[8];   /* an automatic seed of this label */
+	int peak[8];  /* it is a peak, not a guess from the fit */
+	double r[8];  /* its marker's radius */
+};
+
+static double marker_radius(const struct work *k, double depth)
+{
+	return fmin(fmax(0.5 * depth, k->sp), 6.0);
+}
+
+/*
+ * The highest peak in basin b of ws that is not the seed at v and lies at
+ * least 10 mm above it; -1 when there is none.
+ */
+static int highest_in(const struct work *k, const unsigned char *ws, int b, size_t v, const struct peak *pk, int npk)
+{
+	double y[3];
+	int best = -1;
+
+	world_of(k, v, y);
+	for (int q = 0; q < npk; q++)
+		if (ws[pk[q].v] == b && pk[q].v != v && pk[q].x[2] > y[2] + 10.0 &&
+		    (best < 0 || pk[q].x[2] > pk[best].x[2]))
+			best = q;
+	return best;
+}
+
+/*
+ * The aorta opens from the LV and the PA from the RV: flooded from the four
+ * chambers alone, an artery's seed lies in the basin of its ventricle. A PA
+ * seed in the LV's basin is the aorta (and the other way round); the artery
+ * left without a seed takes the highest peak of its ventricle's basin.
+ */
+static int check_arteries(struct twin_err *err, const struct work *k, const struct twin_volume *relief,
+			  unsigned char *m, struct placed *pl, const struct peak *pk, int npk)
+{
+	struct twin_volume *mk = NULL, *ws = NULL;
+	const unsigned char *w;
+	int swap = 0, rc = -1;
+
+	if (!pl->has[3] || !pl->has[5] || !pl->has[6] || !pl->has[7])
+		return 0;
+	if (!(mk = mask_like(err, k)))
+		goto out;
+	for (size_t v = 0; v < k->n; v++)
+		((unsigned char *)mk->data)[v] = m[v] >= 2 && m[v] <= 5 ? m[v] : 0;
+	if (!(ws = twin_itk_watershed(err, relief, mk)))
+		goto out;
+	w = ws->data;
+	if (w[pl->v[7]] == 3 && (w[pl->v[6]] != 3 || !pl->peak[6]))
+		swap = 7; /* the PA's seed is the aorta */
+	else if (w[pl->v[6]] == 5 && (w[pl->v[7]] != 5 || !pl->peak[7]))
+		swap = 6; /* the aorta's seed is the PA */
+	if (swap) {
+		int other = swap == 7 ? 6 : 7, vent = swap == 7 ? 5 : 3, q;
+
+		mark(k, m, pl->v[other], 0, pl->r[other]);
+		mark(k, m, pl->v[swap], other, pl->r[swap]);
+		q = highest_in(k, w, vent, pl->v[vent], pk, npk);
+		if (q >= 0)
+			mark(k, m, pk[q].v, swap, marker_radius(k, pk[q].depth));
+	}
+	rc = 0;
+out:
+	twin_volume_free(mk);
+	twin_volume_free(ws);
+	return rc;
+}
+
 static int split_pool(struct twin_err *err, struct work *k, const struct twin_volume *img,
 		      const struct twin_heart_opts *opts, struct twin_heart_report *rep)
 {
@@ -1220,6 +1292,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	size_t taken[64 + NANATOMY], ntaken = 0;
 	struct peak pk[MAX_PEAKS];
 	struct fit f;
+	struct placed pl;
 	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3];
 	int npk, which[NANATOMY];
 	int rc = -1;
@@ -1276,14 +1349,18 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 		which[f.nwant++] = anatomy[s].label;
 	}
 	fit_search(&f, 0);
+	memset(&pl, 0, sizeof(pl));
 	for (int s = 0; s < f.nwant; s++) {
 		size_t v;
 
 		if (f.best[s] < 0)
 			continue;
 		v = pk[f.best[s]].v;
-		mark(k, m, v, which[s], fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+		mark(k, m, v, which[s], marker_radius(k, depth[v]));
 		taken[ntaken++] = v;
+		pl.v[which[s]] = v;
+		pl.has[which[s]] = pl.peak[which[s]] = 1;
+		pl.r[which[s]] = marker_radius(k, depth[v]);
 	}
 	/* a structure without a peak of its own: the deepest blood where the fit puts it */
 	for (int s = 0; s < f.nwant; s++) {
@@ -1295,8 +1372,11 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 		for (int a = 0; a < 3; a++)
 			x[a] = f.at[a] + f.scale * (f.want[s][a] - f.from[a]);
 		if (near_seed(k, depth, x, taken, ntaken, &v) == 0) {
-			mark(k, m, v, which[s], fmin(fmax(0.5 * depth[v], k->sp), 6.0));
+			mark(k, m, v, which[s], marker_radius(k, depth[v]));
 			taken[ntaken++] = v;
+			pl.v[which[s]] = v;
+			pl.has[which[s]] = 1;
+			pl.r[which[s]] = marker_radius(k, depth[v]);
 		}
 	}
 	if (orphans(err, k, m, depth) != 0)
@@ -1304,7 +1384,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	/* the relief: the signed distance, low in the middle of each chamber */
 	for (size_t v = 0; v < k->n; v++)
 		depth[v] = -depth[v];
-	if (!(k->lab = twin_itk_watershed(err, d, mk)))
+	if (check_arteries(err, k, d, m, &pl, pk, npk) != 0 || !(k->lab = twin_itk_watershed(err, d, mk)))
 		goto out;
 	for (size_t v = 0; v < k->n; v++)
 		if (!pool[v])
