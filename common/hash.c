@@ -92,3 +92,55 @@ int twin_sha256_mem(struct twin_err *err, const void *buf, size_t len, char hex[
 	to_hex(md, hex);
 	return 0;
 }
+
+struct twin_sha256 {
+	EVP_MD_CTX *ctx;
+	uint64_t size;
+};
+
+struct twin_sha256 *twin_sha256_new(struct twin_err *err)
+{
+	struct twin_sha256 *h = calloc(1, sizeof(*h));
+
+	if (!h || !(h->ctx = EVP_MD_CTX_new())) {
+		free(h);
+		twin_err_set(err, TWIN_EFAIL, "cannot hash: out of memory");
+		return NULL;
+	}
+	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		twin_sha256_free(h);
+		twin_err_set(err, TWIN_EDEP, "cannot hash: OpenSSL has no SHA-256");
+		return NULL;
+	}
+	return h;
+}
+
+int twin_sha256_update(struct twin_err *err, struct twin_sha256 *h, const void *buf, size_t len)
+{
+	if (EVP_DigestUpdate(h->ctx, buf, len) != 1)
+		return twin_err_set(err, TWIN_EDEP, "cannot hash %zu bytes: SHA-256 update failed", len);
+	h->size += len;
+	return 0;
+}
+
+int twin_sha256_final(struct twin_err *err, struct twin_sha256 *h, char hex[TWIN_SHA256_HEX],
+		      uint64_t *size)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_DigestFinal_ex(h->ctx, md, &mdlen) != 1 || mdlen != 32)
+		return twin_err_set(err, TWIN_EDEP, "cannot hash: SHA-256 final failed");
+	to_hex(md, hex);
+	if (size)
+		*size = h->size;
+	return 0;
+}
+
+void twin_sha256_free(struct twin_sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}

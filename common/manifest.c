@@ -168,15 +168,24 @@ nomem:
 	rec->nomem = 1;
 }
 
+/* Notes path with its size and digest; sha256 is NULL when path is to be hashed here. */
 static int add_file(struct twin_err *err, struct twin_manifest_file **files, size_t *n,
-		    const char *path)
+		    const char *path, uint64_t size, const char *sha256)
 {
 	struct twin_manifest_file f = { 0 };
 	struct twin_manifest_file *grown;
 	char *abs = NULL;
 
-	if (twin_sha256_file(err, path, f.sha256, &f.size) != 0)
-		return -1;
+	if (!sha256) {
+		if (twin_sha256_file(err, path, f.sha256, &f.size) != 0)
+			return -1;
+	} else {
+		if (strlen(sha256) != TWIN_SHA256_HEX - 1 || strspn(sha256, "0123456789abcdef") != TWIN_SHA256_HEX - 1)
+			return twin_err_set(err, TWIN_EFAIL, "manifest: cannot note '%s': '%s' is not a SHA-256",
+					    path, sha256);
+		memcpy(f.sha256, sha256, TWIN_SHA256_HEX);
+		f.size = size;
+	}
 	abs = realpath(path, NULL);
 	if (!abs)
 		return twin_err_errno(err, "cannot resolve", path);
@@ -194,12 +203,24 @@ static int add_file(struct twin_err *err, struct twin_manifest_file **files, siz
 
 int twin_manifest_add_input(struct twin_err *err, struct twin_manifest_record *rec, const char *path)
 {
-	return add_file(err, &rec->inputs, &rec->ninputs, path);
+	return add_file(err, &rec->inputs, &rec->ninputs, path, 0, NULL);
 }
 
 int twin_manifest_add_output(struct twin_err *err, struct twin_manifest_record *rec, const char *path)
 {
-	return add_file(err, &rec->outputs, &rec->noutputs, path);
+	return add_file(err, &rec->outputs, &rec->noutputs, path, 0, NULL);
+}
+
+int twin_manifest_add_input_hashed(struct twin_err *err, struct twin_manifest_record *rec,
+				   const char *path, uint64_t size, const char *sha256)
+{
+	return add_file(err, &rec->inputs, &rec->ninputs, path, size, sha256);
+}
+
+int twin_manifest_add_output_hashed(struct twin_err *err, struct twin_manifest_record *rec,
+				    const char *path, uint64_t size, const char *sha256)
+{
+	return add_file(err, &rec->outputs, &rec->noutputs, path, size, sha256);
 }
 
 void twin_manifest_record_fail(struct twin_manifest_record *rec, const struct twin_err *stage_err)

@@ -91,6 +91,16 @@ void twin_manifest_add_warning(struct twin_manifest_record *rec, const char *fmt
 int twin_manifest_add_input(struct twin_err *err, struct twin_manifest_record *rec, const char *path);
 int twin_manifest_add_output(struct twin_err *err, struct twin_manifest_record *rec, const char *path);
 
+/*
+ * The same for a file whose size and SHA-256 (64 lower-case hex digits) the
+ * caller already has from the bytes it read or wrote, so it is not read
+ * again; path must exist. TWIN_EFAIL when sha256 is not such a digest.
+ */
+int twin_manifest_add_input_hashed(struct twin_err *err, struct twin_manifest_record *rec,
+				   const char *path, uint64_t size, const char *sha256);
+int twin_manifest_add_output_hashed(struct twin_err *err, struct twin_manifest_record *rec,
+				    const char *path, uint64_t size, const char *sha256);
+
 /* Marks the run failed with the code and message of stage_err. */
 void twin_manifest_record_fail(struct twin_manifest_record *rec, const struct twin_err *stage_err);
 

@@ -120,6 +120,88 @@ static void hashes_known_vectors(void **state)
 	free(p);
 }
 
+/* Hashed piece by piece, the same digest as in one piece. */
+static void hashes_in_pieces(void **state)
+{
+	char hex[TWIN_SHA256_HEX], hex2[TWIN_SHA256_HEX];
+	struct twin_sha256 *h;
+	struct twin_err err;
+	uint64_t size = 0;
+	char *buf = malloc(1000000);
+
+	(void)state;
+	twin_err_init(&err);
+	assert_non_null(buf);
+	memset(buf, 'a', 1000000);
+	h = twin_sha256_new(&err);
+	assert_ptr_ok(err, h);
+	assert_ok(err, twin_sha256_update(&err, h, buf, 1));
+	assert_ok(err, twin_sha256_update(&err, h, buf, 0));
+	assert_ok(err, twin_sha256_update(&err, h, buf + 1, 654320));
+	assert_ok(err, twin_sha256_update(&err, h, buf + 654321, 1000000 - 654321));
+	assert_ok(err, twin_sha256_final(&err, h, hex, &size));
+	assert_string_equal(hex, SHA_MILLION_A);
+	assert_true(size == 1000000);
+	twin_sha256_free(h);
+
+	h = twin_sha256_new(&err);
+	assert_ptr_ok(err, h);
+	assert_ok(err, twin_sha256_final(&err, h, hex2, NULL));
+	assert_string_equal(hex2, SHA_EMPTY);
+	twin_sha256_free(h);
+	twin_sha256_free(NULL);
+	free(buf);
+}
+
+/* A digest the caller computed is noted as given, and the file is not read. */
+static void hashed_files_are_noted_as_given(void **state)
+{
+	const char *dir = *state;
+	char *in = join(dir, "a.dcm"), *out = join(dir, "image.nii"), *gone = join(dir, "gone.nii");
+	char hex[TWIN_SHA256_HEX];
+	const struct twin_manifest_record *r;
+	struct twin_manifest_record *rec;
+	struct twin_manifest *m;
+	struct twin_err err;
+	uint64_t size;
+
+	twin_err_init(&err);
+	write_text(dir, "a.dcm", "abc");
+	write_text(dir, "image.nii", "");
+	rec = twin_manifest_record_new(&err, "twin-ingest", "1.0");
+	assert_ptr_ok(err, rec);
+	assert_ok(err, twin_sha256_file(&err, in, hex, &size));
+	assert_ok(err, twin_manifest_add_input_hashed(&err, rec, in, size, hex));
+	/* taken as given: the caller hashed the bytes it wrote */
+	assert_ok(err, twin_manifest_add_output_hashed(&err, rec, out, 3, SHA_ABC));
+
+	assert_int_equal(twin_manifest_add_output_hashed(&err, rec, out, 3, "ABC"), -1);
+	assert_err(err, TWIN_EFAIL, "image.nii': 'ABC' is not a SHA-256");
+	twin_err_init(&err);
+	assert_int_equal(twin_manifest_add_output_hashed(&err, rec, gone, 3, SHA_ABC), -1);
+	assert_err(err, TWIN_EIO, "gone.nii");
+	twin_err_init(&err);
+	assert_int_equal(rec->ninputs, 1);
+	assert_int_equal(rec->noutputs, 1);
+	assert_ok(err, twin_manifest_append(&err, dir, rec));
+
+	m = load_case(dir);
+	r = &m->records[0];
+	assert_int_equal(r->ninputs, 1);
+	assert_string_equal(r->inputs[0].path, "a.dcm");
+	assert_string_equal(r->inputs[0].sha256, SHA_ABC);
+	assert_true(r->inputs[0].size == 3);
+	assert_int_equal(r->noutputs, 1);
+	assert_string_equal(r->outputs[0].path, "image.nii");
+	assert_string_equal(r->outputs[0].sha256, SHA_ABC);
+	assert_true(r->outputs[0].size == 3);
+	twin_manifest_free(m);
+	twin_manifest_record_free(rec);
+	free(in);
+	free(out);
+	free(gone);
+}
+
 static void record_round_trip(void **state)
 {
 	const char *dir = *state;
@@ -471,6 +553,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(hashes_known_vectors, setup, teardown),
+		cmocka_unit_test(hashes_in_pieces),
+		cmocka_unit_test_setup_teardown(hashed_files_are_noted_as_given, setup, teardown),
 		cmocka_unit_test_setup_teardown(record_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_runs_are_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(reader_rejects_bad_manifests, setup, teardown),
