@@ -137,12 +137,90 @@ static void flip_two_to_three(void **state)
 	twin_tetmesh_free(m);
 }
 
+/*
+ * The same fold on the interface of two regions: the LV sliver (a, b, c, d)
+ * sits on the valve, and three LA tets close the ring around the edge
+ * (a, b) below it. The four become four LA tets without that edge.
+ */
+static void fold_on_interface(void **state)
+{
+	static const double xyz[] = {
+		0, 0, 0,   2, 0, 0,   1, 1, 0.05,   1, -1, 0.05,   1, 0, 1.5,   1, 0.7, -1,   1, -0.7, -1,
+	};
+	enum { A, B, C, D, E, X1, X2 };
+	static const uint32_t tets[] = {
+		A, B, C, D,  A, C, D, E,  B, C, D, E,        /* LV */
+		A, B, C, X1,  A, B, X1, X2,  A, B, X2, D,    /* LA */
+	};
+	static const uint32_t tris[] = {
+		A, B, C,  A, B, D,                                   /* valve */
+		A, C, E,  A, D, E,  B, C, E,  B, D, E,               /* LV wall */
+		A, C, X1,  B, C, X1,  A, X1, X2,  B, X1, X2,  A, X2, D,  B, X2, D, /* LA wall */
+	};
+	struct twin_err err;
+	struct twin_tetmesh *m;
+	struct twin_tetmesh_parent *par;
+	size_t fixed = 0, lv = 0;
+	double worst;
+
+	(void)state;
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, 7, 6, 12);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, xyz, sizeof(xyz));
+	memcpy(m->tets, tets, sizeof(tets));
+	memcpy(m->tris, tris, sizeof(tris));
+	for (size_t t = 0; t < 6; t++)
+		m->tet_region[t] = t < 3 ? 3 : 2;
+	for (size_t i = 0; i < 12; i++)
+		m->tri_surface[i] = i < 2 ? 1 : i < 6 ? 2 : 3;
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 2, "heart_atrium_left"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 3, "heart_ventricle_left"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 1, "mitral_valve"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 2, "wall_lv"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 3, "wall_la"));
+	twin_tetmesh_orient(m);
+	assert_ok(err, twin_tetmesh_check(&err, m));
+	worst = least(m);
+	assert_true(worst < 10);
+	assert_ok(err, twin_repair_slivers(&err, m, 10, &fixed));
+	assert_int_equal(fixed, 1);
+	assert_int_equal(m->n_tets, 6);
+	assert_true(least(m) > worst);
+	for (size_t t = 0; t < m->n_tets; t++) {
+		const uint32_t *n = m->tets + 4 * t;
+		int ha = 0, hb = 0;
+
+		for (int k = 0; k < 4; k++) {
+			ha |= n[k] == A;
+			hb |= n[k] == B;
+		}
+		assert_false(ha && hb);
+		lv += m->tet_region[t] == 3;
+	}
+	assert_int_equal(lv, 2);
+	assert_ok(err, twin_tetmesh_check(&err, m));
+	/* the valve's two triangles still separate the LV from the LA */
+	par = twin_tetmesh_face_index(&err, m);
+	assert_ptr_ok(err, par);
+	for (size_t i = 0; i < m->n_tris; i++)
+		if (m->tri_surface[i] == 1) {
+			assert_true(par[i].tet[1] != TWIN_TETMESH_NONE);
+			assert_true(m->tet_region[par[i].tet[0]] != m->tet_region[par[i].tet[1]]);
+		} else {
+			assert_int_equal(par[i].tet[1], TWIN_TETMESH_NONE);
+		}
+	free(par);
+	twin_tetmesh_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sliver_on_fold_leaves),
 		cmocka_unit_test(good_mesh_stays),
 		cmocka_unit_test(flip_two_to_three),
+		cmocka_unit_test(fold_on_interface),
 	};
 
 	return cmocka_run_group_tests_name("mesh_repair", tests, NULL, NULL);
