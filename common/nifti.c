@@ -840,9 +840,10 @@ static int write_some(FILE *f, const void *buf, size_t len)
 /*
  * gzip in parallel: each GZ_CHUNK bytes become one gzip member. Concatenated
  * members are one valid gzip file (RFC 1952), which zlib, nibabel and ITK read.
+ * The members written are hashed into h when it is not NULL.
  */
 static int write_gzip(struct twin_err *err, const char *path, FILE *f, const unsigned char *hdr,
-		      const unsigned char *data, size_t len)
+		      const unsigned char *data, size_t len, struct twin_sha256 *h)
 {
 	size_t head = len < GZ_CHUNK - VOX_OFFSET ? len : GZ_CHUNK - VOX_OFFSET;
 	struct gz_job job;
@@ -883,11 +884,16 @@ static int write_gzip(struct twin_err *err, const char *path, FILE *f, const uns
 		twin_err_set(err, TWIN_EDEP, "cannot write '%s': libdeflate failed to compress", path);
 		goto done;
 	}
-	for (size_t c = 0; c < job.nchunks; c++)
+	for (size_t c = 0; c < job.nchunks; c++) {
+		if (h && twin_sha256_update(err, h, job.out[c], job.out_len[c]) != 0) {
+			twin_err_prefix(err, "'%s'", path);
+			goto done;
+		}
 		if (write_some(f, job.out[c], job.out_len[c]) != 0) {
 			twin_err_errno(err, "cannot write", path);
 			goto done;
 		}
+	}
 	rc = 0;
 done:
 	for (size_t c = 0; job.out && c < job.nchunks; c++)
@@ -898,29 +904,89 @@ done:
 	return rc;
 }
 
-int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_volume *v)
+/* The bytes of an uncompressed file, hashed on a thread of their own while they are written. */
+struct hash_job {
+	const unsigned char *hdr, *data;
+	size_t len;
+	struct twin_sha256 *h;
+	int rc;
+	struct twin_err err;
+};
+
+static void *hash_worker(void *arg)
+{
+	struct hash_job *job = arg;
+
+	job->rc = -1;
+	if (twin_sha256_update(&job->err, job->h, job->hdr, VOX_OFFSET) == 0 &&
+	    twin_sha256_update(&job->err, job->h, job->data, job->len) == 0)
+		job->rc = 0;
+	return NULL;
+}
+
+/* Header and data in pieces of WRITE_CHUNK, hashed into h alongside when it is not NULL. */
+static int write_plain(struct twin_err *err, const char *path, FILE *f, const unsigned char *hdr,
+		       const unsigned char *data, size_t len, struct twin_sha256 *h)
+{
+	struct hash_job job;
+	pthread_t tid;
+	int started = 0, rc;
+
+	memset(&job, 0, sizeof(job));
+	job.hdr = hdr;
+	job.data = data;
+	job.len = len;
+	job.h = h;
+	twin_err_init(&job.err);
+	if (h && !(started = pthread_create(&tid, NULL, hash_worker, &job) == 0))
+		hash_worker(&job);
+	rc = fwrite(hdr, 1, VOX_OFFSET, f) == VOX_OFFSET ? 0 : -1;
+	for (size_t off = 0; rc == 0 && off < len; off += WRITE_CHUNK)
+		rc = write_some(f, data + off, len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK);
+	if (rc != 0)
+		twin_err_errno(err, "cannot write", path);
+	if (started)
+		pthread_join(tid, NULL);
+	if (rc == 0 && h && job.rc != 0) {
+		*err = job.err;
+		twin_err_prefix(err, "'%s'", path);
+		rc = -1;
+	}
+	return rc;
+}
+
+int twin_nifti_save_hashed(struct twin_err *err, const char *path, const struct twin_volume *v,
+			   uint64_t *size, char sha256[TWIN_SHA256_HEX])
 {
 	unsigned char hdr[VOX_OFFSET];
 	size_t len = twin_volume_bytes(v), pl = strlen(path);
+	struct twin_sha256 *h = NULL;
 	struct twin_atomic a;
-	int rc;
+	int rc = -1;
 
 	if (build_header(err, path, v, hdr) != 0)
 		return -1;
-	if (twin_atomic_open(err, &a, path) != 0)
+	if (sha256 && !(h = twin_sha256_new(err)))
 		return -1;
-	if (pl > 3 && strcmp(path + pl - 3, ".gz") == 0) {
-		rc = write_gzip(err, path, a.f, hdr, v->data, len);
-	} else {
-		rc = fwrite(hdr, 1, VOX_OFFSET, a.f) == VOX_OFFSET ? 0 : -1;
-		for (size_t off = 0; rc == 0 && off < len; off += WRITE_CHUNK)
-			rc = write_some(a.f, (const char *)v->data + off, len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK);
-		if (rc != 0)
-			twin_err_errno(err, "cannot write", path);
-	}
+	if (twin_atomic_open(err, &a, path) != 0)
+		goto out;
+	if (pl > 3 && strcmp(path + pl - 3, ".gz") == 0)
+		rc = write_gzip(err, path, a.f, hdr, v->data, len, h);
+	else
+		rc = write_plain(err, path, a.f, hdr, v->data, len, h);
+	if (rc == 0 && h && twin_sha256_final(err, h, sha256, size) != 0)
+		rc = -1;
 	if (rc != 0) {
 		twin_atomic_abort(&a);
-		return -1;
+		goto out;
 	}
-	return twin_atomic_commit(err, &a);
+	rc = twin_atomic_commit(err, &a);
+out:
+	twin_sha256_free(h);
+	return rc;
+}
+
+int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_volume *v)
+{
+	return twin_nifti_save_hashed(err, path, v, NULL, NULL);
 }

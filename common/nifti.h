@@ -1,11 +1,14 @@
 /*
  * nifti: read and write NIfTI-1 (.nii, .nii.gz). The RAS <-> LPS flip of x
  * and y happens here and nowhere else: files hold RAS, volumes hold LPS.
- * Owns nothing beyond what it returns. Includes volume.h and err.h only.
+ * Owns nothing beyond what it returns. Includes volume.h, hash.h and err.h only.
  */
 #ifndef TWIN_NIFTI_H
 #define TWIN_NIFTI_H
 
+#include <stdint.h>
+
+#include "hash.h"
 #include "volume.h"
 
 /*
@@ -41,5 +44,13 @@ struct twin_volume *twin_nifti_load_mem(struct twin_err *err, const char *name,
  * Both sform and qform are written (code 1, scanner), from the affine in RAS.
  */
 int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_volume *v);
+
+/*
+ * twin_nifti_save, and the size and SHA-256 of the bytes written (for .gz,
+ * of the compressed file), computed while writing, so that the file need not
+ * be read back to be hashed.
+ */
+int twin_nifti_save_hashed(struct twin_err *err, const char *path, const struct twin_volume *v,
+			   uint64_t *size, char sha256[TWIN_SHA256_HEX]);
 
 #endif

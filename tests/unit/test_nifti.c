@@ -312,6 +312,36 @@ static void round_trip_multi_member_gzip(void **state)
 	free(b);
 }
 
+/* The size and SHA-256 found while writing are those of the file written. */
+static void save_hashed_matches_file(void **state)
+{
+	const size_t small[3] = { 13, 11, 7 }, big[3] = { 170, 160, 90 };
+	const char *names[4] = { "s.nii", "s.nii.gz", "b.nii", "b.nii.gz" };
+	char hex[TWIN_SHA256_HEX], want[TWIN_SHA256_HEX];
+	struct twin_affine ob;
+	struct twin_err err;
+	uint64_t size, want_size;
+
+	twin_err_init(&err);
+	oblique_affine(&ob);
+	for (int i = 0; i < 4; i++) {
+		const char *path = twin_test_path(*state, names[i]);
+		struct twin_volume *v = twin_volume_new(&err, TWIN_I16, i < 2 ? small : big, &ob);
+
+		assert_ptr_ok(err, v);
+		fill(v);
+		size = 0;
+		memset(hex, 0, sizeof(hex));
+		assert_ok(err, twin_nifti_save_hashed(&err, path, v, &size, hex));
+		assert_ok(err, twin_sha256_file(&err, path, want, &want_size));
+		assert_string_equal(hex, want);
+		assert_true(size == want_size);
+		if (!strstr(names[i], ".gz"))
+			assert_true(size == 352 + twin_volume_bytes(v));
+		twin_volume_free(v);
+	}
+}
+
 static void header_holds_ras(void **state)
 {
 	struct twin_err err;
@@ -1217,6 +1247,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(round_trip_all_dtypes, setup, teardown),
 		cmocka_unit_test_setup_teardown(round_trip_multi_member_gzip, setup, teardown),
+		cmocka_unit_test_setup_teardown(save_hashed_matches_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(header_holds_ras, setup, teardown),
 		cmocka_unit_test_setup_teardown(qform_written_matches_affine, setup, teardown),
 		cmocka_unit_test_setup_teardown(qform_of_sheared_is_closest_rotation, setup, teardown),
