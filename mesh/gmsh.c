@@ -139,7 +139,7 @@ out:
 	return rc;
 }
 
-/* One discrete volume per meshed label, bounded by the patches on its side. */
+/* One volume per meshed label: a surface loop of the discrete patches on its side. */
 static int add_volumes(struct twin_err *err, const struct twin_grid *g, const struct patches *p)
 {
 	int bound[512], ierr = 0;

@@ -1,9 +1,10 @@
 /*
  * gmsh: tetrahedralises a triangulated multi-label surface (surface.h) with
  * the Gmsh SDK through its C API: one discrete surface per interface or cap,
- * one discrete volume per meshed label bounded by its surfaces, HXT or
- * Delaunay, Gmsh's and Netgen's optimisers, read back as a tet mesh whose
- * regions and surfaces carry the names of labels.h and surfaces.h.
+ * one volume per meshed label bounded by a surface loop of its discrete
+ * surfaces (Gmsh 4.8 does not fill discrete volumes), HXT or Delaunay,
+ * Gmsh's and Netgen's optimisers, read back as a tet mesh whose regions and
+ * surfaces carry the names of labels.h and surfaces.h.
  * Owns nothing beyond what it returns. Includes err.h, grid.h, surface.h, tetmesh.h.
  */
 #ifndef TWIN_MESH_GMSH_H
@@ -14,8 +15,12 @@
 #include "surface.h"
 #include "tetmesh.h"
 
+/*
+ * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses Delaunay: Gmsh 4.8's HXT
+ * fails to recover some facets of a whole smoothed heart.
+ */
 enum twin_gmsh_algorithm {
-	TWIN_GMSH_HXT = 10,       /* Gmsh's Mesh.Algorithm3D numbers */
+	TWIN_GMSH_HXT = 10,
 	TWIN_GMSH_DELAUNAY = 1
 };
 
