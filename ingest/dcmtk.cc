@@ -26,6 +26,7 @@ extern "C" {
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfcache.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
@@ -818,10 +819,24 @@ std::string cond_text(const OFCondition &c)
 }
 
 /*
- * 1 when path is DICOM: a DICM preamble, or (for files without one) a first
- * element of group 0002 or 0008 in either byte order. 0 when it is not,
- * -1 with err set when it cannot be read.
+ * 1 when the first got bytes of a file (up to 132) are DICOM: a DICM
+ * preamble, or (for files without one) a first element of group 0002 or 0008
+ * in either byte order; else 0.
  */
+int dicom_magic(const unsigned char *b, size_t got)
+{
+	if (got >= 132 && memcmp(b + 128, "DICM", 4) == 0)
+		return 1;
+	if (got < 8)
+		return 0;
+	unsigned le = b[0] | b[1] << 8, be = b[0] << 8 | b[1];
+	unsigned ele = b[2] | b[3] << 8, be_ele = b[2] << 8 | b[3];
+	if ((le == 0x0002 || le == 0x0008) && ele < 0x0100)
+		return 1;
+	return be == 0x0008 && be_ele < 0x0100;
+}
+
+/* 1 when path is DICOM (dicom_magic), 0 when it is not, -1 with err set when it cannot be read. */
 int looks_like_dicom(struct twin_err *err, const char *path)
 {
 	unsigned char b[132];
@@ -832,15 +847,7 @@ int looks_like_dicom(struct twin_err *err, const char *path)
 		return twin_err_errno(err, "cannot open", path);
 	got = fread(b, 1, sizeof(b), f);
 	fclose(f);
-	if (got == sizeof(b) && memcmp(b + 128, "DICM", 4) == 0)
-		return 1;
-	if (got < 8)
-		return 0;
-	unsigned le = b[0] | b[1] << 8, be = b[0] << 8 | b[1];
-	unsigned ele = b[2] | b[3] << 8, be_ele = b[2] << 8 | b[3];
-	if ((le == 0x0002 || le == 0x0008) && ele < 0x0100)
-		return 1;
-	return be == 0x0008 && be_ele < 0x0100;
+	return dicom_magic(b, got);
 }
 
 /* Loads path's header (lazily), telling "not DICOM" from "corrupt". */
@@ -856,6 +863,24 @@ int load_header(struct twin_err *err, const char *path, DcmFileFormat &ff)
 	/* a deflated stream cannot be read again later: load it whole */
 	if (c.good() && ff.getDataset()->getOriginalXfer() == EXS_DeflatedLittleEndianExplicit)
 		c = ff.loadFile(path, EXS_Unknown, EGL_noChange, OFnumeric_limits<Uint32>::max(), ERM_autoDetect);
+	if (c.bad())
+		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': %s", path, cond_text(c).c_str());
+	return 0;
+}
+
+/* As load_header, from the whole file in memory: every value is loaded, nothing is read later. */
+int load_mem(struct twin_err *err, const char *path, const void *buf, size_t len, DcmFileFormat &ff)
+{
+	DcmInputBufferStream in;
+
+	if (!dicom_magic((const unsigned char *)buf, len))
+		return twin_err_set(err, TWIN_EUNSUPPORTED, "'%s': not a DICOM file", path);
+	in.setBuffer(buf, (offile_off_t)len);
+	in.setEos();
+	ff.transferInit();
+	OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+	ff.transferEnd();
+	in.releaseBuffer();
 	if (c.bad())
 		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': %s", path, cond_text(c).c_str());
 	return 0;
@@ -1411,13 +1436,14 @@ struct twin_dcm_file {
 
 namespace rd {
 
-int open_file(struct twin_err *err, struct twin_dcm_file *f, const char *path)
+/* buf: the whole file in memory, borrowed for the call; NULL to read path lazily. */
+int open_file(struct twin_err *err, struct twin_dcm_file *f, const char *path, const void *buf, size_t len)
 {
 	DcmDataset *ds;
 	Sint32 nf = 1;
 
 	f->path = path;
-	if (load_header(err, path, f->ff) != 0)
+	if (buf ? load_mem(err, path, buf, len, f->ff) != 0 : load_header(err, path, f->ff) != 0)
 		return -1;
 	ds = f->ff.getDataset();
 	f->xfer = ds->getOriginalXfer();
@@ -1860,7 +1886,8 @@ void twin_dcm_files_free(char **files, size_t n)
 	free(files);
 }
 
-struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path)
+/* twin_dcm_open, or twin_dcm_open_mem when buf is not NULL. */
+static struct twin_dcm_file *open_any(struct twin_err *err, const char *path, const void *buf, size_t len)
 {
 	struct twin_dcm_file *f = NULL;
 
@@ -1869,7 +1896,7 @@ struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path)
 		f = new twin_dcm_file();
 		f->next_fragment = 0;
 		f->next_frame = 0;
-		if (rd::open_file(err, f, path) != 0) {
+		if (rd::open_file(err, f, path, buf, len) != 0) {
 			delete f;
 			return NULL;
 		}
@@ -1879,6 +1906,16 @@ struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path)
 		twin_err_set(err, TWIN_EFAIL, "opening '%s': %s", path, e.what());
 		return NULL;
 	}
+}
+
+struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path)
+{
+	return open_any(err, path, NULL, 0);
+}
+
+struct twin_dcm_file *twin_dcm_open_mem(struct twin_err *err, const char *path, const void *buf, size_t len)
+{
+	return open_any(err, path, buf ? buf : "", len);
 }
 
 void twin_dcm_close(struct twin_dcm_file *f)

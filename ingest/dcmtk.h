@@ -192,6 +192,14 @@ struct twin_dcm_file;
  * twin_dcm_scan, and TWIN_EINPUT when the file has no pixel data.
  */
 struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path);
+
+/*
+ * As twin_dcm_open, from the len bytes of path's content at buf, which the
+ * caller has read (and may hash) itself: the file is not opened, and path
+ * only names it in messages. Every value is copied out of buf, which may be
+ * reused once the call returns.
+ */
+struct twin_dcm_file *twin_dcm_open_mem(struct twin_err *err, const char *path, const void *buf, size_t len);
 void twin_dcm_close(struct twin_dcm_file *f);
 
 /*

@@ -29,6 +29,33 @@ static struct twin_frame *scan_ok(const char *path, size_t *n)
 	return frames;
 }
 
+/* The file read into memory by the caller decodes to the same values as from its path. */
+static void decoded_from_memory(const char *path, const int32_t *want, size_t nframes, size_t frame_size)
+{
+	struct twin_err err;
+	struct twin_dcm_file *f;
+	size_t len = 0;
+	unsigned char *buf = twin_test_read_file(path, &len);
+	int32_t *px = malloc(frame_size * sizeof(*px));
+
+	assert_non_null(px);
+	twin_err_init(&err);
+	f = twin_dcm_open_mem(&err, path, buf, len);
+	if (!f)
+		fail_msg("opening '%s' from memory: %s", path, err.msg);
+	/* the values were copied out of buf */
+	memset(buf, 0, len);
+	for (size_t k = 0; k < nframes; k++) {
+		if (twin_dcm_read_frame(&err, f, (unsigned)k, px, frame_size) != 0)
+			fail_msg("decoding frame %zu of '%s' from memory: %s", k, path, err.msg);
+		if (memcmp(px, want + k * frame_size, frame_size * sizeof(*px)) != 0)
+			fail_msg("frame %zu of '%s' differs when read from memory", k, path);
+	}
+	twin_dcm_close(f);
+	free(px);
+	free(buf);
+}
+
 /* All frames of path, one after the other; *frame_size values each. */
 static int32_t *decode_all(const char *path, size_t *nframes, size_t *frame_size)
 {
@@ -51,6 +78,7 @@ static int32_t *decode_all(const char *path, size_t *nframes, size_t *frame_size
 			fail_msg("decoding frame %zu of '%s': %s", k, path, err.msg);
 	}
 	twin_dcm_close(f);
+	decoded_from_memory(path, px, *nframes, *frame_size);
 	return px;
 }
 
@@ -451,6 +479,7 @@ static void truncated_files(void **state)
 		struct twin_frame *fr = NULL;
 		size_t n = 0;
 		int32_t *px;
+		struct twin_dcm_file *f;
 
 		snprintf(rel, sizeof(rel), "dicom/dcm_qa_ts/In/%s", cuts[i].file);
 		if (!(src = data_path(rel))) {
@@ -476,6 +505,28 @@ static void truncated_files(void **state)
 		}
 		if (err.code != TWIN_EINPUT || !strstr(err.msg, name))
 			fail_msg("%s: want a bad-input error naming the file, got %d: '%s'", name, err.code, err.msg);
+
+		/* the same from memory: from the open or, at the latest, from the decode */
+		twin_err_init(&err);
+		buf = twin_test_read_file(twin_test_path(dir, name), &len);
+		f = twin_dcm_open_mem(&err, twin_test_path(dir, name), buf, len);
+		if (f) {
+			size_t count = 0;
+
+			if (twin_dcm_scan(&err, twin_test_path(dir, name), &fr, &n) == 0) {
+				count = (size_t)fr[0].rows * fr[0].cols;
+				twin_dcm_frames_free(fr, n);
+			}
+			px = malloc((count ? count : 1) * sizeof(*px));
+			assert_non_null(px);
+			assert_int_equal(twin_dcm_read_frame(&err, f, 0, px, count), -1);
+			free(px);
+			twin_dcm_close(f);
+		}
+		free(buf);
+		if (err.code != TWIN_EINPUT || !strstr(err.msg, name))
+			fail_msg("%s from memory: want a bad-input error naming the file, got %d: '%s'", name,
+				 err.code, err.msg);
 	}
 	twin_test_rmdir(dir);
 }
@@ -501,6 +552,12 @@ static void not_dicom(void **state)
 	assert_int_equal(twin_dcm_scan(&err, twin_test_path(dir, "absent.dcm"), &fr, &n), -1);
 	assert_err(err, TWIN_EIO, "absent.dcm");
 	assert_null(fr);
+	twin_err_init(&err);
+	assert_null(twin_dcm_open_mem(&err, "notes.csv", text, sizeof(text) - 1));
+	assert_err(err, TWIN_EUNSUPPORTED, "notes.csv': not a DICOM file");
+	twin_err_init(&err);
+	assert_null(twin_dcm_open_mem(&err, "empty", NULL, 0));
+	assert_err(err, TWIN_EUNSUPPORTED, "empty': not a DICOM file");
 	twin_test_rmdir(dir);
 }
 
