@@ -1760,6 +1760,19 @@ int read_frame(struct twin_err *err, struct twin_dcm_file *f, unsigned frame, in
 		return read_bits(err, f, frame, out);
 	if (f->bits_alloc == 1 && f->xfer == EXS_RLELossless)
 		return decode_rle_bits(err, f, frame, out);
+	unsigned shift = f->high_bit + 1 - f->bits_stored;
+	uint32_t mask = f->bits_stored >= 32 ? 0xffffffffu : (uint32_t)((1ull << f->bits_stored) - 1);
+	uint32_t sign_bit = f->sign ? (uint32_t)1 << (f->bits_stored - 1) : 0;
+	/* the common CT slice: its 16-bit values straight from the element, without a copy */
+	if (f->codec == NATIVE && f->bits_alloc == 16 && f->nframes == 1) {
+		const Uint16 *w = NULL;
+		if (ds->findAndGetUint16Array(DCM_PixelData, w).good() && w &&
+		    ds->findAndGetElement(DCM_PixelData, el).good() && el->getLength() >= npix * 2) {
+			for (size_t i = 0; i < npix; i++)
+				out[i] = stored(w[i], shift, mask, sign_bit);
+			return 0;
+		}
+	}
 	std::vector<unsigned char> buf;
 	if (f->codec == DEFLATE_FRAME) {
 		if (inflate_frame(err, f, frame, buf) != 0)
@@ -1780,9 +1793,6 @@ int read_frame(struct twin_err *err, struct twin_dcm_file *f, unsigned frame, in
 	if (buf.size() < (npix * f->bits_alloc + 7) / 8)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': frame %u is short", path, frame);
 
-	unsigned shift = f->high_bit + 1 - f->bits_stored;
-	uint32_t mask = f->bits_stored >= 32 ? 0xffffffffu : (uint32_t)((1ull << f->bits_stored) - 1);
-	uint32_t sign_bit = f->sign ? (uint32_t)1 << (f->bits_stored - 1) : 0;
 	if (f->bits_alloc == 1) {
 		/* encapsulated 1-bit frames come back packed, each from bit 0 */
 		for (size_t i = 0; i < npix; i++)
