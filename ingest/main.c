@@ -4,6 +4,9 @@
  * found and writes nothing.
  */
 #include <dirent.h>
+#include <malloc.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,6 +20,7 @@
 #include "conf.h"
 #include "err.h"
 #include "files.h"
+#include "hash.h"
 #include "manifest.h"
 #include "nifti.h"
 
@@ -228,27 +232,149 @@ static void progress_cb(void *ctx, size_t done, size_t total)
 }
 
 /*
+ * An input of the written phases, noted in the manifest with its size and
+ * SHA-256. The thread that reads a single-frame file whole hashes the bytes
+ * it decodes; the others are hashed from disk at the end.
+ */
+struct input {
+	const char *path;        /* borrowed from the frame records */
+	uint64_t size;
+	char sha256[TWIN_SHA256_HEX];
+	int state;               /* 0: not hashed, 1: being hashed, 2: hashed */
+};
+
+struct inputs {
+	struct input *v;         /* sorted by path, each once */
+	size_t n;
+	pthread_mutex_t lock;    /* over state */
+};
+
+/*
  * What the reader threads share. Each thread keeps the file it read last
  * open (thread-specific, closed when the thread ends), so that the frames of
  * a multi-frame file are decoded without parsing its header again for each.
  */
 struct reader {
 	struct twin_mosaic_cache *mosaics;
+	struct inputs *inputs;
 	pthread_key_t open;      /* struct open_file *, or NULL */
 };
 
 struct open_file {
 	const char *path;        /* borrowed from the frame records */
 	struct twin_dcm_file *h;
+	unsigned char *buf;      /* the last single-frame file read whole, reused */
+	size_t cap;
 };
 
 static void close_open(void *p)
 {
 	struct open_file *of = p;
 
-	if (of)
+	if (of) {
 		twin_dcm_close(of->h);
+		free(of->buf);
+	}
 	free(of);
+}
+
+static int cmp_input(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct input *)elem)->path);
+}
+
+/* Notes the digest of path's bytes when path is an input not yet hashed. */
+static void hash_input(struct inputs *in, const char *path, const void *buf, size_t len)
+{
+	struct input *it = in ? bsearch(path, in->v, in->n, sizeof(*in->v), cmp_input) : NULL;
+	char hex[TWIN_SHA256_HEX];
+	int mine = 0, ok;
+
+	if (!it)
+		return;
+	pthread_mutex_lock(&in->lock);
+	if (it->state == 0)
+		mine = it->state = 1;
+	pthread_mutex_unlock(&in->lock);
+	if (!mine)
+		return;
+	/* a failure leaves it to be hashed from disk */
+	ok = twin_sha256_mem(NULL, buf, len, hex) == 0;
+	pthread_mutex_lock(&in->lock);
+	if (ok) {
+		it->size = len;
+		memcpy(it->sha256, hex, sizeof(hex));
+	}
+	it->state = ok ? 2 : 0;
+	pthread_mutex_unlock(&in->lock);
+}
+
+/* Reads the whole of path into of->buf; *len bytes. */
+static int read_whole(struct twin_err *err, struct open_file *of, const char *path, size_t *len)
+{
+	struct stat st;
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
+
+	if (fd < 0)
+		return twin_err_errno(err, "cannot open", path);
+	if (fstat(fd, &st) != 0) {
+		twin_err_errno(err, "cannot read", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t got;
+
+		/* one byte more than the size, so that the read seeing the end needs no growth */
+		if (n == of->cap) {
+			size_t cap = n < (size_t)st.st_size + 1 ? (size_t)st.st_size + 1 : 2 * n;
+			unsigned char *b = realloc(of->buf, cap);
+
+			if (!b) {
+				twin_err_set(err, TWIN_EFAIL, "reading '%s': out of memory", path);
+				goto out;
+			}
+			of->buf = b;
+			of->cap = cap;
+		}
+		got = read(fd, of->buf + n, of->cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			twin_err_errno(err, "cannot read", path);
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*len = n;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/*
+ * Opens f's file for decoding. A single-frame file is read whole, hashed as
+ * an input and decoded from memory: one read of each file. A multi-frame file
+ * stays on disk, its frames decoded one at a time.
+ */
+static int open_frame_file(struct twin_err *err, struct reader *rd, struct open_file *of,
+			   const struct twin_frame *f)
+{
+	size_t len = 0;
+
+	of->path = f->path;
+	if (f->n_frames > 1) {
+		of->h = twin_dcm_open(err, f->path);
+		return of->h ? 0 : -1;
+	}
+	if (read_whole(err, of, f->path, &len) != 0)
+		return -1;
+	hash_input(rd->inputs, f->path, of->buf, len);
+	of->h = twin_dcm_open_mem(err, f->path, of->buf, len);
+	return of->h ? 0 : -1;
 }
 
 /* The stored values of one frame, as the assembler wants them. */
@@ -259,19 +385,17 @@ static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame 
 
 	if (f->tile)
 		return twin_mosaic_read(err, rd->mosaics, f, out);
-	if (!of || strcmp(of->path, f->path) != 0) {
-		pthread_setspecific(rd->open, NULL);
-		close_open(of);
-		of = malloc(sizeof(*of));
+	if (!of) {
+		of = calloc(1, sizeof(*of));
 		if (!of)
 			return twin_err_set(err, TWIN_EFAIL, "reading '%s': out of memory", f->path);
-		of->path = f->path;
-		of->h = twin_dcm_open(err, f->path);
-		if (!of->h) {
-			free(of);
-			return -1;
-		}
 		pthread_setspecific(rd->open, of);
+	}
+	if (!of->h || strcmp(of->path, f->path) != 0) {
+		twin_dcm_close(of->h);
+		of->h = NULL;
+		if (open_frame_file(err, rd, of, f) != 0)
+			return -1;
 	}
 	return twin_dcm_read_frame(err, of->h, f->frame, out, (size_t)f->rows * f->cols);
 }
@@ -402,80 +526,58 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Notes every file of the written phases as an input, each once. */
-static int add_inputs(struct twin_err *err, struct run *r, const struct twin_series *s,
-		      const size_t *phases, size_t nphases)
+/* Every file of the written phases, each once, sorted, none hashed yet. */
+static int list_inputs(struct twin_err *err, struct inputs *in, const struct twin_series *s,
+		       const size_t *phases, size_t nphases)
 {
-	const char *last = NULL;
 	const char **paths = NULL;
 	size_t i, j, n = 0;
-	int rc = -1;
 
 	for (i = 0; i < nphases; i++)
 		n += s->phases[phases[i]].n;
 	paths = malloc((n ? n : 1) * sizeof(*paths));
-	n = 0;
-	if (!paths)
+	in->v = calloc(n ? n : 1, sizeof(*in->v));
+	if (!paths || !in->v) {
+		free(paths);
 		return twin_err_set(err, TWIN_EFAIL, "out of memory");
+	}
+	n = 0;
 	for (i = 0; i < nphases; i++)
 		for (j = 0; j < s->phases[phases[i]].n; j++)
 			paths[n++] = s->phases[phases[i]].frames[j]->path;
 	qsort(paths, n, sizeof(*paths), cmp_str);
-	for (i = 0; i < n; i++) {
-		if (last && strcmp(last, paths[i]) == 0)
-			continue;
-		last = paths[i];
-		if (twin_manifest_add_input(err, r->rec, paths[i]) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
+	for (i = 0; i < n; i++)
+		if (in->n == 0 || strcmp(in->v[in->n - 1].path, paths[i]) != 0)
+			in->v[in->n++].path = paths[i];
 	free(paths);
-	return rc;
+	return 0;
 }
 
-/* The inputs are hashed on a thread of their own while the volumes are read. */
-struct hash_job {
-	struct run *r;
-	const struct twin_series *s;
-	const size_t *phases;
-	size_t nphases;
-	pthread_t tid;
-	int started, rc;
-	struct twin_err err;
+/* Notes every input, with the digest its reader found or else hashed from disk now. */
+static int add_inputs(struct twin_err *err, struct run *r, const struct inputs *in)
+{
+	for (size_t i = 0; i < in->n; i++) {
+		const struct input *it = &in->v[i];
+		int rc = it->state == 2 ?
+			 twin_manifest_add_input_hashed(err, r->rec, it->path, it->size, it->sha256) :
+			 twin_manifest_add_input(err, r->rec, it->path);
+
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A volume written, with the size and SHA-256 of its bytes. */
+struct written {
+	uint64_t size;
+	char sha256[TWIN_SHA256_HEX];
 };
-
-static void *hash_inputs(void *arg)
-{
-	struct hash_job *h = arg;
-
-	h->rc = add_inputs(&h->err, h->r, h->s, h->phases, h->nphases);
-	return NULL;
-}
-
-static void hash_start(struct hash_job *h)
-{
-	twin_err_init(&h->err);
-	h->started = pthread_create(&h->tid, NULL, hash_inputs, h) == 0;
-	if (!h->started)
-		hash_inputs(h);
-}
-
-/* Waits for hash_start's thread; returns its result, with err set. */
-static int hash_join(struct twin_err *err, struct hash_job *h)
-{
-	if (h->started)
-		pthread_join(h->tid, NULL);
-	h->started = 0;
-	if (h->rc != 0 && err)
-		*err = h->err;
-	return h->rc;
-}
 
 /* One phase: assembled and written to path, the staged name of CASE/ingest/name. */
 static int write_phase(struct twin_err *err, struct run *r, const struct twin_series *s, size_t phase,
 		       const char *name, const char *path, struct twin_geometry *g,
-		       struct twin_series_volume *vol)
+		       struct twin_series_volume *vol, struct inputs *inputs, struct written *out)
 {
 	const struct twin_stack *st = &s->phases[phase];
 	struct reader rd;
@@ -488,6 +590,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 
 	memset(&opt, 0, sizeof(opt));
 	rd.mosaics = r->mosaics;
+	rd.inputs = inputs;
 	if (pthread_key_create(&rd.open, close_open) != 0)
 		return twin_err_set(err, TWIN_EFAIL, "'%s': cannot make a thread key", name);
 	opt.read = read_pixels;
@@ -518,7 +621,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 		goto out;
 	}
 	twin_progress_done(&progress);
-	if (twin_nifti_save(err, path, v) != 0)
+	if (twin_nifti_save_hashed(err, path, v, &out->size, out->sha256) != 0)
 		goto out;
 	vol->file = name;
 	vol->phase = phase;
@@ -596,13 +699,14 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	struct twin_series_volume *vols = NULL;
 	struct twin_series_info info;
 	struct twin_dcm_phi phi;
-	struct hash_job hash;
-	size_t sel, phase, *phases = NULL, nphases, i;
+	struct inputs inputs;
+	struct written *written = NULL;
+	size_t sel, phase, *phases = NULL, nphases, i, j;
 	char *dir = NULL, (*names)[48] = NULL;
 	const char *ext = opt_uncompressed ? ".nii" : ".nii.gz", *path;
 	int rc = -1;
 
-	memset(&hash, 0, sizeof(hash));
+	memset(&inputs, 0, sizeof(inputs));
 	if (twin_select_series(err, &r->study, twin_conf_string(conf, "ingest.series"), &sel) != 0)
 		return -1;
 	s = &r->study.series[sel];
@@ -613,13 +717,15 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	if (twin_select_phase(err, s, &want, &phase) != 0)
 		return -1;
 	nphases = twin_conf_bool(conf, "ingest.all_phases") && s->n_phases > 1 ? s->n_phases + 1 : 1;
+	pthread_mutex_init(&inputs.lock, NULL);
 	phases = calloc(nphases, sizeof(*phases));
 	geo = calloc(nphases, sizeof(*geo));
 	vols = calloc(nphases, sizeof(*vols));
 	names = calloc(nphases, sizeof(*names));
+	written = calloc(nphases, sizeof(*written));
 	dir = twin_path_join(case_dir, "ingest");
 	r->mosaics = twin_mosaic_cache_new(err);
-	if (!phases || !geo || !vols || !names || !dir || !r->mosaics) {
+	if (!phases || !geo || !vols || !names || !written || !dir || !r->mosaics) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
@@ -633,20 +739,18 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 		phases[i] = i - 1;
 		snprintf(names[i], sizeof(names[i]), "image_phase%02zu%s", i - 1, ext);
 	}
-	hash.r = r;
-	hash.s = s;
-	hash.phases = phases;
-	hash.nphases = nphases;
-	hash_start(&hash);
+	if (list_inputs(err, &inputs, s, phases, nphases) != 0)
+		goto out;
 	for (i = 0; i < nphases; i++) {
 		path = twin_commit_file(err, &r->out, names[i]);
-		if (!path || write_phase(err, r, s, phases[i], names[i], path, &geo[i], &vols[i]) != 0) {
+		if (!path || write_phase(err, r, s, phases[i], names[i], path, &geo[i], &vols[i], &inputs,
+					 &written[i]) != 0) {
 			if (nphases > 1)
 				twin_err_prefix(err, "phase %zu", phases[i]);
 			goto out;
 		}
 	}
-	if (hash_join(err, &hash) != 0)
+	if (add_inputs(err, r, &inputs) != 0)
 		goto out;
 	memset(&info, 0, sizeof(info));
 	info.version = twin_cli_version();
@@ -675,9 +779,23 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 		r->case_fault = 1;
 		goto out;
 	}
-	for (i = 0; i < r->out.n; i++)
-		if (r->out.files[i].write && twin_manifest_add_output(err, r->rec, r->out.files[i].final) != 0)
+	/* the volumes were hashed as they were written; series.xml is read back */
+	for (i = 0; i < r->out.n; i++) {
+		const struct twin_commit_file *f = &r->out.files[i];
+		int rc_add;
+
+		if (!f->write)
+			continue;
+		for (j = 0; j < nphases && strcmp(names[j], f->name) != 0; j++)
+			;
+		if (j < nphases)
+			rc_add = twin_manifest_add_output_hashed(err, r->rec, f->final, written[j].size,
+								 written[j].sha256);
+		else
+			rc_add = twin_manifest_add_output(err, r->rec, f->final);
+		if (rc_add != 0)
 			goto out;
+	}
 	for (i = 0; i < r->nnotes; i++)
 		twin_manifest_add_warning(r->rec, "%s", r->notes[i]);
 	if (twin_manifest_append(err, case_dir, r->rec) != 0) {
@@ -686,7 +804,9 @@ static int convert(struct twin_err *err, struct run *r, const char *case_dir)
 	}
 	rc = 0;
 out:
-	hash_join(NULL, &hash);
+	pthread_mutex_destroy(&inputs.lock);
+	free(inputs.v);
+	free(written);
 	/* after a failure the earlier outputs are put back */
 	if (rc != 0 && r->out.applied)
 		twin_commit_undo(&r->out);
@@ -860,6 +980,14 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	twin_err_init(&err);
+#ifdef M_TRIM_THRESHOLD
+	/*
+	 * The readers allocate and free about 1 MiB per slice: glibc keeps it for
+	 * the next slice instead of returning it and faulting it in again.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
 	memset(&r, 0, sizeof(r));
 	twin_commit_init(&r.out);
 	r.cli = &cli;
