@@ -46,17 +46,31 @@ static void advise_huge(struct twin_volume *v)
 #endif
 }
 
-/* The smallest and largest of v[0..n). */
+/* The smallest and largest of v[0..n), in eight lanes the compiler vectorises. */
 static void range(const int32_t *v, size_t n, int32_t *lo, int32_t *hi)
 {
-	int32_t l = INT32_MAX, h = INT32_MIN;
+	int32_t l[8], h[8];
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		l = v[i] < l ? v[i] : l;
-		h = v[i] > h ? v[i] : h;
+	for (int k = 0; k < 8; k++) {
+		l[k] = INT32_MAX;
+		h[k] = INT32_MIN;
 	}
-	*lo = l;
-	*hi = h;
+	for (; i + 8 <= n; i += 8)
+		for (int k = 0; k < 8; k++) {
+			l[k] = v[i + k] < l[k] ? v[i + k] : l[k];
+			h[k] = v[i + k] > h[k] ? v[i + k] : h[k];
+		}
+	for (; i < n; i++) {
+		l[0] = v[i] < l[0] ? v[i] : l[0];
+		h[0] = v[i] > h[0] ? v[i] : h[0];
+	}
+	for (int k = 1; k < 8; k++) {
+		l[0] = l[k] < l[0] ? l[k] : l[0];
+		h[0] = h[k] > h[0] ? h[k] : h[0];
+	}
+	*lo = l[0];
+	*hi = h[0];
 }
 
 /* out = s * v + c, every result known to fit in int16; in blocks the compiler vectorises. */
