@@ -2,6 +2,11 @@
  * abaqus: heart.inp for Abaqus and CalculiX: *NODE, one *ELEMENT block
  * (C3D4) per region with ELSET=<region>, an NSET per region and surface,
  * and an element-face *SURFACE per tagged surface. Ids are 1-based.
+ * With fibres, *DISTRIBUTION FIBRE_AXES gives each myocardium element its
+ * fibre (local axis 1) and sheet (in the 1-2 plane), and *ORIENTATION
+ * FIBRES uses it; a *SOLID SECTION names it with ORIENTATION=FIBRES.
+ * CalculiX (2.20) reads that per-element distribution but not the
+ * *DISTRIBUTION TABLE line that Abaqus requires: it warns and goes on.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +45,24 @@ static char *element_line(void *ctx, size_t i, char *p)
 	*p++ = ',';
 	*p++ = ' ';
 	p = twin_export_put_ids(p, l->m->tets + 4 * i, 4, 1, ", ");
+	*p++ = '\n';
+	return p;
+}
+
+/* "id, fx, fy, fz, sx, sy, sz" for the myocardium tetrahedra */
+static char *axes_line(void *ctx, size_t i, char *p)
+{
+	const struct twin_export *x = ctx;
+	const double *f = x->fibres + 9 * i;
+
+	if (!twin_export_fibre_region(x->mesh->tet_region[i]))
+		return p;
+	p = twin_export_put_u(p, i + 1);
+	for (int c = 0; c < 6; c++) {
+		*p++ = ',';
+		*p++ = ' ';
+		p = twin_export_put_fixed(p, f[c], 8);
+	}
 	*p++ = '\n';
 	return p;
 }
@@ -135,6 +158,18 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 			*q++ = '\n';
 			twin_export_end_line(&o, q);
 		}
+	}
+	if (x->fibres) {
+		twin_export_flush(&o);
+		fprintf(o.f, "** fibres (LDRB): local axis 1 the fibre, 2 in the plane of fibre and sheet;\n"
+			"** use with *SOLID SECTION, ELSET=<myocardium>, MATERIAL=..., ORIENTATION=FIBRES\n"
+			"*DISTRIBUTION TABLE, NAME=FIBRE_AXES_TABLE\nCOORD3D, COORD3D\n"
+			"*DISTRIBUTION, NAME=FIBRE_AXES, LOCATION=ELEMENT, TABLE=FIBRE_AXES_TABLE\n"
+			", 1., 0., 0., 0., 1., 0.\n");
+		if (twin_export_file_lines(err, &o, m->n_tets, axes_line, (void *)x) != 0)
+			goto out;
+		twin_export_flush(&o);
+		fprintf(o.f, "*ORIENTATION, NAME=FIBRES, SYSTEM=RECTANGULAR\nFIBRE_AXES\n");
 	}
 	rc = twin_export_close(err, &o);
 out:

@@ -9,26 +9,33 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "fibres.h"
 #include "files.h"
 #include "surfaces.h"
 
 static const struct twin_export_target targets[] = {
 	{ "vtu", "millimetres", "VTK XML: heart.vtu (volume, cell array region) and surfaces/<surface>.vtp, for ParaView",
+	  "cell arrays fibre, sheet and sheet_normal of heart.vtu (Float64, 3 components, zeros outside the myocardium)",
 	  twin_export_vtu },
 	{ "svmp", "millimetres", "svMultiPhysics: mesh-complete/mesh-complete.mesh.vtu, mesh-complete/mesh-surfaces/<surface>.vtp and the mesh section of solver.xml",
+	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml; mesh-complete.mesh.vtu carries them too as cell arrays fibre, sheet and sheet_normal",
 	  twin_export_svmp },
 	{ "abaqus", "millimetres", "Abaqus / CalculiX: heart.inp with C3D4 elements, one ELSET per region, NSETs and an element-face SURFACE per surface",
+	  "*DISTRIBUTION FIBRE_AXES (per myocardium element: fibre as local axis 1, sheet in the 1-2 plane; default global axes) and *ORIENTATION FIBRES that uses it: give ORIENTATION=FIBRES on the myocardium's *SOLID SECTION. CalculiX reads it and warns once that it does not know the *DISTRIBUTION TABLE line, which Abaqus needs",
 	  twin_export_abaqus },
 	{ "febio", "millimetres", "FEBio 4.0: heart.feb with Nodes, Elements per region, Surfaces, NodeSets, MeshDomains and placeholder materials",
+	  "MeshData: an ElementData of type mat_axis per myocardium region (elem_set the region, <a> fibre, <d> sheet per element)",
 	  twin_export_febio },
-	{ "opencarp", "micrometres", "openCARP: heart.pts, heart.elem (region tags), heart.<surface>.surf and heart.<surface>.vtx, 0-based; heart.lon comes with the fibres",
+	{ "opencarp", "micrometres", "openCARP: heart.pts, heart.elem (region tags), heart.<surface>.surf and heart.<surface>.vtx, 0-based",
+	  "heart.lon: header 2, then per element of heart.elem the fibre and the sheet (6 numbers; zeros outside the myocardium)",
 	  twin_export_opencarp },
 	{ "openfoam", "metres", "OpenFOAM: an icoFoam case of the blood pool: constant/polyMesh (binary) with one patch per tagged surface that bounds it (inlets and outlets as patch, the rest as wall), 0/U (5 L/min into each circulation), 0/p, system/",
-	  twin_export_openfoam },
+	  NULL, twin_export_openfoam },
 	{ "xdmf", "millimetres", "XDMF + HDF5 for dolfinx: heart.xdmf + heart.h5 (grid mesh, with the region ids as cell tags) and facets.xdmf + facets.h5 (grid facet_tags, the surface tags)",
+	  "cell attributes fibre, sheet and sheet_normal of grid mesh (vectors, Float64, heart.h5:/mesh/fibre, /mesh/sheet, /mesh/sheet_normal; zeros outside the myocardium)",
 	  twin_export_xdmf },
 	{ "msh22", "millimetres", "Gmsh MSH 2.2 (ASCII) with physical names, for gmshToFoam and older tools; surface tags are offset by 100 so that none equals a region id (gmshToFoam looks names up by tag alone)",
-	  twin_export_msh22 },
+	  NULL, twin_export_msh22 },
 };
 
 const struct twin_export_target *twin_export_targets(size_t *n)
@@ -300,6 +307,26 @@ int twin_export_file_lines(struct twin_err *err, struct twin_export_file *o, siz
 	return 0;
 }
 
+int twin_export_fibre_region(int32_t id)
+{
+	return id == TWIN_FIBRES_LV_WALL || id == TWIN_FIBRES_RV_WALL;
+}
+
+int twin_export_fibre_arrays(struct twin_err *err, const struct twin_export *x, double **out)
+{
+	size_t n = x->mesh->n_tets, i, c;
+	double *a = malloc(9 * n * sizeof(*a));
+
+	*out = NULL;
+	if (!a)
+		return twin_err_set(err, TWIN_EFAIL, "fibres: out of memory");
+	for (i = 0; i < n; i++)
+		for (c = 0; c < 9; c++)
+			a[(c / 3) * 3 * n + 3 * i + c % 3] = x->fibres[9 * i + c];
+	*out = a;
+	return 0;
+}
+
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name)
 {
 	char *path = twin_path_join(dir, name);
@@ -553,6 +580,14 @@ static int write_readme(struct twin_err *err, const struct twin_export_target *t
 		fprintf(o.f, "  %d %s %s %zu\n", sc[i].tag, name, kind_name(twin_surface_kind_of(name)),
 			sc[i].count);
 	}
+	if (!t->fibres)
+		fprintf(o.f, "\nFibres: none; this format has no place for them.\n");
+	else if (x->fibres)
+		fprintf(o.f, "\nFibres (fibre, sheet, sheet normal per tetrahedron, rule-based, LDRB): %s.\n",
+			t->fibres);
+	else
+		fprintf(o.f, "\nFibres: none; the mesh has no myocardium or twin-export could not compute them (see its warning). With fibres: %s.\n",
+			t->fibres);
 	fprintf(o.f, "\nFiles:\n");
 	if (list_files(err, o.f, dir, NULL) != 0)
 		goto out;

@@ -17,9 +17,10 @@
 
 /*
  * A writer's input. parents[i] are the tetrahedra of triangle i (see
- * twin_tetmesh_face_index). fibres is NULL, or 6 doubles per tetrahedron
- * (fibre, then sheet, unit vectors); writers that carry fibres write them
- * when present. No writer changes the mesh.
+ * twin_tetmesh_face_index). fibres is NULL, or 9 doubles per tetrahedron as
+ * twin_fibres_compute gives them (fibre, sheet, sheet normal, unit vectors;
+ * zeros outside the myocardium, regions 1 and 8); every writer but msh22
+ * and openfoam writes them when present. No writer changes the mesh.
  */
 struct twin_export {
 	const struct twin_tetmesh *mesh;
@@ -47,6 +48,8 @@ struct twin_export_target {
 	const char *name;
 	const char *units;    /* "millimetres" */
 	const char *summary;  /* one line for the README */
+	/* where the fibres go, for the README; NULL when the format has no place for them */
+	const char *fibres;
 	/* writes the target's files into dir, an empty folder */
 	int (*write)(struct twin_err *err, const struct twin_export *x, const char *dir);
 };
@@ -105,6 +108,16 @@ int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, v
 /* twin_export_lines into o (flushed first). */
 int twin_export_file_lines(struct twin_err *err, struct twin_export_file *o, size_t n,
 			   twin_export_line_fn *fn, void *ctx);
+
+/* Whether region id is myocardium that carries fibres (1 or 8). */
+int twin_export_fibre_region(int32_t id);
+
+/*
+ * x->fibres as three arrays of 3 doubles per tetrahedron, one after the
+ * other in *out (malloc'd, free): fibre at 0, sheet at 3 n_tets, sheet
+ * normal at 6 n_tets, as VTK and HDF5 want them.
+ */
+int twin_export_fibre_arrays(struct twin_err *err, const struct twin_export *x, double **out);
 
 /* Creates dir/name; fails naming it. */
 int twin_export_mkdir(struct twin_err *err, const char *dir, const char *name);

@@ -4,6 +4,9 @@
  * element they are attached to) and a NodeSet per tagged surface, one
  * SolidDomain per region and a placeholder neo-Hookean material each.
  * Ids are 1-based; elements are numbered in file order, region by region.
+ * With fibres, MeshData holds an ElementData of type mat_axis per
+ * myocardium region: per element (lid, 1-based in the region's Elements)
+ * <a> the fibre and <d> the sheet.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +209,53 @@ static int write_nodesets(xmlTextWriter *w, const struct twin_tetmesh *m,
 	return ok ? 0 : -1;
 }
 
+/* <ElementData type="mat_axis" elem_set="region"> per myocardium region */
+static int write_mat_axis(xmlTextWriter *w, const struct twin_export *x)
+{
+	const struct twin_tetmesh *m = x->mesh;
+	struct raw *r = malloc(sizeof(*r));
+	size_t i, rg, lid;
+	int ok = 1;
+
+	if (!r)
+		return -1;
+	r->w = w;
+	r->len = 0;
+	r->ok = 1;
+	W(xmlTextWriterStartElement(w, X("MeshData")));
+	for (rg = 0; ok && r->ok && rg < m->n_regions; rg++) {
+		if (!twin_export_fibre_region(m->regions[rg].tag))
+			continue;
+		W(xmlTextWriterStartElement(w, X("ElementData")));
+		W(xmlTextWriterWriteAttribute(w, X("type"), X("mat_axis")));
+		W(xmlTextWriterWriteAttribute(w, X("elem_set"), X(m->regions[rg].name)));
+		for (i = 0, lid = 0; i < m->n_tets; i++) {
+			const double *f = x->fibres + 9 * i;
+			char *q;
+
+			if (m->tet_region[i] != m->regions[rg].tag)
+				continue;
+			q = stpcpy(raw_line(r), "\n   <elem lid=\"");
+			q = stpcpy(twin_export_put_u(q, ++lid), "\"><a>");
+			for (int c = 0; c < 6; c++) {
+				if (c == 3)
+					q = stpcpy(q, "</a><d>");
+				else if (c)
+					*q++ = ',';
+				q = twin_export_put_fixed(q, f[c], 8);
+			}
+			r->len = (size_t)(stpcpy(q, "</d></elem>") - r->buf);
+		}
+		raw_end(r, "\n  ");
+		raw_flush(r);
+		W(xmlTextWriterEndElement(w));
+	}
+	W(xmlTextWriterEndElement(w));
+	ok = ok && r->ok;
+	free(r);
+	return ok ? 0 : -1;
+}
+
 int twin_export_febio(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
 	const struct twin_tetmesh *m = x->mesh;
@@ -261,6 +311,8 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 		W(xmlTextWriterEndElement(w));
 	}
 	W(xmlTextWriterEndElement(w));
+	if (ok && x->fibres && write_mat_axis(w, x) != 0)
+		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterEndDocument(w));
 	xmlFreeTextWriter(w);

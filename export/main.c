@@ -3,6 +3,10 @@
  * CASE/export/<target>/, for each target in export.targets, and a record in
  * CASE/manifest.xml. A target that cannot be written (say, openfoam without
  * an inlet) fails alone: the others are written and the exit code is 8.
+ * When the mesh has myocardium (regions 1, 8), the fibres are computed once
+ * and every target that has a place for them carries them; when they cannot
+ * be computed (say, no epicardium), a warning says why, the manifest notes
+ * it and the targets are written without fibres: that alone is no failure.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include "msh.h"
 
 #include "export.h"
+#include "fibres.h"
 
 #define PROG "twin-export"
 
@@ -80,6 +85,51 @@ static int add_outputs(struct twin_err *err, struct twin_manifest_record *rec, c
 	return rc;
 }
 
+/* Whether the mesh has myocardium, where fibres belong. */
+static int has_myocardium(const struct twin_tetmesh *mesh)
+{
+	for (size_t i = 0; i < mesh->n_regions; i++)
+		if (twin_export_fibre_region(mesh->regions[i].tag))
+			return 1;
+	return 0;
+}
+
+/*
+ * x->fibres for mesh (*fibres owns them), or none with a warning when they
+ * cannot be computed. Fails only when out of memory.
+ */
+static int compute_fibres(struct twin_err *err, const struct twin_cli *cli,
+			  struct twin_manifest_record *rec, const char *msh,
+			  const struct twin_tetmesh *mesh, double **fibres)
+{
+	struct twin_fibres_opts opts;
+	struct twin_fibres_info info;
+	struct twin_err ferr;
+	double t0 = now();
+
+	*fibres = NULL;
+	if (!has_myocardium(mesh))
+		return 0;
+	twin_err_init(&ferr);
+	twin_fibres_opts_init(&opts);
+	twin_fibres_opts_conf(&opts, cli->conf);
+	if (twin_fibres_compute(&ferr, mesh, &opts, fibres, &info) != 0) {
+		if (ferr.code == TWIN_EFAIL) {
+			*err = ferr;
+			return -1;
+		}
+		twin_err_prefix(&ferr, "fibres: mesh '%s'", msh);
+		twin_cli_warn(cli, "%s; the targets are written without fibres", ferr.msg);
+		twin_manifest_add_warning(rec, "%s; the targets are written without fibres", ferr.msg);
+		*fibres = NULL;
+		return 0;
+	}
+	twin_cli_info(cli, "fibres of %zu myocardium tetrahedra (%s) in %.3f s", info.n_tets,
+		      info.biventricular ? "biventricular" : "LV only", now() - t0);
+	twin_fibres_info_release(&info);
+	return 0;
+}
+
 static int run(struct twin_err *err, const struct twin_cli *cli)
 {
 	const char *case_dir = cli->args[0];
@@ -87,6 +137,7 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 	struct twin_manifest_record *rec = NULL;
 	struct twin_tetmesh *mesh = NULL;
 	struct twin_export x = { NULL, NULL, NULL };
+	double *fibres = NULL;
 	struct twin_progress progress;
 	char *msh = NULL, *out_dir = NULL, failed[256] = "";
 	struct twin_err first;
@@ -118,6 +169,7 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 		goto out;
 	}
 	twin_conf_foreach(cli->conf, "export", add_setting, rec);
+	twin_conf_foreach(cli->conf, "fibres", add_setting, rec);
 	t0 = now();
 	mesh = twin_msh_load(err, msh);
 	if (!mesh)
@@ -130,6 +182,9 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 	}
 	if (twin_manifest_add_input(err, rec, msh) != 0)
 		goto out;
+	if (compute_fibres(err, cli, rec, msh, mesh, &fibres) != 0)
+		goto out;
+	x.fibres = fibres;
 	for (i = 0; i < n; i++)
 		wanted += (size_t)twin_conf_list_has(cli->conf, "export.targets", targets[i].name);
 	twin_progress_init(&progress, cli, "writing", wanted);
@@ -201,6 +256,7 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 	rc = 0;
 out:
 	twin_export_release(&x);
+	free(fibres);
 	twin_tetmesh_free(mesh);
 	twin_manifest_record_free(rec);
 	free(msh);

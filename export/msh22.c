@@ -4,7 +4,7 @@
  * each element carries its physical tag and, as elementary tag, the same.
  * gmshToFoam looks names up by tag alone, whatever the dimension, so the
  * surface tags are offset (by 100 while region ids stay below 100) to
- * differ from every region id.
+ * differ from every region id. MSH 2.2 carries no fibres.
  */
 #include <string.h>
 

@@ -1,8 +1,9 @@
 /*
  * opencarp: heart.pts (micrometres), heart.elem (Tt with the region id as
  * tag), and per tagged surface heart.<surface>.surf (Tr triangles) and
- * heart.<surface>.vtx (its nodes, intra), all 0-based. heart.lon follows
- * once fibres exist.
+ * heart.<surface>.vtx (its nodes, intra), all 0-based; with fibres,
+ * heart.lon: "2", then the fibre and the sheet of each element of
+ * heart.elem (zeros outside the myocardium).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,20 @@ static char *element_line(void *ctx, size_t i, char *p)
 	return p;
 }
 
+/* "fx fy fz sx sy sz" with 8 decimals */
+static char *fibre_line(void *ctx, size_t i, char *p)
+{
+	const double *f = (const double *)ctx + 9 * i;
+
+	for (int c = 0; c < 6; c++) {
+		if (c)
+			*p++ = ' ';
+		p = twin_export_put_fixed(p, f[c], 8);
+	}
+	*p++ = '\n';
+	return p;
+}
+
 int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
 	const struct twin_tetmesh *m = x->mesh;
@@ -108,6 +123,14 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 		goto out;
 	if (twin_export_close(err, &o) != 0)
 		goto out;
+	if (x->fibres) {
+		if (twin_export_open(err, &o, dir, "heart.lon") != 0)
+			goto out;
+		fprintf(o.f, "2\n");
+		if (twin_export_file_lines(err, &o, m->n_tets, fibre_line, (void *)x->fibres) != 0 ||
+		    twin_export_close(err, &o) != 0)
+			goto out;
+	}
 	if (twin_export_groups_init(err, &g, m) != 0)
 		goto out;
 	for (k = 0; k < g.n; k++)

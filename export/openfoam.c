@@ -4,7 +4,8 @@
  * blood, 0/U and 0/p, constant/transportProperties and system/. Blood
  * enters through inlets (inlet_* caps, or a mitral or tricuspid valve that
  * bounds the pool) and leaves through outlets (outlet_* caps, or an aortic
- * or pulmonary valve); every other boundary face is a no-slip wall.
+ * or pulmonary valve); every other boundary face is a no-slip wall. The
+ * blood pool has no fibres.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,10 @@
  * GlobalNodeID, GlobalElementID and ModelRegionID, one
  * mesh-complete/mesh-surfaces/<surface>.vtp per surface with GlobalNodeID,
  * GlobalElementID (the parent tetrahedron) and ModelFaceID, and solver.xml
- * holding the <Add_mesh> section that names them.
+ * holding the <Add_mesh> section that names them. With fibres,
+ * fibres/fibre.vtu and fibres/sheet.vtu: the volume with one cell array
+ * FIB_DIR each, named in that order by <Fiber_direction_file_path>; the
+ * mesh-complete volume carries fibre, sheet and sheet_normal as well.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,9 @@ static int write_solver_xml(struct twin_err *err, const struct twin_export *x,
 		fprintf(o.f, "\">\n    <Face_file_path> mesh-complete/mesh-surfaces/%s.vtp </Face_file_path>\n"
 			"  </Add_face>\n", id);
 	}
+	if (x->fibres)
+		fprintf(o.f, "  <Fiber_direction_file_path> fibres/fibre.vtu </Fiber_direction_file_path>\n"
+			"  <Fiber_direction_file_path> fibres/sheet.vtu </Fiber_direction_file_path>\n");
 	fprintf(o.f, "  <Mesh_scale_factor> 1.0 </Mesh_scale_factor>\n</Add_mesh>\n</svMultiPhysicsFile>\n");
 	return twin_export_close(err, &o);
 }
@@ -46,7 +52,8 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_vtk_field *fields = NULL;
 	int32_t *node_id = NULL, *elem_id = NULL;
-	size_t i, k;
+	double *fib = NULL;
+	size_t i, k, n = m->n_tets;
 	int rc = -1;
 
 	node_id = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*node_id));
@@ -64,6 +71,8 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 		fields[i].name = m->regions[i].name;
 		fields[i].value = m->regions[i].tag;
 	}
+	if (x->fibres && twin_export_fibre_arrays(err, x, &fib) != 0)
+		goto out;
 	if (twin_export_mkdir(err, dir, "mesh-complete") != 0 ||
 	    twin_export_mkdir(err, dir, "mesh-complete/mesh-surfaces") != 0)
 		goto out;
@@ -72,11 +81,29 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 		const struct twin_vtk_array cd[] = {
 			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id },
 			{ "ModelRegionID", TWIN_VTK_INT32, 1, m->tet_region },
+			{ "fibre", TWIN_VTK_FLOAT64, 3, fib },
+			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 * n : NULL },
+			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 * n : NULL },
 		};
-		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, pd, 1, cd, 2,
-					    fields, m->n_regions };
+		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, pd, 1, cd,
+					    fib ? 5 : 2, fields, m->n_regions };
 
 		if (twin_vtk_write(err, dir, "mesh-complete/mesh-complete.mesh.vtu", &p) != 0)
+			goto out;
+	}
+	if (fib) {
+		/* svMultiPhysics reads one direction per file, from the array FIB_DIR */
+		const struct twin_vtk_array gd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id } };
+		const struct twin_vtk_array fd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib } };
+		const struct twin_vtk_array sd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib + 3 * n } };
+		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, gd, 1, fd, 1,
+					    NULL, 0 };
+
+		if (twin_export_mkdir(err, dir, "fibres") != 0 ||
+		    twin_vtk_write(err, dir, "fibres/fibre.vtu", &p) != 0)
+			goto out;
+		p.cell_data = sd;
+		if (twin_vtk_write(err, dir, "fibres/sheet.vtu", &p) != 0)
 			goto out;
 	}
 	if (twin_export_groups_init(err, &g, m) != 0)
@@ -97,5 +124,6 @@ out:
 	free(node_id);
 	free(elem_id);
 	free(fields);
+	free(fib);
 	return rc;
 }

@@ -1,4 +1,7 @@
-/* vtu: heart.vtu and surfaces/<surface>.vtp, VTK XML with appended raw data. */
+/*
+ * vtu: heart.vtu (cell arrays region and, with fibres, fibre, sheet and
+ * sheet_normal) and surfaces/<surface>.vtp, VTK XML with appended raw data.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,15 +28,23 @@ int twin_export_vtu(struct twin_err *err, const struct twin_export *x, const cha
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_vtk_field *fields = NULL;
-	size_t k;
+	double *fib = NULL;
+	size_t k, n = m->n_tets;
 	int rc = -1;
 
 	if (region_fields(err, m, &fields) != 0)
 		return -1;
+	if (x->fibres && twin_export_fibre_arrays(err, x, &fib) != 0)
+		goto out;
 	{
-		const struct twin_vtk_array cd[] = { { "region", TWIN_VTK_INT32, 1, m->tet_region } };
-		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, NULL, 0, cd, 1,
-					    fields, m->n_regions };
+		const struct twin_vtk_array cd[] = {
+			{ "region", TWIN_VTK_INT32, 1, m->tet_region },
+			{ "fibre", TWIN_VTK_FLOAT64, 3, fib },
+			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 * n : NULL },
+			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 * n : NULL },
+		};
+		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, NULL, 0, cd,
+					    fib ? 4 : 1, fields, m->n_regions };
 
 		if (twin_vtk_write(err, dir, "heart.vtu", &p) != 0)
 			goto out;
@@ -53,5 +64,6 @@ int twin_export_vtu(struct twin_err *err, const struct twin_export *x, const cha
 out:
 	twin_export_groups_release(&g);
 	free(fields);
+	free(fib);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * geometry and the cell tags, region ids, in heart.h5) and facets.xdmf
  * (grid "facet_tags": the tagged triangles and their surface tags, in
  * facets.h5; dolfinx opens the .h5 named like the .xdmf). Names travel in each grid's Information, as meshio writes
- * them (<map key="name" dim="3">id</map>).
+ * them (<map key="name" dim="3">id</map>). With fibres, grid "mesh" has
+ * the cell vectors fibre, sheet and sheet_normal (heart.h5:/mesh/<name>).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,11 @@ static int put(struct twin_err *err, hid_t file, const char *path, const char *n
 }
 
 /* heart.h5 holds /mesh/{geometry,topology,cell_tags}; facets.h5 /facets/{topology,facet_tags}. */
-static int write_h5(struct twin_err *err, const struct twin_tetmesh *m, const char *dir, int facets)
+static int write_h5(struct twin_err *err, const struct twin_export *x, const char *dir, int facets)
 {
+	static const char *const fib_sets[3] = { "/mesh/fibre", "/mesh/sheet", "/mesh/sheet_normal" };
+	const struct twin_tetmesh *m = x->mesh;
+	double *fib = NULL;
 	char *path = twin_path_join(dir, facets ? "facets.h5" : "heart.h5");
 	hid_t file = -1;
 	int rc = -1;
@@ -63,11 +67,19 @@ static int write_h5(struct twin_err *err, const struct twin_tetmesh *m, const ch
 		   put(err, file, path, "/mesh/cell_tags", H5T_NATIVE_INT32, m->n_tets, 0,
 		       m->tet_region) != 0) {
 		goto out;
+	} else if (x->fibres) {
+		if (twin_export_fibre_arrays(err, x, &fib) != 0)
+			goto out;
+		for (int c = 0; c < 3; c++)
+			if (put(err, file, path, fib_sets[c], H5T_NATIVE_DOUBLE, m->n_tets, 3,
+				fib + 3 * m->n_tets * (size_t)c) != 0)
+				goto out;
 	}
 	rc = 0;
 out:
 	if (file >= 0 && H5Fclose(file) < 0 && rc == 0)
 		rc = twin_err_set(err, TWIN_EIO, "cannot write '%s': hdf5: close failed", path);
+	free(fib);
 	free(path);
 	return rc;
 }
@@ -84,9 +96,11 @@ static void information(FILE *f, const struct twin_tetmesh_name *names, size_t n
 	fprintf(f, "</main>]]></Information>\n");
 }
 
-static int write_grid(struct twin_err *err, const struct twin_tetmesh *m, const char *dir,
+static int write_grid(struct twin_err *err, const struct twin_export *x, const char *dir,
 		      int facets)
 {
+	static const char *const fib_names[3] = { "fibre", "sheet", "sheet_normal" };
+	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_file o;
 	size_t n = facets ? m->n_tris : m->n_tets;
 	const char *grp = facets ? "facets" : "mesh", *tags = facets ? "facet_tags" : "cell_tags";
@@ -107,17 +121,22 @@ static int write_grid(struct twin_err *err, const struct twin_tetmesh *m, const 
 		"      </Geometry>\n"
 		"      <Attribute Name=\"%s\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
 		"        <DataItem Dimensions=\"%zu\" NumberType=\"Int\" Precision=\"4\" Format=\"HDF\">%s.h5:/%s/%s</DataItem>\n"
-		"      </Attribute>\n    </Grid>\n  </Domain>\n</Xdmf>\n",
+		"      </Attribute>\n",
 		facets ? "Triangle" : "Tetrahedron", n, facets ? 3 : 4, n, facets ? 3 : 4, base, grp,
 		m->n_nodes, tags, n, base, grp, tags);
+	for (int c = 0; !facets && x->fibres && c < 3; c++)
+		fprintf(o.f, "      <Attribute Name=\"%s\" AttributeType=\"Vector\" Center=\"Cell\">\n"
+			"        <DataItem Dimensions=\"%zu 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">heart.h5:/mesh/%s</DataItem>\n"
+			"      </Attribute>\n", fib_names[c], n, fib_names[c]);
+	fprintf(o.f, "    </Grid>\n  </Domain>\n</Xdmf>\n");
 	return twin_export_close(err, &o);
 }
 
 int twin_export_xdmf(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
-	if (write_h5(err, x->mesh, dir, 0) != 0 || write_h5(err, x->mesh, dir, 1) != 0)
+	if (write_h5(err, x, dir, 0) != 0 || write_h5(err, x, dir, 1) != 0)
 		return -1;
-	if (write_grid(err, x->mesh, dir, 0) != 0 || write_grid(err, x->mesh, dir, 1) != 0)
+	if (write_grid(err, x, dir, 0) != 0 || write_grid(err, x, dir, 1) != 0)
 		return -1;
 	return 0;
 }

@@ -382,6 +382,192 @@ static void test_febio_structure(void **state)
 	free(t);
 }
 
+/* ---- fibres ------------------------------------------------------------------ */
+
+/* Tet 1 (myocardium) has a known frame; tet 2 (blood) none, as twin_fibres_compute gives it. */
+static const double fibres[18] = {
+	0.6, 0.8, 0, -0.8, 0.6, 0, 0, 0, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The Float64 tuples of the appended array name of a VTK XML file: checks count and values. */
+static void assert_vtk_array(const char *text, size_t len, const char *name, const double *want,
+			     size_t n)
+{
+	char key[160];
+	const char *h, *data;
+	unsigned long long off;
+	uint64_t bytes;
+	double v;
+
+	snprintf(key, sizeof(key), "<DataArray type=\"Float64\" Name=\"%s\" NumberOfComponents=\"3\" format=\"appended\" offset=\"",
+		 name);
+	h = strstr(text, key);
+	if (!h)
+		fail_msg("no Float64 vector array '%s'", name);
+	off = strtoull(h + strlen(key), NULL, 10);
+	data = strstr(text, "<AppendedData encoding=\"raw\">\n   _") + 34 + off;
+	assert_true((size_t)(data - text) + 8 + n * 8 <= len);
+	memcpy(&bytes, data, 8);
+	assert_int_equal(bytes, n * 8);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&v, data + 8 + 8 * i, 8);
+		if (v != want[i])
+			fail_msg("'%s'[%zu] is %g, want %g", name, i, v, want[i]);
+	}
+}
+
+/* Component c (0 fibre, 1 sheet, 2 normal) of both tetrahedra. */
+static void part(double out[6], int c)
+{
+	for (int i = 0; i < 2; i++)
+		memcpy(out + 3 * i, fibres + 9 * i + 3 * c, 3 * sizeof(double));
+}
+
+static void test_fibres_opencarp_lon(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_opencarp(&fx->err, &fx->x, fx->dir));
+	assert_false(twin_path_exists(at(fx, "heart.lon")));
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_opencarp(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.lon");
+	/* one line per element of heart.elem: fibre and sheet */
+	assert_string_equal(t, "2\n0.6 0.8 0 -0.8 0.6 0\n0 0 0 0 0 0\n");
+	free(t);
+}
+
+static void test_fibres_abaqus_orientation(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_abaqus(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.inp");
+	/* the myocardium's element 1 only; the default line first */
+	assert_has(t, "*DISTRIBUTION TABLE, NAME=FIBRE_AXES_TABLE\nCOORD3D, COORD3D\n"
+		   "*DISTRIBUTION, NAME=FIBRE_AXES, LOCATION=ELEMENT, TABLE=FIBRE_AXES_TABLE\n"
+		   ", 1., 0., 0., 0., 1., 0.\n1, 0.6, 0.8, 0, -0.8, 0.6, 0\n"
+		   "*ORIENTATION, NAME=FIBRES, SYSTEM=RECTANGULAR\nFIBRE_AXES\n");
+	free(t);
+}
+
+static void test_fibres_febio_mat_axis(void **state)
+{
+	struct fixture *fx = *state;
+	xmlDoc *doc;
+	char *t;
+
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_febio(&fx->err, &fx->x, fx->dir));
+	doc = twin_xml_load(&fx->err, "febio", at(fx, "heart.feb"));
+	assert_ptr_ok(fx->err, doc);
+	xmlFreeDoc(doc);
+	t = slurp(fx, "heart.feb");
+	assert_has(t, "</MeshDomains>\n <MeshData>\n  <ElementData type=\"mat_axis\" elem_set=\"heart_myocardium\">\n"
+		   "   <elem lid=\"1\"><a>0.6,0.8,0</a><d>-0.8,0.6,0</d></elem>\n  </ElementData>\n </MeshData>\n");
+	assert_null(strstr(t, "elem_set=\"heart_ventricle_left\""));
+	free(t);
+}
+
+static void test_fibres_vtu_and_svmp(void **state)
+{
+	struct fixture *fx = *state;
+	double want[6];
+	size_t len;
+	char *t;
+
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_vtu(&fx->err, &fx->x, fx->dir));
+	t = twin_test_read_file(at(fx, "heart.vtu"), &len);
+	part(want, 0);
+	assert_vtk_array(t, len, "fibre", want, 6);
+	part(want, 1);
+	assert_vtk_array(t, len, "sheet", want, 6);
+	part(want, 2);
+	assert_vtk_array(t, len, "sheet_normal", want, 6);
+	free(t);
+	assert_ok(fx->err, twin_export_svmp(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "solver.xml");
+	assert_has(t, "  <Fiber_direction_file_path> fibres/fibre.vtu </Fiber_direction_file_path>\n"
+		   "  <Fiber_direction_file_path> fibres/sheet.vtu </Fiber_direction_file_path>\n"
+		   "  <Mesh_scale_factor>");
+	free(t);
+	t = twin_test_read_file(at(fx, "mesh-complete/mesh-complete.mesh.vtu"), &len);
+	assert_vtk_array(t, len, "sheet_normal", want, 6);
+	free(t);
+	t = twin_test_read_file(at(fx, "fibres/fibre.vtu"), &len);
+	part(want, 0);
+	assert_vtk_array(t, len, "FIB_DIR", want, 6);
+	free(t);
+	t = twin_test_read_file(at(fx, "fibres/sheet.vtu"), &len);
+	part(want, 1);
+	assert_vtk_array(t, len, "FIB_DIR", want, 6);
+	free(t);
+}
+
+static void test_fibres_xdmf(void **state)
+{
+	static const char *const names[3] = { "fibre", "sheet", "sheet_normal" };
+	struct fixture *fx = *state;
+	double got[6], want[6];
+	char *t, set[64], attr[512];
+
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_xdmf(&fx->err, &fx->x, fx->dir));
+	t = slurp(fx, "heart.xdmf");
+	for (int c = 0; c < 3; c++) {
+		hsize_t dims[2];
+		hid_t f, d, s;
+
+		snprintf(attr, sizeof(attr), "<Attribute Name=\"%s\" AttributeType=\"Vector\" Center=\"Cell\">\n"
+			 "        <DataItem Dimensions=\"2 3\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">heart.h5:/mesh/%s</DataItem>",
+			 names[c], names[c]);
+		assert_has(t, attr);
+		snprintf(set, sizeof(set), "/mesh/%s", names[c]);
+		f = H5Fopen(at(fx, "heart.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+		assert_true(f >= 0);
+		d = H5Dopen2(f, set, H5P_DEFAULT);
+		assert_true(d >= 0);
+		s = H5Dget_space(d);
+		assert_int_equal(H5Sget_simple_extent_dims(s, dims, NULL), 2);
+		assert_int_equal(dims[0], 2);
+		assert_int_equal(dims[1], 3);
+		assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0);
+		part(want, c);
+		assert_memory_equal(got, want, sizeof(got));
+		H5Sclose(s);
+		H5Dclose(d);
+		H5Fclose(f);
+	}
+	free(t);
+}
+
+static void test_fibres_readme(void **state)
+{
+	struct fixture *fx = *state;
+	char *t;
+
+	assert_ok(fx->err, twin_export_target_write(&fx->err, target("vtu"), &fx->x, fx->dir));
+	t = slurp(fx, "vtu/README.txt");
+	assert_has(t, "Fibres: none; the mesh has no myocardium or twin-export could not compute them");
+	free(t);
+	fx->x.fibres = fibres;
+	assert_ok(fx->err, twin_export_target_write(&fx->err, target("vtu"), &fx->x, fx->dir));
+	t = slurp(fx, "vtu/README.txt");
+	assert_has(t, "Fibres (fibre, sheet, sheet normal per tetrahedron, rule-based, LDRB): cell arrays fibre, sheet and sheet_normal");
+	free(t);
+	assert_ok(fx->err, twin_export_target_write(&fx->err, target("msh22"), &fx->x, fx->dir));
+	t = slurp(fx, "msh22/README.txt");
+	assert_has(t, "Fibres: none; this format has no place for them.");
+	free(t);
+	assert_true(twin_export_fibre_region(1) && twin_export_fibre_region(8));
+	assert_false(twin_export_fibre_region(3));
+}
+
 static void test_numbers(void **state)
 {
 	static const struct {
@@ -513,6 +699,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xdmf_datasets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_febio_structure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_folder_replaced_with_readme, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_opencarp_lon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_abaqus_orientation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_febio_mat_axis, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_vtu_and_svmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_xdmf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_readme, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
