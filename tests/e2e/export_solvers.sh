@@ -6,6 +6,9 @@
 # outlet, dolfinx solves a Laplace problem between two tagged surfaces,
 # meshio and VTK read every format they know with every name, and the files
 # of FEBio, openCARP and svMultiPhysics have the structure FORMATS.md gives.
+# The LDRB fibres reach every target that has a place for them, with the
+# same values, and CalculiX runs with them as the myocardium's orientation;
+# a myocardium without an epicardium gets a warning and no fibres.
 # A program that is missing is a visible SKIP. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
@@ -22,11 +25,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
-echo "1..14"
+echo "1..16"
 C=$W/case
 mkdir -p "$C/mesh"
 if ! has gmsh; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
 	exit 0
 fi
 if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
@@ -225,6 +228,10 @@ if has twin-phantom && has twin-mesh; then
 			out=$($PY "$here/export/check_export.py" "$H/mesh/heart.msh" "$H/export" $c 2>&1) ||
 				why="$why $(echo "$out" | tail -n 3 | tr '\n' ' ')"
 		done
+		# the fibres, when the phantom's walls let them be computed
+		if pyhas meshio && pyhas vtk && pyhas h5py && grep -q '^Fibres (' "$H/export/vtu/README.txt"; then
+			out=$($PY "$here/export/check_fibres.py" "$H/export" 2>&1) || why="$why fibres: $out"
+		fi
 		if has ccx; then
 			out=$($PY "$here/export/ccx_inflate.py" "$H/export/abaqus" "$W/hccx" endocardium_lv \
 				mitral_valve aortic_valve tricuspid_valve pulmonary_valve 2>&1) || why="$why CalculiX: $out"
@@ -249,4 +256,34 @@ if has twin-phantom && has twin-mesh; then
 	fi
 else
 	skip "a phantom heart from twin-mesh" "twin-phantom or twin-mesh is not built"
+fi
+
+# 15: the fibres, read back from every target that has them
+if pyhas meshio && pyhas vtk && pyhas h5py; then
+	if out=$($PY "$here/export/check_fibres.py" "$E" 2>&1) && grep -q '^Fibres (fibre, sheet' "$E/febio/README.txt" &&
+	   grep -q '^Fibres: none; this format has no place for them' "$E/msh22/README.txt"; then
+		ok "$out"
+	else
+		notok "fibres in every target" "$(echo "$out" | tail -n 3)"
+	fi
+else
+	skip "fibres in every target" "python3-meshio, python3-vtk9 or python3-h5py is absent"
+fi
+
+# 16: a myocardium without an epicardium: a warning names why, every target is written without fibres, exit 0
+sed 's/^Physical Surface("epicardium", 2)/\/\/ &/' "$here/../data/export/lv.geo" >"$W/no_epi.geo"
+mkdir -p "$W/noepi/mesh"
+if gmsh -3 -format msh41 "$W/no_epi.geo" -o "$W/noepi/mesh/heart.msh" >/dev/null 2>&1; then
+	twin-export "$W/noepi" 2>"$W/noepi.err"
+	rc=$?
+	if [ $rc = 0 ] && grep -q "^twin-export: warning: fibres: mesh .*heart.msh.: .*epicardium.*; the targets are written without fibres" "$W/noepi.err" &&
+	   grep -q "the targets are written without fibres" "$W/noepi/manifest.xml" &&
+	   [ -f "$W/noepi/export/abaqus/heart.inp" ] && ! grep -q FIBRE_AXES "$W/noepi/export/abaqus/heart.inp" &&
+	   [ ! -e "$W/noepi/export/opencarp/heart.lon" ] && grep -q '^Fibres: none; the mesh has no myocardium' "$W/noepi/export/vtu/README.txt"; then
+		ok "a myocardium without an epicardium: a warning names it, every target is written without fibres, exit 0"
+	else
+		notok "fibres that cannot be computed" "exit $rc" "$(cat "$W/noepi.err")"
+	fi
+else
+	notok "gmsh meshes the variant without an epicardium"
 fi
