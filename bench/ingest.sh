@@ -68,6 +68,8 @@ for pair in "ingest_nii/ingest/image.nii dcm2niix_n/image.nii" "ingest_gz/ingest
 	fi
 done
 
+# the times depend on what else runs: say how busy the machine was
+echo "bench/ingest: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(getconf _NPROCESSORS_ONLN) CPUs, best of $INGEST_BENCH_ROUNDS"
 awk -v vol=$((512 * 512 * 300 * 2)) '
 	{
 		if (!($1 in best) || $2 < best[$1]) best[$1] = $2

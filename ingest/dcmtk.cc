@@ -1948,7 +1948,7 @@ struct twin_dcm_file *twin_dcm_open(struct twin_err *err, const char *path)
 
 struct twin_dcm_file *twin_dcm_open_mem(struct twin_err *err, const char *path, const void *buf, size_t len)
 {
-	return open_any(err, path, buf ? buf : "", len);
+	return open_any(err, path, buf ? buf : "", buf ? len : 0);
 }
 
 void twin_dcm_close(struct twin_dcm_file *f)
