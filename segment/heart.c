@@ -25,7 +25,8 @@
 #define WALL_MM 13.0
 #define MARROW_MM2 2500.0    /* the largest bone cross-section (a vertebral body) */         /* the LV wall is at most this thick */
 #define BONE_GAP_MM 2.0      /* blood this close to bone goes with it */
-#define NEAR_SEED_MM 30.0    /* a structure without a peak is looked for this far from where the fit puts it */
+#define ARTERY_RISE_MM 20.0  /* the aorta's and the PA's seeds lie this much above the ventricles' */
+#define NEAR_SEED_MM 45.0    /* a structure without a peak is looked for this far from where the fit puts it */
 
 /* The expected place of each blood label relative to the pool's centre, LPS mm. */
 static const struct {
@@ -1049,6 +1050,7 @@ struct fit {
 	const struct peak *pk;
 	int npk;
 	const double (*want)[3]; /* template positions of the structures to place */
+	const int *label;        /* their labels */
 	int nwant;
 	int cur[NANATOMY], best[NANATOMY];
 	double best_cost;
@@ -1085,6 +1087,13 @@ static void fit_search(struct fit *f, int i)
 				den += (f->want[s][a] - tm[a]) * (f->want[s][a] - tm[a]);
 			}
 		sc = den > 0.0 ? fmin(fmax(num / den, 0.7), 1.8) : 1.0;
+		/* an artery leaves its ventricle upward: its peak lies ARTERY_RISE_MM above the ventricles' */
+		for (int s = 0; s < f->nwant; s++)
+			for (int t = 0; t < f->nwant; t++)
+				if ((f->label[s] == 6 || f->label[s] == 7) && (f->label[t] == 3 || f->label[t] == 5) &&
+				    f->cur[s] >= 0 && f->cur[t] >= 0 &&
+				    f->pk[f->cur[s]].x[2] < f->pk[f->cur[t]].x[2] + ARTERY_RISE_MM)
+					return;
 		for (int s = 0; s < f->nwant; s++)
 			for (int a = 0; a < 3 && f->cur[s] >= 0; a++) {
 				double r = f->pk[f->cur[s]].x[a] - pm[a] - sc * (f->want[s][a] - tm[a]);
@@ -1168,11 +1177,12 @@ out:
 }
 
 /*
- * The deepest pool voxel (at least 4 mm deep) within NEAR_SEED_MM of x, outside the
- * balls of the seeds taken. -1 when there is none: the structure is not found.
+ * The deepest pool voxel (at least 4 mm deep) within NEAR_SEED_MM of x, not
+ * below zmin, not marked yet, outside the balls of the seeds taken. -1 when there is none:
+ * the structure is not found.
  */
-static int near_seed(const struct work *k, const float *depth, const double x[3], const size_t *taken,
-		     size_t ntaken, size_t *v)
+static int near_seed(const struct work *k, const float *depth, const unsigned char *marked, const double x[3],
+		     double zmin, const size_t *taken, size_t ntaken, size_t *v)
 {
 	const unsigned char *pool = k->pool->data;
 	long c[3], rr = (long)ceil(NEAR_SEED_MM / k->sp);
@@ -1192,9 +1202,11 @@ static int near_seed(const struct work *k, const float *depth, const double x[3]
 				    d > NEAR_SEED_MM)
 					continue;
 				u = at(k, (size_t)i, (size_t)j, (size_t)z);
-				if (!pool[u] || depth[u] < 4.0 || depth[u] - 0.3 * d <= best)
+				if (!pool[u] || marked[u] || depth[u] < 4.0 || depth[u] - 0.3 * d <= best)
 					continue;
 				world_of(k, u, y);
+				if (y[2] < zmin)
+					continue;
 				for (size_t t = 0; t < ntaken && ok; t++) {
 					double w[3], r = fmax(depth[taken[t]], 10.0), d2 = 0.0;
 
@@ -1245,7 +1257,9 @@ static int highest_in(const struct work *k, const unsigned char *ws, int b, size
  * The aorta opens from the LV and the PA from the RV: flooded from the four
  * chambers alone, an artery's seed lies in the basin of its ventricle. A PA
  * seed in the LV's basin is the aorta (and the other way round); the artery
- * left without a seed takes the highest peak of its ventricle's basin.
+ * left without a seed takes the highest peak of its ventricle's basin. An
+ * artery without any seed takes the deepest blood of its ventricle's basin
+ * ARTERY_RISE_MM above the ventricle's seed.
  */
 static int check_arteries(struct twin_err *err, const struct work *k, const struct twin_volume *relief,
 			  unsigned char *m, struct placed *pl, const struct peak *pk, int npk)
@@ -1254,7 +1268,7 @@ static int check_arteries(struct twin_err *err, const struct work *k, const stru
 	const unsigned char *w;
 	int swap = 0, rc = -1;
 
-	if (!pl->has[3] || !pl->has[5] || !pl->has[6] || !pl->has[7])
+	if (!pl->has[3] || !pl->has[5])
 		return 0;
 	if (!(mk = mask_like(err, k)))
 		goto out;
@@ -1263,7 +1277,37 @@ static int check_arteries(struct twin_err *err, const struct work *k, const stru
 	if (!(ws = twin_itk_watershed(err, relief, mk)))
 		goto out;
 	w = ws->data;
-	if (w[pl->v[7]] == 3 && (w[pl->v[6]] != 3 || !pl->peak[6]))
+	/* an artery without a seed: the deepest blood of its ventricle's basin well above it */
+	for (int art = 6; art <= 7; art++) {
+		int vent = art == 6 ? 3 : 5;
+		const float *rel = relief->data;
+		double y[3], best = -4.0;
+		size_t bv = 0;
+
+		if (pl->has[art])
+			continue;
+		world_of(k, pl->v[vent], y);
+		for (size_t v = 0; v < k->n; v++) {
+			double x[3];
+
+			if (w[v] != vent || rel[v] >= best || !((unsigned char *)k->pool->data)[v])
+				continue;
+			world_of(k, v, x);
+			if (x[2] >= y[2] + ARTERY_RISE_MM) {
+				best = rel[v];
+				bv = v;
+			}
+		}
+		if (best < -4.0) {
+			mark(k, m, bv, art, marker_radius(k, -best));
+			pl->v[art] = bv;
+			pl->has[art] = 1;
+			pl->r[art] = marker_radius(k, -best);
+		}
+	}
+	if (!pl->has[6] || !pl->has[7])
+		swap = 0;
+	else if (w[pl->v[7]] == 3 && (w[pl->v[6]] != 3 || !pl->peak[6]))
 		swap = 7; /* the PA's seed is the aorta */
 	else if (w[pl->v[6]] == 5 && (w[pl->v[7]] != 5 || !pl->peak[7]))
 		swap = 6; /* the aorta's seed is the PA */
@@ -1293,7 +1337,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	struct peak pk[MAX_PEAKS];
 	struct fit f;
 	struct placed pl;
-	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3];
+	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3], zmin;
 	int npk, which[NANATOMY];
 	int rc = -1;
 
@@ -1336,6 +1380,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	f.pk = pk;
 	f.npk = npk;
 	f.want = (const double (*)[3])want;
+	f.label = which;
 	f.best_cost = HUGE_VAL;
 	for (size_t s = 0; s < NANATOMY; s++) {
 		int given = 0;
@@ -1371,7 +1416,16 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 			continue;
 		for (int a = 0; a < 3; a++)
 			x[a] = f.at[a] + f.scale * (f.want[s][a] - f.from[a]);
-		if (near_seed(k, depth, x, taken, ntaken, &v) == 0) {
+		/* an artery leaves its ventricle upward: not level with the ventricles */
+		zmin = -HUGE_VAL;
+		for (int vent = 3; (which[s] == 6 || which[s] == 7) && vent <= 5; vent += 2)
+			if (pl.has[vent]) {
+				double y[3];
+
+				world_of(k, pl.v[vent], y);
+				zmin = fmax(zmin, y[2] + ARTERY_RISE_MM);
+			}
+		if (near_seed(k, depth, m, x, zmin, taken, ntaken, &v) == 0) {
 			mark(k, m, v, which[s], marker_radius(k, depth[v]));
 			taken[ntaken++] = v;
 			pl.v[which[s]] = v;
