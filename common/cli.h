@@ -39,6 +39,10 @@
 #include "conf.h"
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * A stage option. With arg set it takes a value, stored in *value (a pointer
  * into argv; the last one given wins); without, it is a flag and *count is
@@ -121,5 +125,9 @@ void twin_progress_init(struct twin_progress *p, const struct twin_cli *cli,
 void twin_progress_update(struct twin_progress *p, uint64_t done);
 /* Draws the final state followed by ", done" and a newline. */
 void twin_progress_done(struct twin_progress *p);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

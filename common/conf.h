@@ -15,6 +15,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct twin_conf;
 
 /* Every key at its default. Returns an owned pointer (twin_conf_free) or NULL. */
@@ -74,5 +78,9 @@ void twin_conf_write(const struct twin_conf *conf, FILE *f, const char *section)
 
 /* Writes the documented default pipeline.conf: every key, its help and default. */
 void twin_conf_doc(FILE *f);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * A file being written atomically: the data goes to "<dir>/.<name>.tmp.XXXXXX"
  * and only twin_atomic_commit renames it to path. twin_atomic_abort removes
@@ -43,5 +47,9 @@ char *twin_path_join(const char *a, const char *b);
 
 /* 1 when path exists, 0 when it does not. */
 int twin_path_exists(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TWIN_SHA256_HEX 65 /* 64 hex digits and a NUL */
 
 /*
@@ -34,5 +38,9 @@ int twin_sha256_update(struct twin_err *err, struct twin_sha256 *h, const void *
 int twin_sha256_final(struct twin_err *err, struct twin_sha256 *h, char hex[TWIN_SHA256_HEX],
 		      uint64_t *size);
 void twin_sha256_free(struct twin_sha256 *h);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #include "err.h"
 #include "volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The schema every labels.xml is validated against, compiled in. */
 extern const char twin_labels_xsd[];
 
@@ -118,5 +122,9 @@ struct twin_labels_file *twin_labels_load_mem(struct twin_err *err, const char *
 
 /* Writes labels.xml, validated and atomically. */
 int twin_labels_save(struct twin_err *err, const char *path, const struct twin_labels_file *lf);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

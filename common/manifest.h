@@ -14,6 +14,10 @@
 #include "err.h"
 #include "hash.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The schema every manifest.xml is validated against, compiled in. */
 extern const char twin_manifest_xsd[];
 
@@ -139,5 +143,9 @@ const char *twin_manifest_record_setting(const struct twin_manifest_record *rec,
  */
 int twin_manifest_record_unchanged(struct twin_err *err, const struct twin_manifest_record *rec,
 				   const char *case_dir);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

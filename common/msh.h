@@ -9,6 +9,10 @@
 
 #include "tetmesh.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* What a load met besides the mesh. */
 struct twin_msh_info {
 	int binary;               /* 1 for a binary file */
@@ -48,5 +52,9 @@ struct twin_tetmesh *twin_msh_parse(struct twin_err *err, const char *name,
  */
 int twin_msh_save(struct twin_err *err, const char *path,
 		  const struct twin_tetmesh *mesh, int binary);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

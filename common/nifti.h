@@ -11,6 +11,10 @@
 #include "hash.h"
 #include "volume.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Reads a NIfTI-1 file, gzip-compressed or not, in either byte order. The
  * intensities are scl_slope * stored + scl_inter when a slope other than 0
@@ -52,5 +56,9 @@ int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_vo
  */
 int twin_nifti_save_hashed(struct twin_err *err, const char *path, const struct twin_volume *v,
 			   uint64_t *size, char sha256[TWIN_SHA256_HEX]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 
 #include "labels.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Longest name twin_surface_name writes, with its NUL. */
 #define TWIN_SURFACE_NAME_MAX 64
 
@@ -42,5 +46,9 @@ int twin_surface_cap(char name[TWIN_SURFACE_NAME_MAX], long id, unsigned n);
 
 /* The kind that a name written by the two functions above has, or -1. */
 int twin_surface_kind_of(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

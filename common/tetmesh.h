@@ -11,6 +11,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* "No tetrahedron" in struct twin_tetmesh_parent. */
 #define TWIN_TETMESH_NONE UINT32_MAX
 
@@ -132,5 +136,9 @@ struct twin_tetmesh_parent {
  */
 struct twin_tetmesh_parent *twin_tetmesh_face_index(struct twin_err *err,
 						    const struct twin_tetmesh *mesh);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

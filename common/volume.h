@@ -11,6 +11,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum twin_dtype {
 	TWIN_U8 = 1,
 	TWIN_I16 = 2,
@@ -91,5 +95,9 @@ struct twin_volume *twin_volume_crop(struct twin_err *err, const struct twin_vol
 struct twin_volume *twin_volume_resample(struct twin_err *err, const struct twin_volume *v,
 					 const size_t dim[3], const struct twin_affine *affine,
 					 enum twin_interp interp, double outside);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -14,6 +14,10 @@
 
 #include "err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Parses the file at path. `what` names the kind of file in messages:
  * "manifest 'CASE/manifest.xml': line 3: opening and ending tag mismatch ...".
@@ -68,5 +72,9 @@ int twin_xml_attr_double(struct twin_err *err, const char *what, const char *fil
 
 /* The next element sibling named name from node on (node itself included), or NULL. */
 xmlNode *twin_xml_next(xmlNode *node, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

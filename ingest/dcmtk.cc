@@ -6,9 +6,7 @@
  */
 #include "dcmtk.h"
 
-extern "C" {
 #include "files.h"
-}
 
 #include <cctype>
 #include <cmath>

@@ -3,10 +3,7 @@
  * C volumes, runs one filter and copies the result back into a new volume.
  * Only float, uint8 and a few label types in 3-D are instantiated.
  */
-/* volume.h has no extern "C" guards of its own */
-extern "C" {
 #include "volume.h"
-}
 #include "itk.h"
 
 #include <cmath>
