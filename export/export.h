@@ -1,7 +1,7 @@
 /*
  * export: what every twin-export writer shares: the table of targets, the
- * prepared mesh they read (with each triangle's parent tetrahedra and,
- * later, per-element fibres), a buffered output file, the README of a
+ * prepared mesh they read (with each triangle's parent tetrahedra and the
+ * per-element fibres when there are any), a buffered output file, the README of a
  * target folder and the temporary folder that is renamed into place.
  * Owns the face index it builds. Includes common headers only.
  */
