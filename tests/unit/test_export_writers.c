@@ -6,11 +6,14 @@
 #include "twin_test.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <hdf5.h>
 
 #include "../../export/export.h"
+#include "../../export/fibres.h"
 #include "files.h"
+#include "msh.h"
 #include "xml.h"
 
 struct fixture {
@@ -568,6 +571,145 @@ static void test_fibres_readme(void **state)
 	assert_false(twin_export_fibre_region(3));
 }
 
+/* The 6 numbers after a line's first n_skip fields (separated by sep), or -1. */
+static int six(const char *p, int n_skip, const char *sep, double out[6])
+{
+	char *end;
+
+	for (int k = 0; k < n_skip; k++) {
+		p = strstr(p, sep);
+		if (!p)
+			return -1;
+		p += strlen(sep);
+	}
+	for (int c = 0; c < 6; c++) {
+		out[c] = strtod(p, &end);
+		if (end == p)
+			return -1;
+		p = end + strspn(end, ", \t");
+	}
+	return 0;
+}
+
+static void assert_close6(const double *got, const double *want, size_t tet, const char *what)
+{
+	for (int c = 0; c < 6; c++)
+		if (!(fabs(got[c] - want[c]) < 6e-9))
+			fail_msg("%s: tetrahedron %zu, number %d is %.10g, want %.10g", what, tet, c,
+				 got[c], want[c]);
+}
+
+/*
+ * gmsh meshes tests/data/export/lv.geo, twin_fibres_compute gives its
+ * fibres, and every writer writes exactly those: vtu and xdmf bit for bit,
+ * heart.lon, the Abaqus distribution and FEBio's mat_axis to 8 decimals.
+ */
+static void test_fibres_of_twin_fibres_compute(void **state)
+{
+	struct fixture *fx = *state;
+	struct twin_tetmesh *m = NULL;
+	struct twin_fibres_opts o;
+	struct twin_export x;
+	double *fib = NULL, *split = NULL, v[6];
+	char cmd[8192], *t, *p;
+	size_t len, i, n_myo = 0, lid;
+
+	if (system("gmsh --version >/dev/null 2>&1") != 0) {
+		printf("# SKIP the gmsh program is absent\n");
+		skip();
+	}
+	snprintf(cmd, sizeof(cmd), "gmsh -3 -nt 1 -format msh41 tests/data/export/lv.geo -o '%s' >/dev/null 2>&1",
+		 at(fx, "lv.msh"));
+	assert_int_equal(system(cmd), 0);
+	m = twin_msh_load(&fx->err, at(fx, "lv.msh"));
+	assert_ptr_ok(fx->err, m);
+	twin_fibres_opts_init(&o);
+	assert_ok(fx->err, twin_fibres_compute(&fx->err, m, &o, &fib, NULL));
+	assert_ok(fx->err, twin_export_init(&fx->err, &x, m));
+	x.fibres = fib;
+	assert_ok(fx->err, twin_export_fibre_arrays(&fx->err, &x, &split));
+	for (i = 0; i < m->n_tets; i++)
+		n_myo += twin_export_fibre_region(m->tet_region[i]);
+	assert_true(n_myo > 0 && n_myo < m->n_tets);
+
+	assert_ok(fx->err, twin_export_vtu(&fx->err, &x, fx->dir));
+	t = twin_test_read_file(at(fx, "heart.vtu"), &len);
+	assert_vtk_array(t, len, "fibre", split, 3 * m->n_tets);
+	assert_vtk_array(t, len, "sheet", split + 3 * m->n_tets, 3 * m->n_tets);
+	assert_vtk_array(t, len, "sheet_normal", split + 6 * m->n_tets, 3 * m->n_tets);
+	free(t);
+
+	assert_ok(fx->err, twin_export_xdmf(&fx->err, &x, fx->dir));
+	{
+		double *got = malloc(3 * m->n_tets * sizeof(*got));
+		hid_t f = H5Fopen(at(fx, "heart.h5"), H5F_ACC_RDONLY, H5P_DEFAULT), d;
+
+		assert_non_null(got);
+		assert_true(f >= 0);
+		d = H5Dopen2(f, "/mesh/sheet_normal", H5P_DEFAULT);
+		assert_true(d >= 0);
+		assert_true(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0);
+		assert_memory_equal(got, split + 6 * m->n_tets, 3 * m->n_tets * sizeof(*got));
+		H5Dclose(d);
+		H5Fclose(f);
+		free(got);
+	}
+
+	/* heart.lon: one line per element */
+	assert_ok(fx->err, twin_export_opencarp(&fx->err, &x, fx->dir));
+	t = slurp(fx, "heart.lon");
+	assert_true(strncmp(t, "2\n", 2) == 0);
+	for (i = 0, p = t + 2; i < m->n_tets; i++, p = strchr(p, '\n') + 1) {
+		assert_int_equal(six(p, 0, " ", v), 0);
+		assert_close6(v, fib + 9 * i, i, "heart.lon");
+	}
+	assert_string_equal(p, "");
+	free(t);
+
+	/* Abaqus: "id, 6 numbers" for each myocardium element, in mesh order */
+	assert_ok(fx->err, twin_export_abaqus(&fx->err, &x, fx->dir));
+	t = slurp(fx, "heart.inp");
+	p = strstr(t, ", 1., 0., 0., 0., 1., 0.\n");
+	assert_non_null(p);
+	p = strchr(p, '\n') + 1;
+	for (i = 0; i < m->n_tets; i++) {
+		if (!twin_export_fibre_region(m->tet_region[i]))
+			continue;
+		assert_int_equal(strtoul(p, NULL, 10), i + 1);
+		assert_int_equal(six(p, 1, ", ", v), 0);
+		assert_close6(v, fib + 9 * i, i, "heart.inp");
+		p = strchr(p, '\n') + 1;
+	}
+	assert_true(strncmp(p, "*ORIENTATION, NAME=FIBRES", 25) == 0);
+	free(t);
+
+	/* FEBio: lid counts the myocardium's elements in mesh order */
+	assert_ok(fx->err, twin_export_febio(&fx->err, &x, fx->dir));
+	t = slurp(fx, "heart.feb");
+	p = strstr(t, "<ElementData type=\"mat_axis\" elem_set=\"heart_myocardium\">");
+	assert_non_null(p);
+	for (i = 0, lid = 0; i < m->n_tets; i++) {
+		char want[64];
+
+		if (m->tet_region[i] != TWIN_FIBRES_LV_WALL)
+			continue;
+		snprintf(want, sizeof(want), "<elem lid=\"%zu\"><a>", ++lid);
+		p = strstr(p, want);
+		assert_non_null(p);
+		p += strlen(want);
+		assert_int_equal(sscanf(p, "%lf,%lf,%lf</a><d>%lf,%lf,%lf</d>", &v[0], &v[1], &v[2],
+					&v[3], &v[4], &v[5]), 6);
+		assert_close6(v, fib + 9 * i, i, "heart.feb");
+	}
+	assert_int_equal(lid, n_myo);
+	free(t);
+
+	free(split);
+	free(fib);
+	twin_export_release(&x);
+	twin_tetmesh_free(m);
+}
+
 static void test_numbers(void **state)
 {
 	static const struct {
@@ -705,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fibres_vtu_and_svmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fibres_xdmf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fibres_readme, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fibres_of_twin_fibres_compute, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
