@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "labels.h"
+#include "surfaces.h"
 
 #define CAP_MARK 255 /* an outside cell next to blood, before caps are numbered */
 #define CUT0 200     /* CUT0 + id: a voxel of vessel id cut off by mesh.vessel_length */
@@ -135,7 +136,28 @@ static struct twin_volume *prepare(struct twin_err *err, const struct twin_volum
 	return v;
 }
 
-/* Keeps the largest 6-connected piece of each meshed label; the rest becomes background. */
+/*
+ * How a piece of label l is attached: 2 when it touches a label it meets at a
+ * valve or an endocardium (the aortic root touches the LV), 1 when it touches
+ * another label, 0 when it touches none.
+ */
+static int attachment(uint8_t l, uint8_t other)
+{
+	char name[TWIN_SURFACE_NAME_MAX];
+	int kind;
+
+	if (other == 0 || other == l)
+		return 0;
+	kind = twin_surface_interface(name, l, other);
+	return kind == TWIN_SURFACE_VALVE || kind == TWIN_SURFACE_ENDOCARDIUM ? 2 : 1;
+}
+
+/*
+ * Keeps one 6-connected piece of each meshed label and makes the rest
+ * background: the best attached piece, then the largest. A field of view that
+ * cuts the aortic arch leaves the aorta in two pieces, and the ascending one,
+ * which holds the aortic valve, must win over a longer descending one.
+ */
 static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned meshed,
 			const struct twin_grid_opt *opt, int quiet)
 {
@@ -144,11 +166,16 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 	uint32_t *comp = calloc(n, sizeof(*comp));
 	size_t *stack = malloc(n * sizeof(*stack));
 	size_t *size = NULL, ncomp = 0, cap = 0;
+	uint8_t *attached = NULL;
 	size_t best[TWIN_GRID_LABELS] = { 0 }, pieces[TWIN_GRID_LABELS] = { 0 }, total[TWIN_GRID_LABELS] = { 0 };
+	int table[TWIN_GRID_LABELS][TWIN_GRID_LABELS];
 	int rc = -1;
 
 	if (!comp || !stack)
 		goto out;
+	for (unsigned a = 0; a < TWIN_GRID_LABELS; a++)
+		for (unsigned b = 0; b < TWIN_GRID_LABELS; b++)
+			table[a][b] = attachment((uint8_t)a, (uint8_t)b);
 	for (size_t s = 0; s < n; s++) {
 		uint8_t l = c[s];
 		size_t top = 0, count = 0;
@@ -157,13 +184,19 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			continue;
 		if (ncomp + 1 >= cap) {
 			size_t *t = realloc(size, (cap ? 2 * cap : 64) * sizeof(*t));
+			uint8_t *u;
 
 			if (!t)
 				goto out;
 			size = t;
+			u = realloc(attached, cap ? 2 * cap : 64);
+			if (!u)
+				goto out;
+			attached = u;
 			cap = cap ? 2 * cap : 64;
 		}
 		ncomp++;
+		attached[ncomp] = 0;
 		comp[s] = (uint32_t)ncomp;
 		stack[top++] = s;
 		while (top) {
@@ -178,16 +211,22 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			if (y + 1 < ny) nb[m++] = p + nx;
 			if (z > 0) nb[m++] = p - nx * ny;
 			if (z + 1 < nz) nb[m++] = p + nx * ny;
-			for (int k = 0; k < m; k++)
-				if (c[nb[k]] == l && !comp[nb[k]]) {
+			for (int k = 0; k < m; k++) {
+				uint8_t o = c[nb[k]];
+
+				if (o == l && !comp[nb[k]]) {
 					comp[nb[k]] = (uint32_t)ncomp;
 					stack[top++] = nb[k];
+				} else if (o < TWIN_GRID_LABELS && table[l][o] > attached[ncomp]) {
+					attached[ncomp] = (uint8_t)table[l][o];
 				}
+			}
 		}
 		size[ncomp] = count;
 		pieces[l]++;
 		total[l] += count;
-		if (!best[l] || count > size[best[l]])
+		if (!best[l] || attached[ncomp] > attached[best[l]] ||
+		    (attached[ncomp] == attached[best[l]] && count > size[best[l]]))
 			best[l] = ncomp;
 	}
 	for (size_t s = 0; s < n; s++)
@@ -195,13 +234,17 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			c[s] = 0;
 	for (unsigned l = 1; l < TWIN_GRID_LABELS; l++)
 		if (pieces[l] > 1 && !quiet)
-			warn(opt, "label map '%s': label '%s' is in %zu pieces: kept the largest, %zu of %zu voxels",
-			     opt->name, twin_label_by_id(l)->name, pieces[l], size[best[l]], total[l]);
+			warn(opt, "label map '%s': label '%s' is in %zu pieces: kept the %s, %zu of %zu voxels",
+			     opt->name, twin_label_by_id(l)->name, pieces[l],
+			     attached[best[l]] == 2 ? "one attached to the heart" :
+			     attached[best[l]] == 1 ? "largest one touching another label" : "largest",
+			     size[best[l]], total[l]);
 	rc = 0;
 out:
 	/* the only failure here is running out of memory */
 	if (rc != 0)
 		twin_err_set(err, TWIN_EFAIL, "label map '%s': out of memory", opt->name);
+	free(attached);
 	free(size);
 	free(stack);
 	free(comp);

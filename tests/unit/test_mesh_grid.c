@@ -143,6 +143,36 @@ static void not_a_label(void **state)
 	twin_volume_free(v);
 }
 
+/*
+ * An aorta cut in two by the field of view: the smaller ascending piece on
+ * the LV (the aortic valve) is kept over a larger descending piece.
+ */
+static void attached_piece_wins(void **state)
+{
+	static const size_t lv_lo[3] = { 1, 1, 1 }, lv_hi[3] = { 3, 3, 3 };
+	static const size_t up_lo[3] = { 1, 1, 4 }, up_hi[3] = { 2, 2, 6 };
+	static const size_t down_lo[3] = { 7, 6, 1 }, down_hi[3] = { 8, 8, 8 };
+	struct twin_volume *v = new_map(10);
+	struct twin_grid g;
+	struct twin_grid_opt opt;
+	struct twin_err err;
+	struct warnings w;
+
+	(void)state;
+	fill(v, 3, lv_lo, lv_hi);
+	fill(v, 6, up_lo, up_hi);
+	fill(v, 6, down_lo, down_hi);
+	twin_err_init(&err);
+	options(&opt, &w, "all");
+	assert_ok(err, twin_grid_build(&err, &g, v, &opt));
+	assert_true(warned(&w, "label 'aorta' is in 2 pieces: kept the one attached to the heart, 12 of 60 voxels"));
+	assert_int_equal(g.count[6], 12);
+	assert_int_equal(g.count[3], 27);
+	assert_false(warned(&w, "no aortic valve"));
+	twin_grid_release(&g);
+	twin_volume_free(v);
+}
+
 /* Two pieces of the LV: the larger is kept, with a warning; LA apart from LV is a warning too. */
 static void pieces_and_touching(void **state)
 {
@@ -251,6 +281,7 @@ int main(void)
 		cmocka_unit_test(not_selected),
 		cmocka_unit_test(not_a_label),
 		cmocka_unit_test(pieces_and_touching),
+		cmocka_unit_test(attached_piece_wins),
 		cmocka_unit_test(caps),
 		cmocka_unit_test(manifold),
 	};
