@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,6 +288,23 @@ char *twin_xml_text_dup(const char *s)
 	}
 	out[len] = '\0';
 	return (char *)out;
+}
+
+int twin_xml_set_attr(xmlNode *node, const char *name, const char *fmt, ...)
+{
+	char buf[1024], *safe;
+	va_list ap;
+	int ok;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	safe = twin_xml_text_dup(buf);
+	if (!safe)
+		return -1;
+	ok = xmlNewProp(node, (const xmlChar *)name, (const xmlChar *)safe) != NULL;
+	free(safe);
+	return ok ? 0 : -1;
 }
 
 char *twin_xml_attr(const xmlNode *node, const char *name, int *absent)

@@ -56,6 +56,13 @@ int twin_xml_save(struct twin_err *err, const char *what, const char *path,
 char *twin_xml_text_dup(const char *s);
 
 /*
+ * Sets attribute name of node from printf-style text, made safe as by
+ * twin_xml_text_dup (at most 1023 bytes). Returns 0, or -1 on no memory.
+ */
+int twin_xml_set_attr(xmlNode *node, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
  * Attribute name of node as a malloc'd string (free), or NULL when absent
  * or on no memory; *absent (may be NULL) tells the two apart.
  */

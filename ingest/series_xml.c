@@ -9,33 +9,13 @@
 #include "select.h"
 #include "xml.h"
 
-/* Sets an attribute from printf-style text; XML-unsafe bytes become '?'. */
-static int attr(xmlNode *node, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int attr(xmlNode *node, const char *name, const char *fmt, ...)
-{
-	char buf[512], *safe;
-	va_list ap;
-	int ok;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	safe = twin_xml_text_dup(buf);
-	if (!safe)
-		return -1;
-	ok = xmlNewProp(node, (const xmlChar *)name, (const xmlChar *)safe) != NULL;
-	free(safe);
-	return ok ? 0 : -1;
-}
-
 static int hashed(struct twin_err *err, xmlNode *node, const char *name, const char *uid)
 {
 	char h[TWIN_UID_HASH];
 
 	if (twin_select_uid_hash(err, uid, h) != 0)
 		return -1;
-	return attr(node, name, "%s", h);
+	return twin_xml_set_attr(node, name, "%s", h);
 }
 
 static const char *plane(const struct twin_frame *f)
@@ -54,27 +34,27 @@ static int add_selected(struct twin_err *err, xmlNode *root, const struct twin_s
 
 	if (bad)
 		return -1;
-	bad |= attr(n, "number", "%d", f->series_number);
-	bad |= attr(n, "part", "%u", s->part);
+	bad |= twin_xml_set_attr(n, "number", "%d", f->series_number);
+	bad |= twin_xml_set_attr(n, "part", "%u", s->part);
 	if (hashed(err, n, "uid", f->series_uid) != 0 || hashed(err, n, "study", f->study_uid) != 0 ||
 	    hashed(err, n, "frame-of-reference", f->frame_of_ref) != 0)
 		return -1;
-	bad |= attr(n, "modality", "%s", f->modality);
-	bad |= attr(n, "manufacturer", "%s", f->manufacturer);
-	bad |= attr(n, "model", "%s", f->model);
+	bad |= twin_xml_set_attr(n, "modality", "%s", f->modality);
+	bad |= twin_xml_set_attr(n, "manufacturer", "%s", f->manufacturer);
+	bad |= twin_xml_set_attr(n, "model", "%s", f->model);
 	if (f->kvp > 0)
-		bad |= attr(n, "kvp", "%g", f->kvp);
-	bad |= attr(n, "kernel", "%s", f->kernel);
-	bad |= attr(n, "image-type", "%s", f->image_type);
-	bad |= attr(n, "transfer-syntax", "%s", f->transfer_syntax);
-	bad |= attr(n, "orientation", "%s", plane(f));
-	bad |= attr(n, "rows", "%u", f->rows);
-	bad |= attr(n, "columns", "%u", f->cols);
-	bad |= attr(n, "pixel-spacing", "%.6g %.6g", f->spacing[0], f->spacing[1]);
-	bad |= attr(n, "slice-thickness", "%.6g", f->thickness);
-	bad |= attr(n, "slices", "%zu", s->slices);
-	bad |= attr(n, "phases", "%zu", s->n_phases);
-	bad |= attr(n, "frames", "%zu", s->n_frames);
+		bad |= twin_xml_set_attr(n, "kvp", "%g", f->kvp);
+	bad |= twin_xml_set_attr(n, "kernel", "%s", f->kernel);
+	bad |= twin_xml_set_attr(n, "image-type", "%s", f->image_type);
+	bad |= twin_xml_set_attr(n, "transfer-syntax", "%s", f->transfer_syntax);
+	bad |= twin_xml_set_attr(n, "orientation", "%s", plane(f));
+	bad |= twin_xml_set_attr(n, "rows", "%u", f->rows);
+	bad |= twin_xml_set_attr(n, "columns", "%u", f->cols);
+	bad |= twin_xml_set_attr(n, "pixel-spacing", "%.6g %.6g", f->spacing[0], f->spacing[1]);
+	bad |= twin_xml_set_attr(n, "slice-thickness", "%.6g", f->thickness);
+	bad |= twin_xml_set_attr(n, "slices", "%zu", s->slices);
+	bad |= twin_xml_set_attr(n, "phases", "%zu", s->n_phases);
+	bad |= twin_xml_set_attr(n, "frames", "%zu", s->n_frames);
 	return bad ? -1 : 0;
 }
 
@@ -91,24 +71,24 @@ static int add_volume(xmlNode *root, const struct twin_series_info *info, const 
 
 	if (bad)
 		return -1;
-	bad |= attr(n, "file", "%s", v->file);
-	bad |= attr(n, "phase", "%zu", v->phase);
+	bad |= twin_xml_set_attr(n, "file", "%s", v->file);
+	bad |= twin_xml_set_attr(n, "phase", "%zu", v->phase);
 	if (!isnan(st->percent)) {
-		bad |= attr(n, "percent", "%.6g", st->percent);
-		bad |= attr(n, "percent-estimated", "%s", st->percent_estimated ? "true" : "false");
+		bad |= twin_xml_set_attr(n, "percent", "%.6g", st->percent);
+		bad |= twin_xml_set_attr(n, "percent-estimated", "%s", st->percent_estimated ? "true" : "false");
 	}
 	if (!isnan(st->trigger_time))
-		bad |= attr(n, "trigger-time", "%.6g", st->trigger_time);
-	bad |= attr(n, "slices-read", "%zu", v->slices_read);
-	bad |= attr(n, "size", "%zu %zu %zu", g->dim[0], g->dim[1], g->dim[2]);
-	bad |= attr(n, "spacing", "%.6g %.6g %.6g", sx, sy, g->step);
-	bad |= attr(n, "dtype", "%s", twin_dtype_name(v->dtype));
-	bad |= attr(n, "values", "%s", strcmp(info->s->first->modality, "CT") == 0 ? "HU" : "stored");
-	bad |= attr(n, "min-step", "%.6g", g->min_step);
-	bad |= attr(n, "max-step", "%.6g", g->max_step);
-	bad |= attr(n, "uneven-resampled", "%s", g->uneven ? "true" : "false");
-	bad |= attr(n, "tilt-degrees", "%.4f", g->tilt_deg);
-	bad |= attr(n, "tilt-corrected", "%s", g->tilted ? "true" : "false");
+		bad |= twin_xml_set_attr(n, "trigger-time", "%.6g", st->trigger_time);
+	bad |= twin_xml_set_attr(n, "slices-read", "%zu", v->slices_read);
+	bad |= twin_xml_set_attr(n, "size", "%zu %zu %zu", g->dim[0], g->dim[1], g->dim[2]);
+	bad |= twin_xml_set_attr(n, "spacing", "%.6g %.6g %.6g", sx, sy, g->step);
+	bad |= twin_xml_set_attr(n, "dtype", "%s", twin_dtype_name(v->dtype));
+	bad |= twin_xml_set_attr(n, "values", "%s", strcmp(info->s->first->modality, "CT") == 0 ? "HU" : "stored");
+	bad |= twin_xml_set_attr(n, "min-step", "%.6g", g->min_step);
+	bad |= twin_xml_set_attr(n, "max-step", "%.6g", g->max_step);
+	bad |= twin_xml_set_attr(n, "uneven-resampled", "%s", g->uneven ? "true" : "false");
+	bad |= twin_xml_set_attr(n, "tilt-degrees", "%.4f", g->tilt_deg);
+	bad |= twin_xml_set_attr(n, "tilt-corrected", "%s", g->tilted ? "true" : "false");
 	return bad ? -1 : 0;
 }
 
@@ -162,12 +142,12 @@ xmlDoc *twin_series_xml_build(struct twin_err *err, const struct twin_series_inf
 	if (!root)
 		goto nomem;
 	xmlDocSetRootElement(doc, root);
-	if (attr(root, "program", "twin-ingest") != 0 || attr(root, "version", "%s", info->version) != 0)
+	if (twin_xml_set_attr(root, "program", "twin-ingest") != 0 || twin_xml_set_attr(root, "version", "%s", info->version) != 0)
 		goto nomem;
 	n = xmlNewChild(root, NULL, (const xmlChar *)"source", NULL);
-	if (!n || attr(n, "files", "%zu", info->files) != 0 ||
-	    attr(n, "unreadable-files", "%zu", info->unreadable_files) != 0 ||
-	    attr(n, "frames", "%zu", info->frames) != 0 || attr(n, "series", "%zu", info->n_series) != 0)
+	if (!n || twin_xml_set_attr(n, "files", "%zu", info->files) != 0 ||
+	    twin_xml_set_attr(n, "unreadable-files", "%zu", info->unreadable_files) != 0 ||
+	    twin_xml_set_attr(n, "frames", "%zu", info->frames) != 0 || twin_xml_set_attr(n, "series", "%zu", info->n_series) != 0)
 		goto nomem;
 	if (add_selected(err, root, info) != 0)
 		goto fail;
@@ -180,17 +160,17 @@ xmlDoc *twin_series_xml_build(struct twin_err *err, const struct twin_series_inf
 		const struct twin_frame *f = info->s->first;
 
 		n = xmlNewChild(root, NULL, (const xmlChar *)"identifiers", NULL);
-		if (!n || attr(n, "series-uid", "%s", f->series_uid) != 0 ||
-		    attr(n, "study-uid", "%s", f->study_uid) != 0 ||
-		    attr(n, "frame-of-reference-uid", "%s", f->frame_of_ref) != 0 ||
-		    attr(n, "description", "%s", f->description) != 0)
+		if (!n || twin_xml_set_attr(n, "series-uid", "%s", f->series_uid) != 0 ||
+		    twin_xml_set_attr(n, "study-uid", "%s", f->study_uid) != 0 ||
+		    twin_xml_set_attr(n, "frame-of-reference-uid", "%s", f->frame_of_ref) != 0 ||
+		    twin_xml_set_attr(n, "description", "%s", f->description) != 0)
 			goto nomem;
-		if (info->phi && (attr(n, "patient-name", "%s", info->phi->patient_name) != 0 ||
-				  attr(n, "patient-id", "%s", info->phi->patient_id) != 0 ||
-				  attr(n, "birth-date", "%s", info->phi->birth_date) != 0 ||
-				  attr(n, "accession", "%s", info->phi->accession) != 0 ||
-				  attr(n, "physician", "%s", info->phi->physician) != 0 ||
-				  attr(n, "institution", "%s", info->phi->institution) != 0))
+		if (info->phi && (twin_xml_set_attr(n, "patient-name", "%s", info->phi->patient_name) != 0 ||
+				  twin_xml_set_attr(n, "patient-id", "%s", info->phi->patient_id) != 0 ||
+				  twin_xml_set_attr(n, "birth-date", "%s", info->phi->birth_date) != 0 ||
+				  twin_xml_set_attr(n, "accession", "%s", info->phi->accession) != 0 ||
+				  twin_xml_set_attr(n, "physician", "%s", info->phi->physician) != 0 ||
+				  twin_xml_set_attr(n, "institution", "%s", info->phi->institution) != 0))
 			goto nomem;
 	}
 	return doc;

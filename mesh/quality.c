@@ -247,34 +247,14 @@ size_t twin_quality_requirements(const struct twin_quality *q, twin_grid_warn_fn
 	return n;
 }
 
-/* Sets an attribute from printf-style text. */
-static int attr(xmlNode *node, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int attr(xmlNode *node, const char *name, const char *fmt, ...)
-{
-	char buf[256], *safe;
-	va_list ap;
-	int ok;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	safe = twin_xml_text_dup(buf);
-	if (!safe)
-		return -1;
-	ok = xmlNewProp(node, (const xmlChar *)name, (const xmlChar *)safe) != NULL;
-	free(safe);
-	return ok ? 0 : -1;
-}
-
 static int requirement(xmlNode *root, const char *name, int ok, double value, double limit)
 {
 	xmlNode *n = xmlNewChild(root, NULL, (const xmlChar *)"requirement", NULL);
 
 	if (!n)
 		return -1;
-	return attr(n, "name", "%s", name) | attr(n, "met", "%s", ok ? "true" : "false") |
-	       attr(n, "value", "%.6g", value) | attr(n, "limit", "%.6g", limit);
+	return twin_xml_set_attr(n, "name", "%s", name) | twin_xml_set_attr(n, "met", "%s", ok ? "true" : "false") |
+	       twin_xml_set_attr(n, "value", "%.6g", value) | twin_xml_set_attr(n, "limit", "%.6g", limit);
 }
 
 int twin_quality_save(struct twin_err *err, const char *path, const struct twin_quality *q)
@@ -286,9 +266,9 @@ int twin_quality_save(struct twin_err *err, const char *path, const struct twin_
 	if (bad)
 		goto out;
 	xmlDocSetRootElement(doc, root);
-	bad |= attr(root, "nodes", "%zu", q->nodes) | attr(root, "tetrahedra", "%zu", q->tets) |
-	       attr(root, "triangles", "%zu", q->triangles) |
-	       attr(root, "netgen", "%s", q->netgen ? "true" : "false");
+	bad |= twin_xml_set_attr(root, "nodes", "%zu", q->nodes) | twin_xml_set_attr(root, "tetrahedra", "%zu", q->tets) |
+	       twin_xml_set_attr(root, "triangles", "%zu", q->triangles) |
+	       twin_xml_set_attr(root, "netgen", "%s", q->netgen ? "true" : "false");
 	bad |= requirement(root, "no_inverted_tetrahedra", q->inverted == 0, (double)q->inverted, 0);
 	bad |= requirement(root, "min_dihedral_deg", q->min_dihedral >= TWIN_QUALITY_MIN_DIHEDRAL,
 			   q->min_dihedral, TWIN_QUALITY_MIN_DIHEDRAL);
@@ -303,16 +283,16 @@ int twin_quality_save(struct twin_err *err, const char *path, const struct twin_
 		bad |= !n;
 		if (bad)
 			break;
-		bad |= attr(n, "id", "%d", r->id) | attr(n, "name", "%s", r->name ? r->name : "?") |
-		       attr(n, "tetrahedra", "%zu", r->tets) | attr(n, "volume_mm3", "%.6g", r->volume) |
-		       attr(n, "label_volume_mm3", "%.6g", r->label_volume) |
-		       attr(n, "volume_error_percent", "%.4g", r->volume_error) |
-		       attr(n, "min_dihedral_deg", "%.4g", r->min_dihedral) |
-		       attr(n, "mean_dihedral_deg", "%.4g", r->mean_dihedral) |
-		       attr(n, "below_min_dihedral", "%zu", r->below_min_dihedral) |
-		       attr(n, "min_gamma", "%.4g", r->min_gamma) | attr(n, "mean_gamma", "%.4g", r->mean_gamma) |
-		       attr(n, "min_edge_mm", "%.4g", r->min_edge) | attr(n, "mean_edge_mm", "%.4g", r->mean_edge) |
-		       attr(n, "max_edge_mm", "%.4g", r->max_edge);
+		bad |= twin_xml_set_attr(n, "id", "%d", r->id) | twin_xml_set_attr(n, "name", "%s", r->name ? r->name : "?") |
+		       twin_xml_set_attr(n, "tetrahedra", "%zu", r->tets) | twin_xml_set_attr(n, "volume_mm3", "%.6g", r->volume) |
+		       twin_xml_set_attr(n, "label_volume_mm3", "%.6g", r->label_volume) |
+		       twin_xml_set_attr(n, "volume_error_percent", "%.4g", r->volume_error) |
+		       twin_xml_set_attr(n, "min_dihedral_deg", "%.4g", r->min_dihedral) |
+		       twin_xml_set_attr(n, "mean_dihedral_deg", "%.4g", r->mean_dihedral) |
+		       twin_xml_set_attr(n, "below_min_dihedral", "%zu", r->below_min_dihedral) |
+		       twin_xml_set_attr(n, "min_gamma", "%.4g", r->min_gamma) | twin_xml_set_attr(n, "mean_gamma", "%.4g", r->mean_gamma) |
+		       twin_xml_set_attr(n, "min_edge_mm", "%.4g", r->min_edge) | twin_xml_set_attr(n, "mean_edge_mm", "%.4g", r->mean_edge) |
+		       twin_xml_set_attr(n, "max_edge_mm", "%.4g", r->max_edge);
 	}
 	for (size_t i = 0; i < q->nsurfaces && !bad; i++) {
 		const struct twin_quality_surface *s = &q->surfaces[i];
@@ -321,8 +301,8 @@ int twin_quality_save(struct twin_err *err, const char *path, const struct twin_
 		bad |= !n;
 		if (bad)
 			break;
-		bad |= attr(n, "tag", "%d", s->tag) | attr(n, "name", "%s", s->name ? s->name : "?") |
-		       attr(n, "triangles", "%zu", s->triangles) | attr(n, "area_mm2", "%.6g", s->area);
+		bad |= twin_xml_set_attr(n, "tag", "%d", s->tag) | twin_xml_set_attr(n, "name", "%s", s->name ? s->name : "?") |
+		       twin_xml_set_attr(n, "triangles", "%zu", s->triangles) | twin_xml_set_attr(n, "area_mm2", "%.6g", s->area);
 	}
 out:
 	if (bad)

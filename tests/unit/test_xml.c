@@ -263,6 +263,25 @@ static void text_dup_makes_xml_safe_text(void **state)
 	free(s);
 }
 
+static void set_attr_formats_safe_text(void **state)
+{
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *node = xmlNewNode(NULL, (const xmlChar *)"n");
+	char *v;
+
+	(void)state;
+	xmlDocSetRootElement(doc, node);
+	assert_int_equal(twin_xml_set_attr(node, "spacing", "%g %g", 0.5, 1.25), 0);
+	assert_int_equal(twin_xml_set_attr(node, "text", "a%cb", 1), 0);
+	v = twin_xml_attr(node, "spacing", NULL);
+	assert_string_equal(v, "0.5 1.25");
+	free(v);
+	v = twin_xml_attr(node, "text", NULL);
+	assert_string_equal(v, "a?b");
+	free(v);
+	xmlFreeDoc(doc);
+}
+
 static void attr_numbers(void **state)
 {
 	const char *text = "<a\n u='18446744073709551615' d='-2.5e3' big='18446744073709551616'"
@@ -319,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(save_validates_and_is_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(libxml2_prints_nothing, setup, teardown),
 		cmocka_unit_test(text_dup_makes_xml_safe_text),
+		cmocka_unit_test(set_attr_formats_safe_text),
 		cmocka_unit_test(attr_numbers),
 	};
 	int rc = cmocka_run_group_tests_name("xml", tests, NULL, NULL);
