@@ -1,5 +1,3 @@
-/* MADV_HUGEPAGE is Linux's */
-#define _DEFAULT_SOURCE
 #include "assemble.h"
 
 #include <math.h>
@@ -8,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define MAX_THREADS 64
@@ -27,24 +24,6 @@ struct job {
 	struct twin_err first;  /* the first reader error */
 	pthread_mutex_t lock;
 };
-
-/*
- * A volume's voxels in huge pages where the kernel offers them: a
- * 512x512x300 stack is written once, and 2 MiB pages cut its page faults
- * 500-fold. Only advice: nothing changes when it is refused.
- */
-static void advise_huge(struct twin_volume *v)
-{
-#ifdef MADV_HUGEPAGE
-	uintptr_t page = 2u << 20, a = ((uintptr_t)v->data + page - 1) & ~(page - 1);
-	uintptr_t b = ((uintptr_t)v->data + twin_volume_bytes(v)) & ~(page - 1);
-
-	if (b > a)
-		madvise((void *)a, b - a, MADV_HUGEPAGE);
-#else
-	(void)v;
-#endif
-}
 
 /* The smallest and largest of v[0..n), in eight lanes the compiler vectorises. */
 static void range(const int32_t *v, size_t n, int32_t *lo, int32_t *hi)
@@ -254,7 +233,6 @@ static int read_all(struct twin_err *err, struct job *job)
 			pthread_mutex_destroy(&job->lock);
 			return -1;
 		}
-		advise_huge(job->vol);
 		job->overflow = 0;
 		job->next = job->done = 0;
 		read_pass(job);
@@ -384,7 +362,6 @@ struct twin_volume *twin_assemble(struct twin_err *err, const struct twin_assemb
 	job.vol = twin_volume_new(err, choose_dtype(&job), dim, &g->even);
 	if (!job.vol)
 		goto out;
-	advise_huge(job.vol);
 	if (read_all(err, &job) != 0)
 		goto out;
 	if (job.nfailed && drop_failed(err, &job, n, g) != 0)
