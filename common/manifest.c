@@ -108,6 +108,19 @@ nomem:
 	return NULL;
 }
 
+static int add_one(void *ctx, const char *key, const char *value, const char *origin)
+{
+	(void)origin;
+	twin_manifest_add_setting(ctx, key, value);
+	return 0;
+}
+
+void twin_manifest_add_settings(struct twin_manifest_record *rec, const struct twin_conf *conf,
+				const char *section)
+{
+	twin_conf_foreach(conf, section, add_one, rec);
+}
+
 void twin_manifest_add_setting(struct twin_manifest_record *rec, const char *key, const char *value)
 {
 	char *k = twin_xml_text_dup(key);

@@ -3,7 +3,7 @@
  * run appends one record (program, version, start, settings, inputs and
  * outputs with SHA-256, warnings, wall time, ok or the error); the driver
  * reads the records back to skip stages whose inputs are unchanged.
- * Owns the records it returns. Includes err.h and hash.h only.
+ * Owns the records it returns. Includes err.h, hash.h and conf.h only.
  */
 #ifndef TWIN_MANIFEST_H
 #define TWIN_MANIFEST_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "err.h"
 #include "hash.h"
 
@@ -84,6 +85,9 @@ void twin_manifest_record_free(struct twin_manifest_record *rec);
  * reported by twin_manifest_append. Text that XML cannot hold becomes '?'.
  */
 void twin_manifest_add_setting(struct twin_manifest_record *rec, const char *key, const char *value);
+/* Notes every effective setting of one section of conf ("mesh"). */
+void twin_manifest_add_settings(struct twin_manifest_record *rec, const struct twin_conf *conf,
+				const char *section);
 void twin_manifest_add_warning(struct twin_manifest_record *rec, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -48,13 +48,6 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int add_setting(void *ctx, const char *key, const char *value, const char *origin)
-{
-	(void)origin;
-	twin_manifest_add_setting(ctx, key, value);
-	return 0;
-}
-
 /* Notes every file under dir as an output of rec. */
 static int add_outputs(struct twin_err *err, struct twin_manifest_record *rec, const char *dir)
 {
@@ -168,8 +161,8 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	twin_conf_foreach(cli->conf, "export", add_setting, rec);
-	twin_conf_foreach(cli->conf, "fibres", add_setting, rec);
+	twin_manifest_add_settings(rec, cli->conf, "export");
+	twin_manifest_add_settings(rec, cli->conf, "fibres");
 	t0 = now();
 	mesh = twin_msh_load(err, msh);
 	if (!mesh)

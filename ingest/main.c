@@ -514,13 +514,6 @@ static int list_series(struct twin_err *err, const struct run *r)
 
 /* ---- conversion ------------------------------------------------------------- */
 
-static int add_setting(void *ctx, const char *key, const char *value, const char *origin)
-{
-	(void)origin;
-	twin_manifest_add_setting(ctx, key, value);
-	return 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -889,7 +882,7 @@ static int run(struct twin_err *err, struct run *r)
 		r->rec = twin_manifest_record_new(err, PROG, twin_cli_version());
 		if (!r->rec)
 			return -1;
-		twin_conf_foreach(cli->conf, "ingest", add_setting, r->rec);
+		twin_manifest_add_settings(r->rec, cli->conf, "ingest");
 	}
 	if (list_files(err, r, dicom_dir) != 0)
 		return -1;
@@ -930,7 +923,7 @@ static void record_failure(struct run *r, const struct twin_err *stage_err)
 		fresh = twin_manifest_record_new(NULL, PROG, twin_cli_version());
 		if (!fresh)
 			return;
-		twin_conf_foreach(r->cli->conf, "ingest", add_setting, fresh);
+		twin_manifest_add_settings(fresh, r->cli->conf, "ingest");
 		rec = fresh;
 	}
 	for (i = 0; i < r->nnotes; i++)

@@ -57,13 +57,6 @@ static void progress_cb(void *ctx, unsigned done)
 	twin_progress_update(ctx, done);
 }
 
-static int add_setting(void *ctx, const char *key, const char *value, const char *origin)
-{
-	(void)origin;
-	twin_manifest_add_setting(ctx, key, value);
-	return 0;
-}
-
 static int apply_options(struct twin_err *err, struct twin_conf *conf)
 {
 	char buf[512];
@@ -130,7 +123,7 @@ static int run(struct twin_err *err, struct run *r)
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	twin_conf_foreach(cli->conf, "mesh", add_setting, r->rec);
+	twin_manifest_add_settings(r->rec, cli->conf, "mesh");
 	labels = twin_nifti_load(err, input);
 	if (!labels)
 		goto out;

@@ -55,13 +55,6 @@ struct run {
 	char *warning;
 };
 
-static int add_setting(void *ctx, const char *key, const char *value, const char *origin)
-{
-	(void)origin;
-	twin_manifest_add_setting(ctx, key, value);
-	return 0;
-}
-
 static int set_option(struct twin_err *err, struct twin_conf *conf, const char *key, const char *value)
 {
 	char buf[4200];
@@ -285,7 +278,7 @@ static int run(struct twin_err *err, struct run *r)
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	twin_conf_foreach(conf, "segment", add_setting, r->rec);
+	twin_manifest_add_settings(r->rec, conf, "segment");
 	if (!(r->img = twin_nifti_load(err, image))) {
 		twin_err_prefix(err, "image");
 		goto out;

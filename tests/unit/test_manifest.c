@@ -202,6 +202,28 @@ static void hashed_files_are_noted_as_given(void **state)
 	free(gone);
 }
 
+/* One section of the effective settings, and only that section, is noted. */
+static void settings_of_a_section(void **state)
+{
+	struct twin_manifest_record *rec;
+	struct twin_conf *conf;
+	struct twin_err err;
+
+	(void)state;
+	twin_err_init(&err);
+	conf = twin_conf_new(&err);
+	assert_ptr_ok(err, conf);
+	assert_ok(err, twin_conf_set(&err, conf, "mesh.size=2.5"));
+	rec = twin_manifest_record_new(&err, "twin-mesh", "1");
+	assert_ptr_ok(err, rec);
+	twin_manifest_add_settings(rec, conf, "mesh");
+	assert_string_equal(twin_manifest_record_setting(rec, "mesh.size"), "2.5");
+	assert_string_equal(twin_manifest_record_setting(rec, "mesh.labels"), "all");
+	assert_null(twin_manifest_record_setting(rec, "segment.spacing"));
+	twin_manifest_record_free(rec);
+	twin_conf_free(conf);
+}
+
 static void record_round_trip(void **state)
 {
 	const char *dir = *state;
@@ -555,6 +577,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hashes_known_vectors, setup, teardown),
 		cmocka_unit_test(hashes_in_pieces),
 		cmocka_unit_test_setup_teardown(hashed_files_are_noted_as_given, setup, teardown),
+		cmocka_unit_test(settings_of_a_section),
 		cmocka_unit_test_setup_teardown(record_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(failed_runs_are_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(reader_rejects_bad_manifests, setup, teardown),
