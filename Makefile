@@ -28,7 +28,8 @@ DEB_PACKAGES = gcc g++ make pkg-config xxd valgrind \
 	libcmocka-dev zlib1g-dev libdeflate-dev libpng-dev libssl-dev \
 	dcm2niix python3-nibabel time \
 	libsuitesparse-dev libopenblas0-pthread \
-	libhdf5-dev calculix-ccx openfoam python3-meshio python3-h5py python3-vtk9 python3-dolfinx
+	libhdf5-dev calculix-ccx openfoam python3-meshio python3-h5py python3-vtk9 python3-dolfinx \
+	chromium snakemake
 
 PKGS = libxml-2.0 zlib libdeflate libpng libcrypto libopenjp2 hdf5-serial
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -79,8 +80,9 @@ LIBTWIN := $(O)/libtwin.a
 # A stage is a folder with a main.c; the rest of its sources form lib<stage>.a,
 # which the unit tests and the tools under tests/ may link.
 STAGES := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/main.c),$(s)))
-STAGE_LIBS := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
-stage_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
+# workflow/ is the driver's folder: dcm2twin.c is its main, the rest libworkflow.a.
+STAGE_LIBS := $(foreach s,ingest segment mesh export workflow,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
+stage_src = $(filter-out $(1)/main.c workflow/dcm2twin.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
 stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1)))) \
 	$(patsubst %.xsd,$(O)/%_xsd.o,$(wildcard $(1)/*.xsd))
 
@@ -142,7 +144,7 @@ $(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/dcm2twin: $(O)/workflow/dcm2twin.o $(LIBTWIN)
+$(BIN)/dcm2twin: $(O)/workflow/dcm2twin.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
