@@ -16,11 +16,11 @@ extern "C" {
 #endif
 
 /*
- * Writes CASE/report.html (and CASE/report/*.png) from whatever the case
- * folder holds now: a stage that has not run, or failed, is shown as such,
- * never silently left out. Files are written to a temporary name and
- * renamed. Returns 0, or -1 with err set (TWIN_EIO, TWIN_EINPUT for a
- * manifest or XML file that is not valid).
+ * Writes CASE/report.html, and the mesh pictures it shows into CASE/report/,
+ * from whatever the case folder holds now: a stage that has not run, or
+ * failed, is shown as such, never silently left out. Files are written to a
+ * temporary name and renamed. Returns 0, or -1 with err set (TWIN_EIO,
+ * TWIN_EINPUT naming a manifest, XML or mesh file that is not valid).
  */
 int twin_report_write(struct twin_err *err, const char *case_dir);
 
