@@ -1,0 +1,153 @@
+#!/bin/sh
+# workflow/Snakefile on three study folders: two small twin-phantom studies
+# (different seeds) and one folder that holds no DICOM. With -j2 --keep-going
+# the bad study fails alone at twin-ingest and the two others get heart.msh,
+# every export folder, four ok manifest records and a log per stage. A dry
+# run then has nothing to do (and only the bad study's jobs when it is back),
+# a changed conf (not a touched one) plans every stage again, and a partly failed export (exit 8)
+# is recorded, not failed, unless partial=fail. Debian's /usr/bin/snakemake
+# (a pyenv python3 on PATH lacks its modules); a visible SKIP without it. TAP.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TWIN_BIN:=$here/../../build/bin}"
+TWIN_BIN=$(cd "$TWIN_BIN" && pwd)
+PATH="$TWIN_BIN:$PATH"
+SNAKEFILE=$here/../../workflow/Snakefile
+XSD=$here/../../common/manifest.xsd
+SNAKEMAKE=/usr/bin/snakemake
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
+
+TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export"
+echo "1..9"
+
+if [ ! -x "$SNAKEMAKE" ]; then
+	IFS='|'
+	for t in $TESTS; do skip "$t" "$SNAKEMAKE is absent (Debian's snakemake)"; done
+	exit 0
+fi
+
+# snakemake ... : the batch run with this test's folders; .snakemake/ goes to $W
+snk() {
+	"$SNAKEMAKE" -s "$SNAKEFILE" -d "$W" -j2 "$@" \
+		--config studies="$W/studies" cases="$W/cases" conf="$W/pipeline.conf" bin="$TWIN_BIN"
+}
+
+mkdir -p "$W/studies/bad"
+for seed in 3 4; do
+	if ! twin-phantom -q --size 64x64x48 --spacing 2,2,2 --seed $seed "$W/p$seed" >"$W/phantom.log" 2>&1; then
+		echo "Bail out! twin-phantom failed: $(tail -n 2 "$W/phantom.log")"
+		exit 1
+	fi
+	mv "$W/p$seed/dicom" "$W/studies/seed$seed"
+done
+echo "not a DICOM file" >"$W/studies/bad/notes.txt"
+printf '[mesh]\nsize = 3\n' >"$W/pipeline.conf"
+
+# --- one batch run over the three studies -----------------------------------------
+snk --keep-going >"$W/run.log" 2>&1
+rc=$?
+why=
+[ $rc -eq 0 ] && why="snakemake exited 0"
+grep -q 'Error in rule ingest' "$W/run.log" || why="$why; no failed ingest in the log"
+grep -q 'no DICOM images' "$W/cases/bad/logs/ingest.log" 2>/dev/null ||
+	why="$why; cases/bad/logs/ingest.log does not say why: $(cat "$W/cases/bad/logs/ingest.log" 2>&1)"
+[ -e "$W/cases/bad/ingest/image.nii.gz" ] && why="$why; the bad study has an image"
+[ -e "$W/cases/bad/logs/segment.log" ] && why="$why; twin-segment ran on the bad study"
+[ "$(grep -c 'Error in rule' "$W/run.log")" = 1 ] || why="$why; not exactly one job failed"
+check "the non-DICOM study fails alone at twin-ingest, snakemake exits non-zero" "$why"
+
+why=
+for c in seed3 seed4; do
+	[ -s "$W/cases/$c/mesh/heart.msh" ] || why="$why; $c has no heart.msh"
+	for t in vtu svmp abaqus febio opencarp openfoam xdmf msh22; do
+		[ -s "$W/cases/$c/export/$t/README.txt" ] || why="$why; $c has no export/$t"
+	done
+	[ "$(cat "$W/cases/$c/logs/export.status" 2>/dev/null)" = ok ] || why="$why; $c: export.status is not ok"
+done
+[ -n "$why" ] && why="$why; $(grep -i error "$W/run.log" | head -n 3)"
+check "both phantom studies get heart.msh and every export folder" "$why"
+
+why=
+for c in seed3 seed4; do
+	m=$W/cases/$c/manifest.xml
+	got=$(grep -o '<record program="[^"]*"[^>]*status="[^"]*"' "$m" 2>/dev/null |
+		sed 's/<record program="\([^"]*\)".*status="\([^"]*\)"/\1:\2/' | tr '\n' ' ')
+	[ "$got" = "twin-ingest:ok twin-segment:ok twin-mesh:ok twin-export:ok " ] || why="$why; $c: $got"
+	xmllint --noout --schema "$XSD" "$m" 2>/dev/null || why="$why; $c: manifest.xml is not valid"
+done
+check "each manifest has four ok records in stage order and is valid" "$why"
+
+why=
+for c in seed3 seed4; do
+	for s in ingest segment mesh export; do
+		[ -f "$W/cases/$c/logs/$s.log" ] || why="$why; no $c/logs/$s.log"
+	done
+done
+grep -q 'heart_myocardium\|LV myocardium' "$W/cases/seed3/logs/segment.log" 2>/dev/null ||
+	why="$why; segment.log lacks twin-segment's volume table"
+check "a log per stage and case under CASE/logs" "$why"
+
+# --- what a rerun would do ------------------------------------------------------
+mv "$W/studies/bad" "$W/bad"
+snk -n >"$W/dry.log" 2>&1
+why=
+grep -q 'Nothing to be done' "$W/dry.log" || why="$(grep -v '^$' "$W/dry.log" | head -n 8 | tr '\n' ' ')"
+check "a second run (-n) has nothing to do" "$why"
+
+mv "$W/bad" "$W/studies/bad"
+snk -n --quiet >"$W/dry.log" 2>&1
+why=$(awk '$1 ~ /^(ingest|segment|mesh|export)$/ && $2 != 1 { print $1 " " $2 " jobs" }
+	$1 == "total" { total = $2 } END { if (total != 5) print "total " total " jobs, not 5" }' "$W/dry.log")
+[ -n "$why" ] && why="$why: $(grep -v '^$' "$W/dry.log" | head -n 12 | tr '\n' '|')"
+check "with the bad study back, a dry run plans its four stages only" "$why"
+rm -rf "$W/studies/bad"
+
+# Snakemake compares content, not only times: a touched file that is the same plans nothing
+touch "$W/pipeline.conf"
+snk -n >"$W/dry.log" 2>&1
+touched=
+grep -q 'Nothing to be done' "$W/dry.log" || touched="; a touched pipeline.conf plans jobs"
+printf '[mesh]\nsize = 3.5\n' >"$W/pipeline.conf"
+snk -n --quiet >"$W/dry.log" 2>&1
+why=$(awk '$1 ~ /^(ingest|segment|mesh|export)$/ && $2 != 2 { print $1 " " $2 " jobs" }
+	$1 == "total" { total = $2 } END { if (total != 9) print "total " total " jobs, not 9" }' "$W/dry.log")
+[ -n "$why" ] && why="$why: $(grep -v '^$' "$W/dry.log" | head -n 12 | tr '\n' '|')"
+check "a changed pipeline.conf plans every stage of both cases again (a touched one nothing)" "$why$touched"
+printf '[mesh]\nsize = 3\n' >"$W/pipeline.conf"
+
+# --- a partly failed export (exit 8) ----------------------------------------------
+# twin-export in a folder of its own that writes its targets, then says one
+# failed, as the real one does for a mesh without an inlet
+mkdir "$W/bin8"
+for p in twin-ingest twin-segment twin-mesh; do ln -s "$TWIN_BIN/$p" "$W/bin8/$p"; done
+cat >"$W/bin8/twin-export" <<EOF
+#!/bin/sh
+"$TWIN_BIN/twin-export" "\$@" || exit \$?
+echo "twin-export: 1 of 8 targets failed (openfoam); the others are in 'export'" >&2
+exit 8
+EOF
+chmod +x "$W/bin8/twin-export"
+touch "$W/cases/seed3/mesh/heart.msh" "$W/cases/seed4/mesh/heart.msh"
+"$SNAKEMAKE" -s "$SNAKEFILE" -d "$W" -j2 "$W/cases/seed3/logs/export.status" --rerun-triggers mtime \
+	--config studies="$W/studies" cases="$W/cases" conf="$W/pipeline.conf" bin="$W/bin8" >"$W/p8.log" 2>&1
+rc=$?
+why=
+[ $rc -eq 0 ] || why="snakemake exited $rc: $(grep -i error "$W/p8.log" | head -n 3)"
+[ "$(head -n 1 "$W/cases/seed3/logs/export.status" 2>/dev/null)" = partial ] || why="$why; export.status does not say partial"
+grep -q '1 of 8 targets failed' "$W/cases/seed3/logs/export.status" 2>/dev/null || why="$why; export.status lacks the message"
+grep -q 'export partly failed in 1 of 2 cases (seed3)' "$W/p8.log" || why="$why; no summary of the partial exports"
+check "exit 8 of twin-export is recorded in export.status and the run succeeds" "$why"
+
+"$SNAKEMAKE" -s "$SNAKEFILE" -d "$W" -j2 "$W/cases/seed4/logs/export.status" --rerun-triggers mtime \
+	--config studies="$W/studies" cases="$W/cases" conf="$W/pipeline.conf" bin="$W/bin8" partial=fail >"$W/p8.log" 2>&1
+rc=$?
+why=
+[ $rc -eq 0 ] && why="snakemake exited 0"
+[ -e "$W/cases/seed4/logs/export.status" ] && why="$why; export.status is left"
+check "with partial=fail, exit 8 fails the export job" "$why"
