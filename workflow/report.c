@@ -39,6 +39,8 @@
 #define PIC_H 600
 /* At most this many files per export folder, and lines of a README, are shown. */
 #define MAX_LIST 60
+/* A folder of more files than this shows its list folded away. */
+#define FOLD_LIST 12
 #define MAX_README_LINES 400
 #define MAX_DEPTH 8
 
@@ -829,10 +831,10 @@ static int quality_region(struct twin_err *err, struct report *r, const char *pa
 	if (read_numbers(err, path, n, num, v, 13) != 0)
 		goto out;
 	l = v[0] >= 1 && v[0] <= 255 ? twin_label_by_id((long)v[0]) : NULL;
-	put(r, "<tr><td>");
+	put(r, "<tr><td class=\"id\">");
 	if (l)
 		put_swatch(r, l->rgb);
-	putf(r, " %.0f</td><td>", v[0]);
+	putf(r, "%.0f</td><td>", v[0]);
 	put_text(r, name ? name : "—");
 	putf(r, "</td><td class=\"num\">%.0f</td><td class=\"num\">%.1f</td><td class=\"num\">%.1f</td>"
 	     "<td class=\"num%s\">%+.2f</td>",
@@ -1093,6 +1095,9 @@ static int write_target(struct twin_err *err, struct report *r, const char *exp,
 			free(text);
 		}
 	}
+	/* A long list folds away; the README says what the files are. */
+	if (l.n > FOLD_LIST)
+		putf(r, "<details><summary>the %zu files</summary>\n", l.n);
 	put(r, "<table class=\"files\">\n");
 	for (size_t i = 0; i < l.n && i < MAX_LIST; i++) {
 		put(r, "<tr><td><a href=\"export/");
@@ -1108,6 +1113,8 @@ static int write_target(struct twin_err *err, struct report *r, const char *exp,
 	if (l.n > MAX_LIST)
 		putf(r, "<tr><td colspan=\"2\">… and %zu more files</td></tr>\n", l.n - MAX_LIST);
 	put(r, "</table>\n");
+	if (l.n > FOLD_LIST)
+		put(r, "</details>\n");
 	if (readme)
 		put_readme(r, target, readme);
 	rc = 0;
@@ -1310,7 +1317,7 @@ static const char style[] =
 	".pics{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}\n"
 	"figure img{max-width:100%;height:auto;border:1px solid #d5dae3;display:block}\n"
 	".pics figure{max-width:48%}.qc figure{max-width:360px}figcaption{color:#5a6475;font-size:.9em}\n"
-	"table.stages td:first-child{white-space:nowrap}\n"
+	"table.stages td:first-child,td.id{white-space:nowrap}\n"
 	".legend .item{margin-right:1.2em;white-space:nowrap}\n"
 	"ul.warnings li{color:#7a4a00}.earlier{color:#4a5263}\n"
 	"pre{background:#f5f6f8;padding:.6em;overflow:auto;max-height:30em;font-size:13px}\n"
