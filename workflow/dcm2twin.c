@@ -16,6 +16,7 @@
 #include "files.h"
 #include "manifest.h"
 
+#include "report.h"
 #include "settings.h"
 #include "skip.h"
 #include "stages.h"
@@ -198,15 +199,16 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/*
- * CASE/report.html from what the case holds now; says where it is.
- * twin_report_write comes with workflow/report.c: until it is in, a run
- * writes no report and --report says so.
- */
-static int write_report(struct twin_err *err, const char *case_dir, int asked)
+/* CASE/report.html from what the case holds now; says where it is. */
+static int write_report(struct twin_err *err, const char *case_dir)
 {
-	if (asked)
-		return twin_err_set(err, TWIN_EFAIL, "cannot write the report of '%s': not built yet", case_dir);
+	char *path;
+
+	if (twin_report_write(err, case_dir) != 0)
+		return -1;
+	path = twin_path_join(case_dir, "report.html");
+	fprintf(stderr, "%s: report %s\n", PROG, path ? path : "report.html");
+	free(path);
 	return 0;
 }
 
@@ -229,7 +231,7 @@ static int run(const struct twin_cli *cli)
 	if (run_stages(&err, &r, &code) != 0)
 		code = twin_cli_error(cli, &err);
 	/* a failed twin-ingest may leave no case folder: then there is nothing to report */
-	if (is_dir(r.case_dir) && write_report(&rerr, r.case_dir, 0) != 0) {
+	if (is_dir(r.case_dir) && write_report(&rerr, r.case_dir) != 0) {
 		twin_err_prefix(&rerr, "report");
 		if (code == 0)
 			code = twin_cli_error(cli, &rerr);
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
 	else if (opt_print_config)
 		rc = print_config(&err, &cli) ? twin_cli_error(&cli, &err) : 0;
 	else if (opt_report)
-		rc = write_report(&err, cli.args[0], 1) ? twin_cli_error(&cli, &err) : 0;
+		rc = write_report(&err, cli.args[0]) ? twin_cli_error(&cli, &err) : 0;
 	else
 		rc = run(&cli);
 	twin_cli_release(&cli);
