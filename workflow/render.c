@@ -65,11 +65,18 @@ struct canvas {
 	float *z;
 };
 
-/* A face in canvas coordinates: x right, y down, z towards the eye. */
+/*
+ * A face in canvas coordinates: x right, y down, z towards the eye. On a
+ * face large enough, samples within a sample of an edge take edge_rgb, so
+ * that the triangles show.
+ */
 struct face {
 	float x[3], y[3], z[3];
-	unsigned char rgb[3];
+	unsigned char rgb[3], edge_rgb[3];
 };
+
+/* Edges are drawn on faces whose every altitude spans this many samples. */
+#define EDGE_MIN_ALTITUDE 8.0f
 
 static float edge_fn(float ax, float ay, float bx, float by, float px, float py)
 {
@@ -84,12 +91,21 @@ static void fill(struct canvas *cv, const struct face *f)
 	float hi_x = fmaxf(f->x[0], fmaxf(f->x[1], f->x[2]));
 	float lo_y = fminf(f->y[0], fminf(f->y[1], f->y[2]));
 	float hi_y = fmaxf(f->y[0], fmaxf(f->y[1], f->y[2]));
+	float alt[3];
 	long x0, x1, y0, y1;
 	float inv;
 
 	if (area == 0.0f || hi_x < 0.0f || hi_y < 0.0f || lo_x >= (float)cv->w || lo_y >= (float)cv->h)
 		return;
 	inv = 1.0f / area;
+	/* Weight w_i times alt[i] is the distance in samples from the edge opposite node i. */
+	for (int i = 0; i < 3; i++) {
+		int a = (i + 1) % 3, b = (i + 2) % 3;
+
+		alt[i] = fabsf(area) / hypotf(f->x[b] - f->x[a], f->y[b] - f->y[a]);
+	}
+	if (fminf(alt[0], fminf(alt[1], alt[2])) < EDGE_MIN_ALTITUDE)
+		alt[0] = 0.0f; /* too small: no edges */
 	/* Pixel (x, y) is sampled at its centre (x + 0.5, y + 0.5). */
 	x0 = lo_x < 0.0f ? 0 : (long)ceilf(lo_x - 0.5f);
 	y0 = lo_y < 0.0f ? 0 : (long)ceilf(lo_y - 0.5f);
@@ -111,6 +127,7 @@ static void fill(struct canvas *cv, const struct face *f)
 
 		for (long x = x0; x <= x1; x++, w0 += d0, w1 += d1, w2 += d2) {
 			size_t i = row + (size_t)x;
+			int on_edge;
 			float z;
 
 			if (w0 < 0.0f || w1 < 0.0f || w2 < 0.0f)
@@ -119,7 +136,8 @@ static void fill(struct canvas *cv, const struct face *f)
 			if (z <= cv->z[i])
 				continue;
 			cv->z[i] = z;
-			memcpy(cv->rgb + 3 * i, f->rgb, 3);
+			on_edge = alt[0] > 0.0f && (w0 * alt[0] < 1.0f || w1 * alt[1] < 1.0f || w2 * alt[2] < 1.0f);
+			memcpy(cv->rgb + 3 * i, on_edge ? f->edge_rgb : f->rgb, 3);
 		}
 	}
 }
@@ -170,52 +188,151 @@ static int project(const struct twin_tetmesh *m, const struct camera *c, float *
 	return any;
 }
 
-static void draw(struct canvas *cv, const struct twin_tetmesh *m, const float *cam,
-		 const double lo[2], const double hi[2])
+/* Where the eye's frame lands on the canvas. */
+struct fit {
+	double scale, ox, oy;
+};
+
+/* Fills local face k of tetrahedron t when it faces the eye. */
+static void draw_face(struct canvas *cv, const struct twin_tetmesh *m, const float *cam,
+		      const struct fit *fit, size_t t, int k)
 {
 	/* Light from the viewer's upper left, a little in front. */
-	const double light[3] = { -0.35, 0.45, 0.82 };
-	double span_x = hi[0] - lo[0], span_y = hi[1] - lo[1], scale, ox, oy;
+	static const double light[3] = { -0.35, 0.45, 0.82 };
+	const uint32_t *tet = m->tets + 4 * t;
+	const float *a = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][0]];
+	const float *b = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][1]];
+	const float *c = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][2]];
+	double u[3], v[3], nrm[3], len, shade;
+	unsigned char base[3];
+	struct face f;
 
-	scale = fmin((double)cv->w * (1.0 - 2.0 * MARGIN) / fmax(span_x, 1e-9),
-		     (double)cv->h * (1.0 - 2.0 * MARGIN) / fmax(span_y, 1e-9));
-	ox = 0.5 * (double)cv->w - 0.5 * (lo[0] + hi[0]) * scale;
-	oy = 0.5 * (double)cv->h + 0.5 * (lo[1] + hi[1]) * scale;
-	for (size_t t = 0; t < m->n_tets; t++) {
-		const uint32_t *tet = m->tets + 4 * t;
-		unsigned char base[3];
-
-		region_rgb(m->tet_region[t], base);
-		for (int k = 0; k < 4; k++) {
-			const float *a = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][0]];
-			const float *b = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][1]];
-			const float *c = cam + 3 * (size_t)tet[twin_tetmesh_face_nodes[k][2]];
-			double u[3], v[3], nrm[3], len, shade;
-			struct face f;
-
-			for (int i = 0; i < 3; i++) {
-				u[i] = b[i] - a[i];
-				v[i] = c[i] - a[i];
-			}
-			nrm[2] = u[0] * v[1] - u[1] * v[0];
-			if (nrm[2] <= 0.0)
-				continue; /* faces away from the eye */
-			nrm[0] = u[1] * v[2] - u[2] * v[1];
-			nrm[1] = u[2] * v[0] - u[0] * v[2];
-			len = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
-			shade = (nrm[0] * light[0] + nrm[1] * light[1] + nrm[2] * light[2]) / len;
-			shade = 0.30 + 0.70 * (shade > 0.0 ? shade : 0.0);
-			for (int i = 0; i < 3; i++) {
-				const float *p = i == 0 ? a : i == 1 ? b : c;
-
-				f.x[i] = (float)(ox + p[0] * scale);
-				f.y[i] = (float)(oy - p[1] * scale);
-				f.z[i] = p[2];
-				f.rgb[i] = (unsigned char)lround(base[i] * shade);
-			}
-			fill(cv, &f);
-		}
+	for (int i = 0; i < 3; i++) {
+		u[i] = b[i] - a[i];
+		v[i] = c[i] - a[i];
 	}
+	nrm[2] = u[0] * v[1] - u[1] * v[0];
+	if (nrm[2] <= 0.0)
+		return; /* faces away from the eye */
+	nrm[0] = u[1] * v[2] - u[2] * v[1];
+	nrm[1] = u[2] * v[0] - u[0] * v[2];
+	len = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+	shade = (nrm[0] * light[0] + nrm[1] * light[1] + nrm[2] * light[2]) / len;
+	shade = 0.30 + 0.70 * (shade > 0.0 ? shade : 0.0);
+	region_rgb(m->tet_region[t], base);
+	for (int i = 0; i < 3; i++) {
+		const float *p = i == 0 ? a : i == 1 ? b : c;
+
+		f.x[i] = (float)(fit->ox + p[0] * fit->scale);
+		f.y[i] = (float)(fit->oy - p[1] * fit->scale);
+		f.z[i] = p[2];
+		f.rgb[i] = (unsigned char)lround(base[i] * shade);
+		f.edge_rgb[i] = (unsigned char)lround(base[i] * shade * 0.72);
+	}
+	fill(cv, &f);
+}
+
+/* A face keyed by its smallest node: the other two in order, and tet * 4 + local face. */
+struct face_key {
+	uint32_t b, c;
+	uint32_t code;
+};
+
+/* Marks a face_key's code as shared by two tetrahedra. */
+#define SHARED 0x80000000u
+
+static void sort3(uint32_t n[3])
+{
+	uint32_t t;
+
+	if (n[0] > n[1]) { t = n[0]; n[0] = n[1]; n[1] = t; }
+	if (n[1] > n[2]) { t = n[1]; n[1] = n[2]; n[2] = t; }
+	if (n[0] > n[1]) { t = n[0]; n[0] = n[1]; n[1] = t; }
+}
+
+/*
+ * Draws the faces that belong to one tetrahedron only: the boundary. Faces
+ * are bucketed by their smallest node (a counting sort), and a face whose
+ * other two nodes recur in its bucket is inside. Drawing only these keeps a
+ * fine mesh from filling each pixel a hundred times over.
+ */
+static int draw_boundary(struct twin_err *err, struct canvas *cv, const struct twin_tetmesh *m,
+			 const float *cam, const struct fit *fit)
+{
+	size_t nf = 4 * m->n_tets;
+	uint32_t *start = calloc(m->n_nodes + 1, sizeof(*start));
+	uint32_t *next = malloc((m->n_nodes + 1) * sizeof(*next));
+	struct face_key *keys = malloc((nf ? nf : 1) * sizeof(*keys));
+	int rc = -1;
+
+	if (!start || !next || !keys) {
+		twin_err_set(err, TWIN_EFAIL, "mesh picture: out of memory for %zu tetrahedra", m->n_tets);
+		goto out;
+	}
+	for (size_t f = 0; f < nf; f++) {
+		const uint32_t *tet = m->tets + 4 * (f / 4);
+		const uint8_t *fn = twin_tetmesh_face_nodes[f % 4];
+		uint32_t lo = tet[fn[0]];
+
+		if (tet[fn[1]] < lo)
+			lo = tet[fn[1]];
+		if (tet[fn[2]] < lo)
+			lo = tet[fn[2]];
+		start[lo + 1]++;
+	}
+	for (size_t n = 0; n < m->n_nodes; n++)
+		start[n + 1] += start[n];
+	memcpy(next, start, (m->n_nodes + 1) * sizeof(*next));
+	for (size_t f = 0; f < nf; f++) {
+		const uint32_t *tet = m->tets + 4 * (f / 4);
+		const uint8_t *fn = twin_tetmesh_face_nodes[f % 4];
+		uint32_t n[3] = { tet[fn[0]], tet[fn[1]], tet[fn[2]] };
+		struct face_key *k;
+
+		sort3(n);
+		k = &keys[next[n[0]]++];
+		k->b = n[1];
+		k->c = n[2];
+		k->code = (uint32_t)f;
+	}
+	for (size_t n = 0; n < m->n_nodes; n++)
+		for (uint32_t i = start[n]; i < start[n + 1]; i++) {
+			if (keys[i].code & SHARED)
+				continue;
+			for (uint32_t j = i + 1; j < start[n + 1]; j++)
+				if (keys[j].b == keys[i].b && keys[j].c == keys[i].c) {
+					keys[i].code |= SHARED;
+					keys[j].code |= SHARED;
+					break;
+				}
+			if (!(keys[i].code & SHARED))
+				draw_face(cv, m, cam, fit, keys[i].code / 4, (int)(keys[i].code % 4));
+		}
+	rc = 0;
+out:
+	free(keys);
+	free(next);
+	free(start);
+	return rc;
+}
+
+static int draw(struct twin_err *err, struct canvas *cv, const struct twin_tetmesh *m, const float *cam,
+		const double lo[2], const double hi[2])
+{
+	double span_x = hi[0] - lo[0], span_y = hi[1] - lo[1];
+	struct fit fit;
+
+	fit.scale = fmin((double)cv->w * (1.0 - 2.0 * MARGIN) / fmax(span_x, 1e-9),
+			 (double)cv->h * (1.0 - 2.0 * MARGIN) / fmax(span_y, 1e-9));
+	fit.ox = 0.5 * (double)cv->w - 0.5 * (lo[0] + hi[0]) * fit.scale;
+	fit.oy = 0.5 * (double)cv->h + 0.5 * (lo[1] + hi[1]) * fit.scale;
+	if (m->n_tets <= (SHARED - 1) / 4)
+		return draw_boundary(err, cv, m, cam, &fit);
+	/* Too many to key in 31 bits: every face, the z-buffer keeps the outside. */
+	for (size_t t = 0; t < m->n_tets; t++)
+		for (int k = 0; k < 4; k++)
+			draw_face(cv, m, cam, &fit, t, k);
+	return 0;
 }
 
 /* Averages SS x SS samples into each output pixel. */
@@ -260,8 +377,8 @@ int twin_render_mesh(struct twin_err *err, const struct twin_tetmesh *mesh,
 		cv.z[i] = -FLT_MAX;
 	}
 	camera_init(&c, view);
-	if (project(mesh, &c, cam, lo, hi))
-		draw(&cv, mesh, cam, lo, hi);
+	if (project(mesh, &c, cam, lo, hi) && draw(err, &cv, mesh, cam, lo, hi) != 0)
+		goto out;
 	downsample(&cv, rgb, width, height);
 	rc = 0;
 out:
