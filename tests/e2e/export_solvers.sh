@@ -25,11 +25,11 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
-echo "1..16"
+echo "1..15"
 C=$W/case
 mkdir -p "$C/mesh"
 if ! has gmsh; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do skip "export on a gmsh mesh" "the gmsh program is absent"; done
 	exit 0
 fi
 if ! gmsh -3 -format msh41 "$here/../data/export/lv.geo" -o "$C/mesh/heart.msh" >"$W/gmsh.log" 2>&1; then
@@ -194,23 +194,7 @@ skip) skip "gmshToFoam on the MSH 2.2 copy" "gmshToFoam is absent (openfoam)" ;;
 *) notok "gmshToFoam on the MSH 2.2 copy" "$ok13" ;;
 esac
 
-# 13: one whole run under valgrind: no error, no leak (an ASan build checks itself)
-if ldd "$(command -v twin-export)" 2>/dev/null | grep -q libasan; then
-	skip "twin-export under valgrind" "twin-export is built with AddressSanitizer, which checks its runs itself"
-elif has valgrind; then
-	mkdir -p "$W/vg/mesh"
-	cp "$C/mesh/heart.msh" "$W/vg/mesh/"
-	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
-		twin-export "$W/vg" 2>"$W/vg.err"; then
-		ok "twin-export under valgrind: no error, no leak"
-	else
-		notok "twin-export under valgrind" "$(head -n 5 "$W/vg.err")"
-	fi
-else
-	skip "twin-export under valgrind" "valgrind is absent"
-fi
-
-# 14: a whole phantom heart from twin-mesh (7 regions, valves, inlets and
+# 13: a whole phantom heart from twin-mesh (7 regions, valves, inlets and
 # outlets): every target, CalculiX (linear, valve rings fixed), checkMesh
 # and a few icoFoam steps on both blood pools, dolfinx, and the structure
 # and reader checks
@@ -260,7 +244,7 @@ else
 	skip "a phantom heart from twin-mesh" "twin-phantom or twin-mesh is not built"
 fi
 
-# 15: the fibres, read back from every target that has them
+# 14: the fibres, read back from every target that has them
 if pyhas meshio && pyhas vtk && pyhas h5py; then
 	if out=$($PY "$here/export/check_fibres.py" "$E" 2>&1) && grep -q '^Fibres (fibre, sheet' "$E/febio/README.txt" &&
 	   grep -q '^Fibres: none; this format has no place for them' "$E/msh22/README.txt"; then
@@ -272,7 +256,7 @@ else
 	skip "fibres in every target" "python3-meshio, python3-vtk9 or python3-h5py is absent"
 fi
 
-# 16: a myocardium without an epicardium: a warning names why, every target is written without fibres, exit 0
+# 15: a myocardium without an epicardium: a warning names why, every target is written without fibres, exit 0
 sed 's/^Physical Surface("epicardium", 2)/\/\/ &/' "$here/../data/export/lv.geo" >"$W/no_epi.geo"
 mkdir -p "$W/noepi/mesh"
 if gmsh -3 -format msh41 "$W/no_epi.geo" -o "$W/noepi/mesh/heart.msh" >/dev/null 2>&1; then

@@ -40,7 +40,7 @@ same() {
 	fi
 }
 
-tests="axial coronal sagittal oblique shuffled multiframe localizer ts_implicit ts_bigendian ts_deflate ts_rle ts_jpeg-lossless ts_jpeg-ls phase_default phase_all privacy list dicomdir tilt valgrind"
+tests="axial coronal sagittal oblique shuffled multiframe localizer ts_implicit ts_bigendian ts_deflate ts_rle ts_jpeg-lossless ts_jpeg-ls phase_default phase_all privacy list dicomdir tilt"
 echo "1..$(echo $tests | wc -w)"
 
 for o in axial coronal sagittal oblique; do
@@ -187,19 +187,5 @@ if convert tilt --tilt 12; then
 		ok "gantry tilt is detected and resampled to an orthogonal grid ($out)"
 	else
 		notok "gantry tilt" "$(cat "$W/tilt.err")" "$(grep -i tilt "$W/tilt/case/ingest/series.xml")" "$out"
-	fi
-fi
-
-# one real run under valgrind: no memory error, no leak (an ASan build checks itself)
-if ldd "$(command -v twin-ingest)" 2>/dev/null | grep -q libasan; then
-	ok "valgrind # SKIP twin-ingest is built with AddressSanitizer, which checks this run itself"
-elif ! command -v valgrind >/dev/null; then
-	ok "valgrind # SKIP valgrind is not installed"
-elif convert vg --size 24x20x10 --phases 2 --localizer; then
-	if valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
-		twin-ingest --all-phases "$W/vg/dicom" "$W/vg/case" 2>"$W/vg.err"; then
-		ok "a run under valgrind is clean"
-	else
-		notok "valgrind" "$(tail -n 20 "$W/vg.err")"
 	fi
 fi

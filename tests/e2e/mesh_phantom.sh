@@ -2,8 +2,8 @@
 # twin-mesh on twin-phantom label maps: a mesh with every region and the
 # named surfaces of ARCHITECTURE.md, a valid quality.xml whose volume,
 # distance and orientation requirements are met, a manifest record, a file
-# Gmsh itself reads; blood only; one run under valgrind; and a label map from
-# twin-segment when that stage is built. TAP.
+# Gmsh itself reads; blood only; and a label map from twin-segment when that
+# stage is built (pipeline_memcheck.sh runs twin-mesh under valgrind). TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 PATH="$TWIN_BIN:$PATH"
@@ -17,7 +17,7 @@ notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# 
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
-echo "1..9"
+echo "1..8"
 
 # --- the whole heart at 2 mm ----------------------------------------------------
 twin-phantom --size 64x64x48 --spacing 2,2,2 "$W/p" >/dev/null 2>&1
@@ -81,23 +81,6 @@ else
 	[ "$(grep -c '<region ' "$B")" = 6 ] || why="$why; not six blood regions"
 fi
 check "--select blood meshes the six blood pools, the wall stays named endocardium" "$why"
-
-# --- one small run under valgrind (an ASan build checks itself) -----------------
-if ldd "$(command -v twin-mesh)" 2>/dev/null | grep -q libasan; then
-	skip "a small run is clean under valgrind" "twin-mesh is built with AddressSanitizer, which checks its runs itself"
-elif command -v valgrind >/dev/null 2>&1; then
-	/usr/bin/python3 -c "import numpy as n, nibabel as b; a = n.zeros((14, 14, 14), n.uint8); \
-a[2:7, 2:11, 0:11] = 3; a[7:11, 2:11, 2:11] = 2; a[2:11, 2:11, 11:13] = 1; \
-b.save(b.Nifti1Image(a, n.diag([2, 2, 2, 1])), '$W/small.nii.gz')"
-	why=
-	if ! valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-		twin-mesh --labels "$W/small.nii.gz" --size 2 "$W/vg" >"$W/vg.log" 2>&1; then
-		why="$(grep -v '^twin-mesh: warning' "$W/vg.log" | head -n 5)"
-	fi
-	check "a small run is clean under valgrind" "$why"
-else
-	skip "a small run is clean under valgrind" "valgrind is absent"
-fi
 
 # --- a label map from twin-segment ----------------------------------------------
 if command -v twin-segment >/dev/null 2>&1; then

@@ -1,0 +1,82 @@
+#!/bin/sh
+# The whole pipeline on a small phantom, each stage under valgrind: no
+# memory error and no leak (definite, indirect or possible) in twin-ingest
+# (two phases and a localizer, --all-phases), twin-segment, twin-mesh (coarse)
+# and twin-export (every target, with fibres). This is the one place where
+# the stages run under valgrind; an AddressSanitizer build (make
+# SANITIZE=address,undefined) checks itself, so its stages run plain and any
+# report fails them. Budget: under 3 minutes on 2 cores. TAP.
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TWIN_BIN:=$here/../../build/bin}"
+PATH="$TWIN_BIN:$PATH"
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+echo "1..4"
+# The checker: the build's own sanitizers, else valgrind, else none.
+if ldd "$(command -v twin-ingest)" 2>/dev/null | grep -q libasan; then
+	how="AddressSanitizer"
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	export ASAN_OPTIONS UBSAN_OPTIONS
+elif command -v valgrind >/dev/null 2>&1; then
+	how="valgrind"
+else
+	how=
+fi
+
+# memcheck STAGE ARGS...: runs twin-STAGE under the checker; its stderr goes
+# to $W/STAGE.err and valgrind's report to $W/STAGE.vg.
+memcheck() {
+	stage=$1
+	shift
+	if [ "$how" = valgrind ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect,possible \
+			--show-leak-kinds=definite,indirect,possible \
+			--log-file="$W/$stage.vg" "twin-$stage" "$@" >/dev/null 2>"$W/$stage.err"
+	else
+		"twin-$stage" "$@" >/dev/null 2>"$W/$stage.err"
+	fi
+}
+
+# stage NAME WHAT ARGS...: one result per stage; after a failure the later
+# stages have no input and are skipped.
+failed=
+stage() {
+	name=$1 what=$2
+	shift 2
+	if [ -z "$how" ]; then
+		skip "twin-$name $what" "neither valgrind nor an ASan build"
+	elif [ -n "$failed" ]; then
+		skip "twin-$name $what" "twin-$failed failed"
+	elif memcheck "$name" "$@"; then
+		ok "twin-$name $what: clean under $how"
+	else
+		rc=$?
+		failed=$name
+		if [ "$rc" = 99 ]; then
+			notok "twin-$name $what: $how reports errors or leaks" \
+				"$(grep -v '^twin-' "$W/$name.vg" "$W/$name.err" 2>/dev/null | head -n 20)"
+		else
+			notok "twin-$name $what: exit $rc" "$(tail -n 3 "$W/$name.err")"
+		fi
+	fi
+}
+
+# 200 x 200 x 150 mm at 5 mm: the smallest field of view with the whole
+# heart that twin-segment takes (60 mm and 8 voxels each way, and a chest)
+if ! twin-phantom -q --size 40x40x30 --spacing 5,5,5 --phases 2 --localizer "$W/p" >/dev/null 2>"$W/phantom.err"; then
+	failed=phantom
+	cp "$W/phantom.err" "$W/phantom.vg"
+fi
+C=$W/case
+stage ingest "(two phases, a localizer, --all-phases)" -q --all-phases "$W/p/dicom" "$C"
+stage segment "(at 3 mm)" -q --set segment.spacing=3 "$C"
+stage mesh "(at 8 mm)" -q --size 8 "$C"
+stage export "(every target, with fibres)" -q "$C"
