@@ -210,6 +210,34 @@ static void put_time(struct report *r, const char *t)
 	put_text(r, t);
 }
 
+/*
+ * The stage before stage s that ran (and succeeded) after s last succeeded,
+ * so that what s made may be out of date; NULL when none did.
+ */
+static const char *newer_upstream(const struct report *r, size_t s)
+{
+	const struct twin_manifest_record *mine;
+
+	if (!r->m || s == 0 || !(mine = twin_manifest_last_ok(r->m, stages[s].program)))
+		return NULL;
+	for (size_t u = s; u-- > 0;) {
+		const struct twin_manifest_record *up = twin_manifest_last_ok(r->m, stages[u].program);
+
+		if (up && up > mine)
+			return stages[u].program;
+	}
+	return NULL;
+}
+
+static size_t stage_index(const char *program)
+{
+	size_t i = 0;
+
+	while (i + 1 < NSTAGES && strcmp(stages[i].program, program) != 0)
+		i++;
+	return i;
+}
+
 /* --- summary ----------------------------------------------------------------- */
 
 enum state { NOT_RUN, NO_RECORD, OK, WARNED, FAILED };
@@ -306,6 +334,9 @@ static void write_summary(struct report *r)
 		} else if (st == NO_RECORD) {
 			put(r, "its files are here, but manifest.xml has no run of it (another tool wrote them?)");
 		}
+		if (newer_upstream(r, i))
+			putf(r, "%s<span class=\"stale\">may be out of date: %s ran again after it</span>",
+			     st == OK ? "" : " ", newer_upstream(r, i));
 		put(r, "</td></tr>\n");
 	}
 	put(r, "</table>\n</section>\n");
@@ -316,6 +347,7 @@ static void put_stage_note(struct report *r, const char *program, int have_outpu
 {
 	const struct twin_manifest_record *rec = latest(r, program);
 	const struct twin_manifest_record *ok = r->m ? twin_manifest_last_ok(r->m, program) : NULL;
+	const char *up = newer_upstream(r, stage_index(program));
 
 	if (!have_output) {
 		put(r, "<p class=\"notrun\">");
@@ -328,7 +360,12 @@ static void put_stage_note(struct report *r, const char *program, int have_outpu
 			put_error(r, rec);
 		return;
 	}
-	if (rec && rec->status == TWIN_MANIFEST_FAILED) {
+	if (rec && rec->status == TWIN_MANIFEST_FAILED && rec->code == TWIN_EPARTIAL) {
+		put(r, "<p class=\"stale\">The latest run of ");
+		put(r, program);
+		put(r, " wrote only part of its outputs; what follows is what the folder holds now.</p>\n");
+		put_error(r, rec);
+	} else if (rec && rec->status == TWIN_MANIFEST_FAILED) {
 		put(r, "<p class=\"stale\">The latest run of ");
 		put(r, program);
 		put(r, " failed; what follows is from ");
@@ -340,6 +377,11 @@ static void put_stage_note(struct report *r, const char *program, int have_outpu
 		}
 		put(r, ".</p>\n");
 		put_error(r, rec);
+	}
+	if (up) {
+		put(r, "<p class=\"stale\">This may be out of date: ");
+		put(r, up);
+		put(r, " ran again after it.</p>\n");
 	}
 }
 

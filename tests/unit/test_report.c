@@ -236,8 +236,8 @@ static const char quality_xml[] =
 	"  <surface tag=\"1\" name=\"epicardium\" triangles=\"4\" area_mm2=\"2\"/>\n"
 	"</quality>\n";
 
-/* Appends a record of program: failed with message when message is not NULL, with warnings. */
-static void add_record(const char *dir, const char *program, const char *message,
+/* Appends a record of program: failed with code and message when message is not NULL, with warnings. */
+static void add_record(const char *dir, const char *program, enum twin_code code, const char *message,
 		       const char *const *warnings, size_t nwarnings)
 {
 	struct twin_manifest_record *rec;
@@ -250,7 +250,7 @@ static void add_record(const char *dir, const char *program, const char *message
 		twin_manifest_add_warning(rec, "%s", warnings[i]);
 	if (message) {
 		twin_err_init(&stage);
-		twin_err_set(&stage, TWIN_EINPUT, "%s", message);
+		twin_err_set(&stage, code, "%s", message);
 		twin_manifest_record_fail(rec, &stage);
 	}
 	assert_ok(err, twin_manifest_append(&err, dir, rec));
@@ -316,7 +316,7 @@ static void partial_case(void **state)
 	char *html;
 
 	write_text(dir, "ingest/series.xml", series_xml);
-	add_record(dir, "twin-ingest", NULL, warn, 1);
+	add_record(dir, "twin-ingest", TWIN_OK, NULL, warn, 1);
 	twin_err_init(&err);
 	assert_ok(err, twin_report_write(&err, dir));
 	html = read_report(dir, &nimg);
@@ -367,7 +367,7 @@ static void build_case(const char *dir)
 
 	twin_err_init(&err);
 	write_text(dir, "ingest/series.xml", series_xml);
-	add_record(dir, "twin-ingest", NULL, NULL, 0);
+	add_record(dir, "twin-ingest", TWIN_OK, NULL, NULL, 0);
 	lf = twin_labels_file_new(&err);
 	assert_ptr_ok(err, lf);
 	lf->entries[3].measured = 1;
@@ -377,14 +377,14 @@ static void build_case(const char *dir)
 	twin_labels_file_free(lf);
 	memset(rgb, 90, sizeof(rgb));
 	assert_ok(err, twin_render_save_png(&err, make_path(dir, "segment/qc/axial.png"), rgb, 40, 30));
-	add_record(dir, "twin-segment", NULL, NULL, 0);
+	add_record(dir, "twin-segment", TWIN_OK, NULL, NULL, 0);
 	assert_ok(err, twin_msh_save(&err, make_path(dir, "mesh/heart.msh"), m, 0));
 	write_text(dir, "mesh/quality.xml", quality_xml);
-	add_record(dir, "twin-mesh", NULL, NULL, 0);
+	add_record(dir, "twin-mesh", TWIN_OK, NULL, NULL, 0);
 	write_text(dir, "export/vtu/README.txt", "twin-export target 'vtu'\nVTK XML for ParaView.\n\nUnits: mm\n");
 	write_text(dir, "export/vtu/heart.vtu", "<VTKFile/>\n");
 	write_text(dir, "export/vtu/surfaces/a<b>&\"c.vtp", "x");
-	add_record(dir, "twin-export", NULL, NULL, 0);
+	add_record(dir, "twin-export", TWIN_OK, NULL, NULL, 0);
 	twin_tetmesh_free(m);
 }
 
@@ -419,13 +419,24 @@ static void whole_case(void **state)
 	free(html);
 
 	/* A later failed run of twin-mesh: red in the summary, its code and message. */
-	add_record(dir, "twin-mesh", "label map 'x': no heart", NULL, 0);
+	add_record(dir, "twin-mesh", TWIN_EINPUT, "label map 'x': no heart", NULL, 0);
 	assert_ok(err, twin_report_write(&err, dir));
 	html = read_report(dir, &nimg);
 	assert_non_null(strstr(html, "class=\"box failed\""));
 	assert_non_null(strstr(html, "exit code 3 (bad input): label map &#39;x&#39;: no heart"));
 	assert_non_null(strstr(html, "The latest run of twin-mesh failed"));
 	assert_non_null(strstr(html, "Earlier runs (1)"));
+	assert_null(strstr(html, "out of date"));
+	free(html);
+
+	/* twin-segment again: the mesh and the exports may be out of date. */
+	add_record(dir, "twin-segment", TWIN_OK, NULL, NULL, 0);
+	add_record(dir, "twin-export", TWIN_EPARTIAL, "target 'openfoam': no inlet", NULL, 0);
+	assert_ok(err, twin_report_write(&err, dir));
+	html = read_report(dir, &nimg);
+	assert_non_null(strstr(html, "This may be out of date: twin-segment ran again after it"));
+	assert_non_null(strstr(html, "The latest run of twin-export wrote only part of its outputs"));
+	assert_non_null(strstr(html, "exit code 8 (partly failed): target &#39;openfoam&#39;: no inlet"));
 	free(html);
 }
 
@@ -438,7 +449,7 @@ static void text_is_escaped(void **state)
 	char *html;
 
 	build_case(dir);
-	add_record(dir, "twin-export", "cannot write 'a<b>': <i>full</i> & \"done\"", warn, 1);
+	add_record(dir, "twin-export", TWIN_EINPUT, "cannot write 'a<b>': <i>full</i> & \"done\"", warn, 1);
 	twin_err_init(&err);
 	assert_ok(err, twin_report_write(&err, dir));
 	html = read_report(dir, &nimg);
