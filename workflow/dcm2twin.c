@@ -42,7 +42,7 @@ static const struct twin_cli_spec spec = {
 	options, sizeof(options) / sizeof(options[0]),
 };
 
-/* What one run holds; released by run_release. */
+/* What one run holds; run() frees the manifest. */
 struct run {
 	const struct twin_cli *cli;
 	const char *dicom_dir, *case_dir;
