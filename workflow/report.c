@@ -48,6 +48,7 @@ struct report {
 	FILE *f;
 	const char *dir;
 	struct twin_manifest *m;  /* NULL when the case has no manifest.xml */
+	int nomem;                /* some text could not be copied: the page is not written */
 };
 
 /* The four stages, in pipeline order, and the file that shows each has run. */
@@ -67,8 +68,10 @@ static const struct {
 	const char *file, *view;
 	const struct twin_render_view *v;
 } mesh_pics[] = {
-	{ "report/mesh-anterior.png", "anterior oblique (LAO 30°, cranial 20°)", &twin_render_anterior },
-	{ "report/mesh-posterior.png", "posterior oblique (the opposite side)", &twin_render_posterior },
+	{ "report/mesh-anterior.png", "the front, from the patient's left (LAO 30°, cranial 20°)",
+	  &twin_render_anterior },
+	{ "report/mesh-posterior.png", "the back, from the patient's right (30° oblique, cranial 20°)",
+	  &twin_render_posterior },
 };
 
 /* --- writing ---------------------------------------------------------------- */
@@ -78,7 +81,7 @@ static void put(struct report *r, const char *s)
 	fputs(s, r->f);
 }
 
-/* Markup with numbers only: text from a file goes through put_text. */
+/* Markup, numbers and the names of this file: text from a file goes through put_text. */
 __attribute__((format(printf, 2, 3)))
 static void putf(struct report *r, const char *fmt, ...)
 {
@@ -113,8 +116,7 @@ static void put_text(struct report *r, const char *s)
 		return;
 	safe = twin_xml_text_dup(s);
 	if (!safe) {
-		/* No memory: the commit's write check cannot see this, so mark the page. */
-		fputs("?", r->f);
+		r->nomem = 1;
 		return;
 	}
 	put_escaped(r->f, safe);
@@ -253,8 +255,10 @@ static enum state stage_state(const struct report *r, const struct stage *s,
 	return (*rec)->nwarnings ? WARNED : OK;
 }
 
-static void put_badge(struct report *r, enum state st, size_t nwarnings)
+static void put_badge(struct report *r, enum state st, const struct twin_manifest_record *rec)
 {
+	size_t nwarnings = rec ? rec->nwarnings : 0;
+
 	switch (st) {
 	case NOT_RUN: put(r, "<span class=\"badge notrun\">not run</span>"); break;
 	case NO_RECORD: put(r, "<span class=\"badge notrun\">no record</span>"); break;
@@ -262,7 +266,10 @@ static void put_badge(struct report *r, enum state st, size_t nwarnings)
 	case WARNED:
 		putf(r, "<span class=\"badge warn\">ok, %zu warning%s</span>", nwarnings, nwarnings == 1 ? "" : "s");
 		break;
-	case FAILED: put(r, "<span class=\"badge failed\">failed</span>"); break;
+	case FAILED:
+		put(r, rec->code == TWIN_EPARTIAL ? "<span class=\"badge failed\">partly failed</span>"
+						  : "<span class=\"badge failed\">failed</span>");
+		break;
 	}
 }
 
@@ -311,7 +318,7 @@ static void write_summary(struct report *r)
 		enum state st = stage_state(r, s, &rec);
 
 		putf(r, "<tr><td><a href=\"#%s\">%s</a></td><td>", s->anchor, s->program);
-		put_badge(r, st, rec ? rec->nwarnings : 0);
+		put_badge(r, st, rec);
 		put(r, "</td><td>");
 		if (rec) {
 			put_time(r, rec->start);
@@ -1417,7 +1424,7 @@ static int write_page(struct twin_err *err, struct report *r)
 
 int twin_report_write(struct twin_err *err, const char *case_dir)
 {
-	struct report r = { NULL, case_dir, NULL };
+	struct report r = { NULL, case_dir, NULL, 0 };
 	struct twin_atomic a = { NULL, -1, NULL, NULL };
 	char *manifest = NULL, *html = NULL;
 	struct stat st;
@@ -1439,7 +1446,7 @@ int twin_report_write(struct twin_err *err, const char *case_dir)
 	if (twin_atomic_open(err, &a, html) != 0)
 		goto out;
 	r.f = a.f;
-	if (write_page(err, &r) != 0) {
+	if (write_page(err, &r) != 0 || (r.nomem && twin_err_set(err, TWIN_EFAIL, "report: out of memory"))) {
 		twin_atomic_abort(&a);
 		goto out;
 	}
