@@ -168,6 +168,8 @@ fuzz-targets: $(FUZZ_LIBFUZZER)
 # ITK 5.2 refuses clang 14, so a fuzz target links only the stage library its
 # parser lives in (FUZZ_LIBS_<name>), never all of them.
 FUZZ_LIBS_dicom = $(O)/libingest.a
+# segment/seeds.c needs only libtwin: its object alone, as libsegment.a holds itk.cc.
+FUZZ_LIBS_seeds = $(O)/segment/seeds.o
 $(O)/fuzz/fuzz_%: $(O)/tests/fuzz/fuzz_%.o $$(FUZZ_LIBS_$$*) $(LIBTWIN)
 	@mkdir -p $(dir $@)
 	$(call quiet,FUZZ,$@)$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
