@@ -440,6 +440,36 @@ static void whole_case(void **state)
 	free(html);
 }
 
+/* Files that another tool wrote, with no run in the manifest; pictures of a mesh that is gone. */
+static void files_without_a_run(void **state)
+{
+	const char *dir = *state;
+	struct twin_labels_file *lf;
+	struct twin_err err;
+	size_t nimg;
+	char *html;
+
+	build_case(dir);
+	twin_err_init(&err);
+	assert_ok(err, twin_report_write(&err, dir));
+	assert_true(twin_path_exists(twin_test_path(dir, "report/mesh-posterior.png")));
+	assert_int_equal(remove(twin_test_path(dir, "mesh/heart.msh")), 0);
+	assert_int_equal(remove(twin_test_path(dir, "manifest.xml")), 0);
+	lf = twin_labels_file_new(&err);
+	assert_ptr_ok(err, lf);
+	assert_ok(err, twin_labels_save(&err, make_path(dir, "segment/labels.xml"), lf));
+	twin_labels_file_free(lf);
+	assert_ok(err, twin_report_write(&err, dir));
+	html = read_report(dir, &nimg);
+	assert_int_equal(nimg, 1);
+	assert_non_null(strstr(html, "<span class=\"badge notrun\">no record</span>"));
+	assert_non_null(strstr(html, "twin-mesh has not run"));
+	assert_false(twin_path_exists(twin_test_path(dir, "report/mesh-posterior.png")));
+	/* Not measured: no volume to show. */
+	assert_non_null(strstr(html, "<td class=\"num\">—</td>"));
+	free(html);
+}
+
 static void text_is_escaped(void **state)
 {
 	const char *dir = *state;
@@ -523,6 +553,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(render_edge_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(partial_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(empty_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(files_without_a_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(whole_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(text_is_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_files_are_named, setup, teardown),
