@@ -95,7 +95,8 @@ static void fill(struct canvas *cv, const struct face *f)
 	long x0, x1, y0, y1;
 	float inv;
 
-	if (area == 0.0f || hi_x < 0.0f || hi_y < 0.0f || lo_x >= (float)cv->w || lo_y >= (float)cv->h)
+	/* Written so that a NaN coordinate also returns. */
+	if (!(area != 0.0f && hi_x >= 0.0f && hi_y >= 0.0f && lo_x < (float)cv->w && lo_y < (float)cv->h))
 		return;
 	inv = 1.0f / area;
 	/* Weight w_i times alt[i] is the distance in samples from the edge opposite node i. */
@@ -109,12 +110,8 @@ static void fill(struct canvas *cv, const struct face *f)
 	/* Pixel (x, y) is sampled at its centre (x + 0.5, y + 0.5). */
 	x0 = lo_x < 0.0f ? 0 : (long)ceilf(lo_x - 0.5f);
 	y0 = lo_y < 0.0f ? 0 : (long)ceilf(lo_y - 0.5f);
-	x1 = (long)floorf(hi_x - 0.5f);
-	y1 = (long)floorf(hi_y - 0.5f);
-	if (x1 >= (long)cv->w)
-		x1 = (long)cv->w - 1;
-	if (y1 >= (long)cv->h)
-		y1 = (long)cv->h - 1;
+	x1 = hi_x - 0.5f >= (float)cv->w ? (long)cv->w - 1 : (long)floorf(hi_x - 0.5f);
+	y1 = hi_y - 0.5f >= (float)cv->h ? (long)cv->h - 1 : (long)floorf(hi_y - 0.5f);
 	for (long y = y0; y <= y1; y++) {
 		float py = (float)y + 0.5f, px = (float)x0 + 0.5f;
 		/* Barycentric weights of nodes 0, 1, 2, stepped along the row. */
@@ -130,8 +127,8 @@ static void fill(struct canvas *cv, const struct face *f)
 			int on_edge;
 			float z;
 
-			if (w0 < 0.0f || w1 < 0.0f || w2 < 0.0f)
-				continue;
+			if (!(w0 >= 0.0f && w1 >= 0.0f && w2 >= 0.0f))
+				continue; /* outside, or NaN */
 			z = w0 * f->z[0] + w1 * f->z[1] + w2 * f->z[2];
 			if (z <= cv->z[i])
 				continue;
