@@ -73,6 +73,7 @@ static const struct key keys[] = {
 	LABEL_SIZE("heart_ventricle_right"),
 	LABEL_SIZE("aorta"),
 	LABEL_SIZE("pulmonary_artery"),
+	LABEL_SIZE("heart_myocardium_right"),
 	{ "mesh.labels", T_ENUM, 0, 0, "all", "all,blood,myocardium", NULL, 0,
 	  "labels that become mesh regions: all, the blood pools only, or the myocardium only" },
 	{ "mesh.vessel_length", T_DOUBLE, 0, 500, "0", NULL, "mm", 0,

@@ -16,18 +16,21 @@
 #define LINE_MAX_LEN 1024
 
 /*
- * The label table: TotalSegmentator's heartchambers_highres ids. A new
- * label is one more row here, with the next id.
+ * The label table: TotalSegmentator's heartchambers_highres ids 0..7, and
+ * 8, the RV wall that twin-mesh grows around the RV blood pool when
+ * mesh.rv_wall > 0 (no segmentation gives it). A new label is one more row
+ * here, with the next id.
  */
 static const struct twin_label table[] = {
-	{ 0, "background", "background", "BG", TWIN_LABEL_BACKGROUND, { 0, 0, 0 } },
-	{ 1, "heart_myocardium", "LV myocardium", "LV_myo", TWIN_LABEL_WALL, { 196, 140, 92 } },
-	{ 2, "heart_atrium_left", "left atrium", "LA", TWIN_LABEL_BLOOD, { 250, 150, 180 } },
-	{ 3, "heart_ventricle_left", "left ventricle", "LV", TWIN_LABEL_BLOOD, { 190, 25, 35 } },
-	{ 4, "heart_atrium_right", "right atrium", "RA", TWIN_LABEL_BLOOD, { 130, 200, 250 } },
-	{ 5, "heart_ventricle_right", "right ventricle", "RV", TWIN_LABEL_BLOOD, { 40, 90, 220 } },
-	{ 6, "aorta", "aorta", "Ao", TWIN_LABEL_BLOOD, { 230, 30, 120 } },
-	{ 7, "pulmonary_artery", "pulmonary artery", "PA", TWIN_LABEL_BLOOD, { 30, 40, 130 } },
+	{ 0, "background", "background", "BG", TWIN_LABEL_BACKGROUND, { 0, 0, 0 }, 0 },
+	{ 1, "heart_myocardium", "LV myocardium", "LV_myo", TWIN_LABEL_WALL, { 196, 140, 92 }, 0 },
+	{ 2, "heart_atrium_left", "left atrium", "LA", TWIN_LABEL_BLOOD, { 250, 150, 180 }, 0 },
+	{ 3, "heart_ventricle_left", "left ventricle", "LV", TWIN_LABEL_BLOOD, { 190, 25, 35 }, 0 },
+	{ 4, "heart_atrium_right", "right atrium", "RA", TWIN_LABEL_BLOOD, { 130, 200, 250 }, 0 },
+	{ 5, "heart_ventricle_right", "right ventricle", "RV", TWIN_LABEL_BLOOD, { 40, 90, 220 }, 0 },
+	{ 6, "aorta", "aorta", "Ao", TWIN_LABEL_BLOOD, { 230, 30, 120 }, 0 },
+	{ 7, "pulmonary_artery", "pulmonary artery", "PA", TWIN_LABEL_BLOOD, { 30, 40, 130 }, 0 },
+	{ 8, "heart_myocardium_right", "RV myocardium", "RV_myo", TWIN_LABEL_WALL, { 140, 110, 30 }, 1 },
 };
 
 #define NLABELS (sizeof(table) / sizeof(table[0]))

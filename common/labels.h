@@ -34,6 +34,7 @@ struct twin_label {
 	const char *short_name;  /* for solver region names: "LV" */
 	enum twin_label_kind kind;
 	unsigned char rgb[3];
+	int grown;               /* 1: twin-mesh adds it (mesh.rv_wall), no segmentation has it */
 };
 
 /* Number of rows in the table. */

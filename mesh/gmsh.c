@@ -231,18 +231,23 @@ static struct twin_tetmesh *read_back(struct twin_err *err, const struct twin_gr
 	ntris = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		char name[64];
+		int32_t tag = (int32_t)i + 1;
 
-		for (size_t t = 0; t < nt[i]; t++, ntris++) {
-			for (int k = 0; k < 3; k++)
-				m->tris[3 * ntris + k] = index[tnode[i][3 * t + k]];
-			m->tri_surface[ntris] = (int32_t)i + 1;
-		}
 		if (twin_gmsh_surface_name(name, g, p->pair[i] >> 8, p->pair[i] & 255) < 0) {
 			twin_err_set(err, TWIN_EFAIL, "no name for the surface between %u and %u",
 				     p->pair[i] >> 8, p->pair[i] & 255);
 			goto out;
 		}
-		if (twin_tetmesh_set_surface_name(err, m, (int32_t)i + 1, name) != 0)
+		/* pairs of one name (RV blood against the LV and the RV wall: endocardium_rv) share a tag */
+		for (size_t k = 0; k < m->n_surfaces; k++)
+			if (strcmp(m->surfaces[k].name, name) == 0)
+				tag = m->surfaces[k].tag;
+		for (size_t t = 0; t < nt[i]; t++, ntris++) {
+			for (int k = 0; k < 3; k++)
+				m->tris[3 * ntris + k] = index[tnode[i][3 * t + k]];
+			m->tri_surface[ntris] = tag;
+		}
+		if (tag == (int32_t)i + 1 && twin_tetmesh_set_surface_name(err, m, tag, name) != 0)
 			goto out;
 	}
 	twin_tetmesh_orient(m);

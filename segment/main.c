@@ -125,7 +125,8 @@ static int check_imported(struct twin_err *err, struct run *r, int partial)
 	for (size_t i = 0; i < r->lf->count; i++) {
 		const struct twin_labels_entry *e = &r->lf->entries[i];
 
-		if (e->label->id == 0 || e->voxels > 0)
+		/* the RV wall (8) comes from twin-mesh, never from a segmentation */
+		if (e->label->id == 0 || e->label->grown || e->voxels > 0)
 			continue;
 		len += (size_t)snprintf(missing + len, len < sizeof(missing) ? sizeof(missing) - len : 0, "%s%s",
 					len ? ", " : "", e->label->display);
@@ -245,7 +246,7 @@ static void print_table(const struct run *r)
 	for (size_t i = 0; i < r->lf->count; i++) {
 		const struct twin_labels_entry *e = &r->lf->entries[i];
 
-		if (e->label->id == 0)
+		if (e->label->id == 0 || e->label->grown)
 			continue;
 		printf("%-3u %-24s %10.1f\n", e->label->id, e->label->display, e->volume_ml);
 	}

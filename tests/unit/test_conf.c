@@ -460,7 +460,7 @@ static void foreach_filters_and_stops(void **state)
 			    "fibres.beta_epi=30@--set\n");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(twin_conf_foreach(fx->conf, NULL, collect_one, &c), 0);
-	assert_int_equal(c.n, 27);
+	assert_int_equal(c.n, 28);
 	memset(&c, 0, sizeof(c));
 	c.stop_at = 3;
 	assert_int_equal(twin_conf_foreach(fx->conf, NULL, collect_one, &c), 42);
@@ -496,7 +496,7 @@ static void doc_matches_committed_file(void **state)
 	conf = load_both(fx->dir, doc, TWIN_OK, NULL);
 	memset(&c, 0, sizeof(c));
 	twin_conf_foreach(conf, NULL, collect_one, &c);
-	assert_int_equal(c.n, 27);
+	assert_int_equal(c.n, 28);
 	assert_null(strstr(c.text, "@default"));
 	free(file);
 	twin_conf_free(conf);

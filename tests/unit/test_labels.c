@@ -39,12 +39,13 @@ static void lookup_both_ways(void **state)
 	static const char *names[] = {
 		"background", "heart_myocardium", "heart_atrium_left", "heart_ventricle_left",
 		"heart_atrium_right", "heart_ventricle_right", "aorta", "pulmonary_artery",
+		"heart_myocardium_right",
 	};
-	static const char *shorts[] = { "BG", "LV_myo", "LA", "LV", "RA", "RV", "Ao", "PA" };
+	static const char *shorts[] = { "BG", "LV_myo", "LA", "LV", "RA", "RV", "Ao", "PA", "RV_myo" };
 
 	(void)state;
-	assert_int_equal(twin_label_count(), 8);
-	for (long id = 0; id < 8; id++) {
+	assert_int_equal(twin_label_count(), 9);
+	for (long id = 0; id < 9; id++) {
 		const struct twin_label *l = twin_label_by_id(id);
 
 		assert_non_null(l);
@@ -53,12 +54,16 @@ static void lookup_both_ways(void **state)
 		assert_string_equal(l->short_name, shorts[id]);
 		assert_ptr_equal(twin_label_by_name(names[id]), l);
 		assert_true(strlen(l->display) > 0);
-		assert_int_equal(l->kind, id == 0 ? TWIN_LABEL_BACKGROUND : id == 1 ? TWIN_LABEL_WALL : TWIN_LABEL_BLOOD);
+		assert_int_equal(l->kind, id == 0 ? TWIN_LABEL_BACKGROUND :
+					  id == 1 || id == 8 ? TWIN_LABEL_WALL : TWIN_LABEL_BLOOD);
+		/* only the RV wall comes from twin-mesh rather than a segmentation */
+		assert_int_equal(l->grown, id == 8);
 	}
 	assert_string_equal(twin_label_by_id(1)->display, "LV myocardium");
 	assert_string_equal(twin_label_by_id(2)->display, "left atrium");
 	assert_null(twin_label_by_id(-1));
-	assert_null(twin_label_by_id(8));
+	assert_string_equal(twin_label_by_id(8)->display, "RV myocardium");
+	assert_null(twin_label_by_id(9));
 	assert_null(twin_label_by_name("LV"));
 	assert_null(twin_label_by_name("Aorta"));
 	assert_null(twin_label_by_name(""));
@@ -247,7 +252,7 @@ static void csv_errors_name_file_and_line(void **state)
 		{ "1,2\n\n3\n", 0, "map.csv':3: expected 'source_id,target': '3'" },
 		{ "1,2,3 # three\n", 0, "map.csv':1: expected 'source_id,target': '1,2,3'" },
 		{ "1,2\n2,left_atrium\n", 0, "map.csv':2: target 'left_atrium' is not a label id or name: '2,left_atrium'" },
-		{ "1,8\n", 0, "map.csv':1: target '8' is not a label id or name: '1,8'" },
+		{ "1,9\n", 0, "map.csv':1: target '9' is not a label id or name: '1,9'" },
 		{ "1,2\n\n1,3\n", 0, "map.csv':3: source id 1 is mapped twice: '1,3'" },
 		{ "70000,2\n", 0, "map.csv':1: source id 70000 is outside -32768..65535: '70000,2'" },
 		{ "1.5,2\n", 0, "map.csv':1: source id '1.5' is not a whole number: '1.5,2'" },
@@ -336,7 +341,7 @@ static void measure_oblique_volume(void **state)
 		((uint8_t *)v->data)[i * 5 + 1] = 1;
 	lf = twin_labels_file_new(&err);
 	assert_ptr_ok(err, lf);
-	assert_int_equal(lf->count, 8);
+	assert_int_equal(lf->count, 9);
 	assert_int_equal(lf->entries[3].measured, 0);
 	assert_ok(err, twin_labels_measure(&err, lf, v));
 	/* 12 voxels of 0.8 mm^3 = 0.0096 mL; 7 -> 0.0056 mL; background 41 -> 0.0328 mL. */
@@ -440,7 +445,7 @@ static void corrupt_labels_xml(void **state)
 		{ "<labels version=\"1\">\n<label id=\"3\" name=\"aorta\" color=\"#ff0000\"/>\n</labels>",
 		  "labels.xml': line 2: label 3 is named 'aorta', the table says 'heart_ventricle_left'" },
 		{ "<labels version=\"1\">\n<label id=\"9\" name=\"heart_myocardium_right\" color=\"#ff0000\"/>\n</labels>",
-		  "labels.xml': line 2: id 9 is not in the label table (0..7)" },
+		  "labels.xml': line 2: id 9 is not in the label table (0..8)" },
 		{ "<labels version=\"1\">\n<label id=\"300\" name=\"aorta\" color=\"#ff0000\"/>\n</labels>",
 		  "labels.xml': line 2: element 'label', attribute 'id': '300' is not a valid value" },
 		{ "<labels version=\"1\">\n<label id=\"6\" name=\"aorta\" color=\"red\"/>\n</labels>",

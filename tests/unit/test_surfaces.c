@@ -20,6 +20,12 @@ static void interface_names(void **state)
 		{ 0, 6, TWIN_SURFACE_WALL, "wall_ao" },
 		{ 2, 6, TWIN_SURFACE_INTERFACE, "interface_la_ao" },
 		{ 7, 3, TWIN_SURFACE_INTERFACE, "interface_lv_pa" },
+		/* the RV wall (8) that mesh.rv_wall grows: a myocardium like label 1 */
+		{ 5, 8, TWIN_SURFACE_ENDOCARDIUM, "endocardium_rv" },
+		{ 8, 0, TWIN_SURFACE_EPICARDIUM, "epicardium" },
+		{ 8, 4, TWIN_SURFACE_ENDOCARDIUM, "endocardium_ra" },
+		{ 7, 8, TWIN_SURFACE_ENDOCARDIUM, "endocardium_pa" },
+		{ 1, 8, TWIN_SURFACE_INTERFACE, "interface_lv_myo_rv_myo" },
 	};
 	char name[TWIN_SURFACE_NAME_MAX];
 
@@ -58,6 +64,7 @@ static void refusals(void **state)
 	assert_int_equal(twin_surface_interface(name, 3, 99), -1);
 	assert_int_equal(twin_surface_interface(name, -1, 3), -1);
 	assert_int_equal(twin_surface_cap(name, 1, 1), -1);
+	assert_int_equal(twin_surface_cap(name, 8, 1), -1);
 	assert_int_equal(twin_surface_cap(name, 0, 1), -1);
 	assert_int_equal(twin_surface_kind_of("heart_ventricle_left"), -1);
 	assert_int_equal(twin_surface_kind_of("mitral"), -1);
