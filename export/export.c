@@ -599,26 +599,31 @@ out:
 	return ret;
 }
 
-/* Removes a folder tree; errors are ignored (it is our own temporary folder). */
+/*
+ * Removes a folder tree, or the file or link that stood where a target folder
+ * goes (never what a link points to); errors are ignored (it is our own
+ * temporary or old folder).
+ */
 static void remove_tree(const char *path)
 {
-	DIR *d = opendir(path);
 	struct dirent *e;
+	struct stat st;
+	DIR *d;
 
-	if (d) {
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path))) {
 		while ((e = readdir(d))) {
 			char *p;
-			struct stat st;
 
 			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 				continue;
-			p = twin_path_join(path, e->d_name);
-			if (!p)
-				continue;
-			if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			if ((p = twin_path_join(path, e->d_name)))
 				remove_tree(p);
-			else
-				unlink(p);
 			free(p);
 		}
 		closedir(d);
