@@ -2,11 +2,13 @@
 # workflow/Snakefile on three study folders: two small twin-phantom studies
 # (different seeds) and one folder that holds no DICOM. With -j2 --keep-going
 # the bad study fails alone at twin-ingest and the two others get heart.msh,
-# every export folder, four ok manifest records and a log per stage. A dry
-# run then has nothing to do (and only the bad study's jobs when it is back),
-# a changed conf (not a touched one) plans every stage again, and a partly failed export (exit 8)
-# is recorded, not failed, unless partial=fail. Debian's /usr/bin/snakemake
-# (a pyenv python3 on PATH lacks its modules); a visible SKIP without it. TAP.
+# every export folder, four ok manifest records, a log per stage and, when
+# dcm2twin --report is built, a report.html (the failed one's too). A dry run
+# then has nothing to do (and only the bad study's jobs when it is back), a
+# changed conf (not a touched one) plans every stage again, and a partly
+# failed export (exit 8) is recorded, not failed, unless partial=fail.
+# Debian's /usr/bin/snakemake (a pyenv python3 on PATH lacks its modules); a
+# visible SKIP without it. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 TWIN_BIN=$(cd "$TWIN_BIN" && pwd)
@@ -23,8 +25,8 @@ notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# 
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
-TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export"
-echo "1..9"
+TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a report per case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export"
+echo "1..10"
 
 if [ ! -x "$SNAKEMAKE" ]; then
 	IFS='|'
@@ -93,6 +95,21 @@ grep -q 'heart_myocardium\|LV myocardium' "$W/cases/seed3/logs/segment.log" 2>/d
 	why="$why; segment.log lacks twin-segment's volume table"
 check "a log per stage and case under CASE/logs" "$why"
 
+# the Snakefile adds a report job per case when dcm2twin has --report
+if "$TWIN_BIN/dcm2twin" --help 2>/dev/null | grep -q -- '--report'; then
+	R=1
+	why=
+	for c in seed3 seed4 bad; do
+		[ -s "$W/cases/$c/report.html" ] || why="$why; no $c/report.html: $(tail -n 1 "$W/cases/$c/logs/report.log" 2>&1)"
+	done
+	grep -q 'bad failed; its report is' "$W/run.log" || why="$why; the run does not name the failed case's report"
+	grep -q 'no DICOM images' "$W/cases/bad/report.html" 2>/dev/null || why="$why; the failed case's report lacks twin-ingest's error"
+	check "a report.html per case; the failed one's, written at the end of the run, shows the error" "$why"
+else
+	R=0
+	skip "a report.html per case" "dcm2twin --report is not built"
+fi
+
 # --- what a rerun would do ------------------------------------------------------
 mv "$W/studies/bad" "$W/bad"
 snk -n >"$W/dry.log" 2>&1
@@ -102,10 +119,10 @@ check "a second run (-n) has nothing to do" "$why"
 
 mv "$W/bad" "$W/studies/bad"
 snk -n --quiet >"$W/dry.log" 2>&1
-why=$(awk '$1 ~ /^(ingest|segment|mesh|export)$/ && $2 != 1 { print $1 " " $2 " jobs" }
-	$1 == "total" { total = $2 } END { if (total != 5) print "total " total " jobs, not 5" }' "$W/dry.log")
+why=$(awk -v r=$R '$1 ~ /^(ingest|segment|mesh|export|report)$/ && $2 != 1 { print $1 " " $2 " jobs" }
+	$1 == "total" { total = $2 } END { if (total != 5 + r) print "total " total " jobs, not " 5 + r }' "$W/dry.log")
 [ -n "$why" ] && why="$why: $(grep -v '^$' "$W/dry.log" | head -n 12 | tr '\n' '|')"
-check "with the bad study back, a dry run plans its four stages only" "$why"
+check "with the bad study back, a dry run plans that study's jobs only" "$why"
 rm -rf "$W/studies/bad"
 
 # Snakemake compares content, not only times: a touched file that is the same plans nothing
@@ -115,8 +132,8 @@ touched=
 grep -q 'Nothing to be done' "$W/dry.log" || touched="; a touched pipeline.conf plans jobs"
 printf '[mesh]\nsize = 3.5\n' >"$W/pipeline.conf"
 snk -n --quiet >"$W/dry.log" 2>&1
-why=$(awk '$1 ~ /^(ingest|segment|mesh|export)$/ && $2 != 2 { print $1 " " $2 " jobs" }
-	$1 == "total" { total = $2 } END { if (total != 9) print "total " total " jobs, not 9" }' "$W/dry.log")
+why=$(awk -v r=$R '$1 ~ /^(ingest|segment|mesh|export|report)$/ && $2 != 2 { print $1 " " $2 " jobs" }
+	$1 == "total" { total = $2 } END { if (total != 9 + 2 * r) print "total " total " jobs, not " 9 + 2 * r }' "$W/dry.log")
 [ -n "$why" ] && why="$why: $(grep -v '^$' "$W/dry.log" | head -n 12 | tr '\n' '|')"
 check "a changed pipeline.conf plans every stage of both cases again (a touched one nothing)" "$why$touched"
 printf '[mesh]\nsize = 3\n' >"$W/pipeline.conf"
