@@ -110,5 +110,9 @@ int twin_stage_run(struct twin_err *err, const char *path, const struct twin_sta
 		return twin_err_set(err, TWIN_EFAIL, "%s was killed by signal %d (%s)", args->v[0],
 				    WTERMSIG(ws), strsignal(WTERMSIG(ws)));
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : TWIN_EFAIL;
+	/* where exec's failure cannot reach us (valgrind), the child exits 127 as a shell's would */
+	if (*status == 127)
+		return twin_err_set(err, TWIN_EDEP, "cannot run '%s': exit code 127 (not found, or could not start)",
+				    path);
 	return 0;
 }

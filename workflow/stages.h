@@ -53,7 +53,8 @@ char *twin_stage_path(const char *prog);
 /*
  * Runs path with args (args->v[0] is the name the child sees) and waits for
  * it; its standard streams are ours. Sets *status to its exit code. A child
- * that cannot start is TWIN_EDEP, one killed by a signal TWIN_EFAIL.
+ * that cannot start (or exits 127, as a shell says so) is TWIN_EDEP, one
+ * killed by a signal TWIN_EFAIL.
  */
 int twin_stage_run(struct twin_err *err, const char *path, const struct twin_stage_args *args,
 		   int *status);
