@@ -7,15 +7,15 @@
 # then has nothing to do (and only the bad study's jobs when it is back), a
 # changed conf (not a touched one) plans every stage again, and a partly
 # failed export (exit 8) is recorded, not failed, unless partial=fail.
-# Debian's /usr/bin/snakemake (a pyenv python3 on PATH lacks its modules); a
-# visible SKIP without it. TAP.
+# Debian's /usr/bin/snakemake (a pyenv python3 on PATH lacks its modules), or
+# TWIN_SNAKEMAKE; a visible SKIP without it. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 TWIN_BIN=$(cd "$TWIN_BIN" && pwd)
 PATH="$TWIN_BIN:$PATH"
 SNAKEFILE=$here/../../workflow/Snakefile
 XSD=$here/../../common/manifest.xsd
-SNAKEMAKE=/usr/bin/snakemake
+SNAKEMAKE=${TWIN_SNAKEMAKE:-/usr/bin/snakemake}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
