@@ -26,6 +26,8 @@
 #define MARROW_MM2 2500.0    /* the largest bone cross-section (a vertebral body) */         /* the LV wall is at most this thick */
 #define BONE_GAP_MM 2.0      /* blood this close to bone goes with it */
 #define ARTERY_RISE_MM 20.0  /* the aorta's and the PA's seeds lie this much above the ventricles' */
+#define RA_DEPTH_MM 8.0      /* the RA's body is this deep at least */
+#define RA_FRONT_MM 20.0     /* and lies this far in front of the LA's seed: behind are the pulmonary veins */
 #define NEAR_SEED_MM 45.0    /* a structure without a peak is looked for this far from where the fit puts it */
 
 /* The expected place of each blood label relative to the pool's centre, LPS mm. */
@@ -1228,6 +1230,7 @@ struct placed {
 	size_t v[8];
 	int has[8];   /* an automatic seed of this label */
 	int peak[8];  /* it is a peak, not a guess from the fit */
+	int track[8]; /* a vessel followed through the slices */
 	double r[8];  /* its marker's radius */
 };
 
@@ -1251,6 +1254,393 @@ static int highest_in(const struct work *k, const unsigned char *ws, int b, size
 		    (best < 0 || pk[q].x[2] > pk[best].x[2]))
 			best = q;
 	return best;
+}
+
+/*
+ * The ascending aorta and the pulmonary trunk: round cross-sections of the
+ * pool in the upper axial slices (a local maximum of the in-slice distance
+ * whose circle, a little wider, lies mostly outside the pool),
+ * linked from slice to slice downwards into tracks. Of the tracks in front
+ * of the descending aorta, the widest near the middle is the ascending aorta,
+ * unless a track almost as wide lies to its right and behind it: then that
+ * one is the aorta and this the PA. The PA is a track left of the aorta, not
+ * behind it, at least VESSEL_PA_RATIO as wide, or else the deepest blood in
+ * front of the aorta and left of it (pa_beside). Each vessel's upper part
+ * becomes markers. They replace the fit's seeds of the two arteries only
+ * when the fit put both into one vessel.
+ */
+#define VESSEL_R_MM 7.0        /* a great vessel's cross-section is wider than this radius */
+#define VESSEL_LEN_MM 12.0     /* and it keeps round this long */
+#define VESSEL_PA_RATIO 0.7    /* the PA is at least this much of the aorta's radius, the SVC less */
+#define VESSEL_MID_MM 30.0     /* the ascending aorta is this near the pool's middle; the SVC is further right */
+#define MAX_RINGS 4096
+#define MAX_TRACKS 256
+
+struct ring {
+	double c[2], r; /* centre (index units in the slice) and radius mm */
+	size_t z;
+	int track;
+};
+
+struct track {
+	size_t top, bot, n, last;          /* slices; rings; the last ring */
+	double x[3], r;                    /* mean world centre and radius */
+};
+
+/* The in-slice distance: the pool's distance map with the slices set far apart. */
+static struct twin_volume *slice_distance(struct twin_err *err, const struct work *k)
+{
+	struct twin_volume *flat = twin_volume_new(err, TWIN_U8, k->pool->dim, &k->pool->affine), *d;
+	struct twin_affine a = k->pool->affine;
+
+	if (!flat)
+		return NULL;
+	a.m[2][2] *= 1000.0;
+	flat->affine = a;
+	memcpy(flat->data, k->pool->data, k->n);
+	d = twin_itk_distance(err, flat);
+	twin_volume_free(flat);
+	return d;
+}
+
+/* Round: the circle 1.25 r + 1.5 mm around c lies outside the pool for at least 5/8 of it (a vessel may lean on another). */
+static int is_round(const struct work *k, size_t z, const double c[2], double r)
+{
+	const unsigned char *pool = k->pool->data;
+	double rr = (1.25 * r + 1.5) / k->sp;
+	int out = 0;
+
+	for (int a = 0; a < 32; a++) {
+		long i = lround(c[0] + rr * cos(a * M_PI / 16.0)), j = lround(c[1] + rr * sin(a * M_PI / 16.0));
+
+		out += i < 0 || j < 0 || i >= (long)k->nx || j >= (long)k->ny ||
+		       !pool[at(k, (size_t)i, (size_t)j, z)];
+	}
+	return out >= 20;
+}
+
+/* The round cross-sections of slice z into rg (at most max); returns how many. */
+static size_t slice_rings(const struct work *k, const float *d2, const unsigned char *tube, size_t z,
+			  struct ring *rg, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t j = 1; j + 1 < k->ny; j++)
+		for (size_t i = 1; i + 1 < k->nx; i++) {
+			size_t v = at(k, i, j, z);
+			double r = -d2[v], c[2] = { (double)i, (double)j };
+			int top = 1;
+
+			if (r < VESSEL_R_MM || tube[v])
+				continue;
+			/* a local maximum; of a plateau, the first voxel */
+			for (int dj = -1; dj <= 1 && top; dj++)
+				for (int di = -1; di <= 1 && top; di++) {
+					size_t u = at(k, i + (size_t)di, j + (size_t)dj, z);
+
+					if (u != v)
+						top = u < v ? -d2[u] < r : -d2[u] <= r;
+				}
+			if (!top || !is_round(k, z, c, r))
+				continue;
+			/* not inside a wider ring already found */
+			for (size_t q = 0; q < n && top; q++)
+				top = hypot(rg[q].c[0] - c[0], rg[q].c[1] - c[1]) * k->sp > fmax(rg[q].r, r);
+			if (!top || n == max)
+				continue;
+			rg[n].c[0] = c[0];
+			rg[n].c[1] = c[1];
+			rg[n].r = r;
+			rg[n].z = z;
+			rg[n++].track = -1;
+		}
+	return n;
+}
+
+/* Marks the rings of track t from its top down to keep of its length, as label, in m. */
+static void mark_track(const struct work *k, const struct ring *rg, size_t nrg, const struct track *t, int id,
+		       double keep, int label, unsigned char *m, unsigned char *tube, size_t *v)
+{
+	const unsigned char *pool = k->pool->data;
+	double best = -1.0;
+	size_t zlo = t->top - (size_t)((double)(t->top - t->bot) * keep);
+
+	for (size_t q = 0; q < nrg; q++) {
+		long rr;
+
+		if (rg[q].track != id || rg[q].z < zlo)
+			continue;
+		rr = (long)(0.5 * rg[q].r / k->sp);
+		for (long dj = -rr; dj <= rr; dj++)
+			for (long di = -rr; di <= rr; di++) {
+				long i = lround(rg[q].c[0]) + di, j = lround(rg[q].c[1]) + dj;
+				size_t u;
+
+				if (di * di + dj * dj > rr * rr || i < 0 || j < 0 || i >= (long)k->nx || j >= (long)k->ny)
+					continue;
+				u = at(k, (size_t)i, (size_t)j, rg[q].z);
+				if (pool[u]) {
+					m[u] = (unsigned char)label;
+					tube[u] = 3;
+				}
+			}
+		if (rg[q].r > best) {
+			best = rg[q].r;
+			*v = at(k, (size_t)lround(rg[q].c[0]), (size_t)lround(rg[q].c[1]), rg[q].z);
+		}
+	}
+}
+
+
+
+/*
+ * The RA forms the right border of the heart. When the fit found no peak for
+ * it, its seed goes to the deep blood furthest to the patient's right, in
+ * front of the LA (behind it lie the right pulmonary veins), level with the
+ * ventricles, well apart from the RV's seed and right of it.
+ */
+static void ra_right(const struct work *k, const float *depth, const unsigned char *tube, unsigned char *m,
+		     struct placed *pl)
+{
+	const unsigned char *pool = k->pool->data;
+	double lv[3], rv[3], la[3], best = -HUGE_VAL, bd = 0.0;
+	size_t bv = 0;
+
+	if (!pl->has[3] || !pl->has[5] || !pl->has[2])
+		return;
+	world_of(k, pl->v[3], lv);
+	world_of(k, pl->v[5], rv);
+	world_of(k, pl->v[2], la);
+	for (size_t v = 0; v < k->n; v++) {
+		double x[3];
+
+		if (!pool[v] || tube[v] || m[v] || depth[v] < RA_DEPTH_MM)
+			continue;
+		world_of(k, v, x);
+		if (x[2] < rv[2] - 10.0 || x[2] > rv[2] + 40.0 || x[0] > rv[0] - 5.0 || x[1] > la[1] - RA_FRONT_MM ||
+		    hypot(hypot(x[0] - rv[0], x[1] - rv[1]), x[2] - rv[2]) < 25.0 || -x[0] + 0.5 * depth[v] <= best)
+			continue;
+		best = -x[0] + 0.5 * depth[v];
+		bv = v;
+		bd = depth[v];
+	}
+	if (best == -HUGE_VAL)
+		return;
+	if (pl->has[4])
+		mark(k, m, pl->v[4], 0, pl->r[4]);
+	pl->has[4] = 1;
+	pl->v[4] = bv;
+	pl->r[4] = marker_radius(k, bd);
+	mark(k, m, bv, 4, pl->r[4]);
+}
+
+/*
+ * When the watershed leaves the RA or the RV with less than a third of the
+ * other, no narrowing split them: their union goes to the nearer of their
+ * markers along the blood (a breadth-first walk from both), the midway
+ * surface standing for the tricuspid plane.
+ */
+static int split_right(struct twin_err *err, const struct work *k, const unsigned char *m, unsigned char *lab)
+{
+	size_t ra = 0, rv = 0, *queue = NULL, head = 0, tail = 0;
+	unsigned char *seen = NULL;
+
+	for (size_t v = 0; v < k->n; v++) {
+		ra += lab[v] == 4;
+		rv += lab[v] == 5;
+	}
+	if (!ra || !rv || (3 * ra >= rv && 3 * rv >= ra))
+		return 0;
+	queue = malloc(k->n * sizeof(*queue));
+	seen = calloc(k->n, 1);
+	if (!queue || !seen) {
+		free(queue);
+		free(seen);
+		return twin_err_set(err, TWIN_EFAIL, "right heart: out of memory");
+	}
+	for (size_t v = 0; v < k->n; v++)
+		if ((lab[v] == 4 || lab[v] == 5) && (m[v] == 4 || m[v] == 5)) {
+			lab[v] = m[v];
+			seen[v] = 1;
+			queue[tail++] = v;
+		}
+	while (head < tail) {
+		size_t v = queue[head++], nb[FACES];
+		int nn = neighbours(k, v, nb);
+
+		for (int q = 0; q < nn; q++)
+			if (!seen[nb[q]] && (lab[nb[q]] == 4 || lab[nb[q]] == 5)) {
+				seen[nb[q]] = 1;
+				lab[nb[q]] = lab[v];
+				queue[tail++] = nb[q];
+			}
+	}
+	free(queue);
+	free(seen);
+	return 0;
+}
+
+/* Whether voxel v lies within the cylinder of track t (its mean centre and radius, its slices). */
+static int in_track(const struct work *k, const struct track *t, size_t v)
+{
+	double x[3], z0 = k->img->affine.m[2][3];
+
+	world_of(k, v, x);
+	return hypot(x[0] - t->x[0], x[1] - t->x[1]) <= t->r && x[2] >= z0 + k->sp * (double)t->bot - 5.0 &&
+	       x[2] <= z0 + k->sp * (double)t->top + 5.0;
+}
+
+/*
+ * The PA trunk when it is not round (it wraps around the aorta): the deepest
+ * blood in front of the ascending aorta t and left of it, beside it, between
+ * 10 mm above the lower end of the track and its top. Replaces the PA's
+ * seed in m and pl when there is such blood.
+ */
+static void pa_beside(const struct work *k, const struct track *t, const float *depth, const unsigned char *tube,
+		      unsigned char *m, struct placed *pl)
+{
+	const unsigned char *pool = k->pool->data;
+	double best = 4.0;
+	size_t bv = 0, zlo = t->bot + (size_t)ceil(10.0 / k->sp);
+
+	for (size_t z = zlo; z <= t->top; z++)
+		for (size_t j = 0; j < k->ny; j++)
+			for (size_t i = 0; i < k->nx; i++) {
+				size_t v = at(k, i, j, z);
+				double x[3], dx, dy;
+
+				if (!pool[v] || tube[v] || depth[v] <= best || (m[v] && m[v] != 7))
+					continue;
+				world_of(k, v, x);
+				dx = x[0] - t->x[0];
+				dy = x[1] - t->x[1];
+				if (dx < 0.5 * t->r || dy > 0.0 || hypot(dx, dy) < t->r + 3.0 || hypot(dx, dy) > 4.0 * t->r)
+					continue;
+				best = depth[v];
+				bv = v;
+			}
+	if (best <= 4.0)
+		return;
+	if (pl->has[7])
+		mark(k, m, pl->v[7], 0, pl->r[7]);
+	pl->v[7] = bv;
+	pl->has[7] = pl->peak[7] = pl->track[7] = 1;
+	pl->r[7] = marker_radius(k, best);
+	mark(k, m, bv, 7, pl->r[7]);
+}
+
+/*
+ * Finds the ascending aorta and the PA trunk above the pool's centre; marks
+ * them in m, and in tube, and sets pl (their seeds) for those found, unless
+ * given. tube: the descending aorta already found, left alone.
+ */
+static int find_vessels(struct twin_err *err, const struct work *k, const double centre[3], unsigned char *tube,
+			unsigned char *m, const float *depth, const int *given, struct placed *pl)
+{
+	struct twin_volume *d = NULL;
+	struct ring *rg = malloc(MAX_RINGS * sizeof(*rg));
+	struct track *tr = malloc(MAX_TRACKS * sizeof(*tr));
+	size_t nrg = 0, ntr = 0, zc = (size_t)fmax(0.0, (centre[2] - k->img->affine.m[2][3]) / k->sp), ztop = 0;
+	int ao = -1, pa = -1, rc = -1, confused = 0;
+	const unsigned char *pool = k->pool->data;
+
+	if (!rg || !tr) {
+		twin_err_set(err, TWIN_EFAIL, "vessels: out of memory");
+		goto out;
+	}
+	if (!(d = slice_distance(err, k)))
+		goto out;
+	for (size_t v = 0; v < k->n; v++)
+		if (pool[v])
+			ztop = v / (k->nx * k->ny);
+	for (size_t z = ztop + 1; z-- > zc && nrg < MAX_RINGS;) {
+		size_t n0 = nrg;
+
+		nrg += slice_rings(k, d->data, tube, z, rg + nrg, MAX_RINGS - nrg);
+		/* each ring continues the nearest track of a like ring one or two slices up, or starts one */
+		for (size_t q = n0; q < nrg; q++) {
+			double best = HUGE_VAL;
+			int bt = -1;
+
+			for (size_t t = 0; t < ntr; t++) {
+				const struct ring *l = &rg[tr[t].last];
+				double dc = hypot(l->c[0] - rg[q].c[0], l->c[1] - rg[q].c[1]) * k->sp;
+
+				if (l->z > z + 3 || l->z == z || dc > fmax(4.0, 0.4 * l->r) ||
+				    rg[q].r > 1.4 * l->r || rg[q].r < 0.7 * l->r || dc >= best)
+					continue;
+				best = dc;
+				bt = (int)t;
+			}
+			if (bt < 0 && ntr < MAX_TRACKS) {
+				bt = (int)ntr++;
+				memset(&tr[bt], 0, sizeof(tr[bt]));
+				tr[bt].top = z;
+			}
+			if (bt < 0)
+				continue;
+			rg[q].track = bt;
+			tr[bt].last = q;
+			tr[bt].bot = z;
+			tr[bt].n++;
+			tr[bt].r += rg[q].r;
+			tr[bt].x[0] += k->img->affine.m[0][3] + k->sp * rg[q].c[0];
+			tr[bt].x[1] += k->img->affine.m[1][3] + k->sp * rg[q].c[1];
+			tr[bt].x[2] += k->img->affine.m[2][3] + k->sp * (double)z;
+		}
+	}
+	for (size_t t = 0; t < ntr; t++) {
+		for (int a = 0; a < 3; a++)
+			tr[t].x[a] /= (double)tr[t].n;
+		tr[t].r /= (double)tr[t].n;
+	}
+	/* the fit's arterial seeds stand unless both lie in one vessel */
+	for (size_t t = 0; t < ntr && pl->has[6] && pl->has[7]; t++)
+		confused |= (double)tr[t].n * k->sp >= VESSEL_LEN_MM && in_track(k, &tr[t], pl->v[6]) &&
+			    in_track(k, &tr[t], pl->v[7]);
+	if (pl->has[6] && pl->has[7] && !confused)
+		ntr = 0;
+	/* the ascending aorta: the widest track in front of the descending one */
+	for (size_t t = 0; t < ntr; t++)
+		if ((double)tr[t].n * k->sp >= VESSEL_LEN_MM && tr[t].x[1] < centre[1] + 15.0 &&
+		    fabs(tr[t].x[0] - centre[0]) <= VESSEL_MID_MM && (ao < 0 || tr[t].r > tr[ao].r))
+			ao = (int)t;
+	/* a track almost as wide to its right and behind it: that is the aorta, this the PA */
+	for (size_t t = 0; ao >= 0 && t < ntr; t++)
+		if ((int)t != ao && (double)tr[t].n * k->sp >= VESSEL_LEN_MM && tr[t].r >= 0.8 * tr[ao].r &&
+		    tr[t].x[0] < tr[ao].x[0] - 8.0 && tr[t].x[1] > tr[ao].x[1] && tr[t].x[1] < centre[1] + 15.0) {
+			pa = ao;
+			ao = (int)t;
+			break;
+		}
+	/* the PA: left of the aorta, not behind it, not much narrower */
+	for (size_t t = 0; ao >= 0 && pa < 0 && t < ntr; t++)
+		if ((int)t != ao && (double)tr[t].n * k->sp >= VESSEL_LEN_MM && tr[t].r >= VESSEL_PA_RATIO * tr[ao].r &&
+		    tr[t].x[0] > tr[ao].x[0] + 8.0 && tr[t].x[1] < tr[ao].x[1] + 10.0 &&
+		    (pa < 0 || tr[t].r > tr[pa].r))
+			pa = (int)t;
+	if (ao >= 0 && !given[6]) {
+		if (pl->has[6])
+			mark(k, m, pl->v[6], 0, pl->r[6]);
+		mark_track(k, rg, nrg, &tr[ao], ao, 0.7, 6, m, tube, &pl->v[6]);
+		pl->has[6] = pl->peak[6] = pl->track[6] = 1;
+		pl->r[6] = marker_radius(k, tr[ao].r);
+	}
+	if (ao >= 0 && pa < 0 && !given[7])
+		pa_beside(k, &tr[ao], depth, tube, m, pl);
+	if (pa >= 0 && !given[7]) {
+		if (pl->has[7])
+			mark(k, m, pl->v[7], 0, pl->r[7]);
+		mark_track(k, rg, nrg, &tr[pa], pa, 0.6, 7, m, tube, &pl->v[7]);
+		pl->has[7] = pl->peak[7] = pl->track[7] = 1;
+		pl->r[7] = marker_radius(k, tr[pa].r);
+	}
+	rc = 0;
+out:
+	twin_volume_free(d);
+	free(rg);
+	free(tr);
+	return rc;
 }
 
 /*
@@ -1305,7 +1695,7 @@ static int check_arteries(struct twin_err *err, const struct work *k, const stru
 			pl->r[art] = marker_radius(k, -best);
 		}
 	}
-	if (!pl->has[6] || !pl->has[7])
+	if (!pl->has[6] || !pl->has[7] || (pl->track[6] && pl->track[7]))
 		swap = 0;
 	else if (w[pl->v[7]] == 3 && (w[pl->v[6]] != 3 || !pl->peak[6]))
 		swap = 7; /* the PA's seed is the aorta */
@@ -1338,7 +1728,7 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	struct fit f;
 	struct placed pl;
 	double c[3] = { 0, 0, 0 }, cnt = 0.0, scale, want[NANATOMY][3], zmin;
-	int npk, which[NANATOMY];
+	int npk, which[NANATOMY], given[8] = { 0 };
 	int rc = -1;
 
 	if (!(d = twin_itk_distance(err, k->pool)) || !(mk = mask_like(err, k)))
@@ -1370,7 +1760,10 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 		if (ntaken < sizeof(taken) / sizeof(taken[0]))
 			taken[ntaken++] = v;
 	}
-	/* automatic seeds: the peaks of the depth that best fit the anatomy */
+	/* automatic seeds: the great vessels first, then the peaks of the depth that best fit the anatomy */
+	for (size_t g = 0; g < opts->nseeds; g++)
+		given[opts->seeds[g].label] = 1;
+	memset(&pl, 0, sizeof(pl));
 	if (!(tubes = mask_like(err, k)) || find_aorta(err, k, c, tubes->data, m) != 0)
 		goto out;
 	npk = find_peaks(err, k, depth, tubes->data, taken, ntaken, pk);
@@ -1383,18 +1776,13 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	f.label = which;
 	f.best_cost = HUGE_VAL;
 	for (size_t s = 0; s < NANATOMY; s++) {
-		int given = 0;
-
-		for (size_t g = 0; g < opts->nseeds; g++)
-			given |= opts->seeds[g].label == anatomy[s].label;
-		if (given)
+		if (given[anatomy[s].label])
 			continue;
 		for (int a = 0; a < 3; a++)
 			want[f.nwant][a] = scale * anatomy[s].at[a];
 		which[f.nwant++] = anatomy[s].label;
 	}
 	fit_search(&f, 0);
-	memset(&pl, 0, sizeof(pl));
 	for (int s = 0; s < f.nwant; s++) {
 		size_t v;
 
@@ -1433,6 +1821,10 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 			pl.r[which[s]] = marker_radius(k, depth[v]);
 		}
 	}
+	if (find_vessels(err, k, c, tubes->data, m, depth, given, &pl) != 0)
+		goto out;
+	if (!given[4] && !pl.peak[4])
+		ra_right(k, depth, tubes->data, m, &pl);
 	if (orphans(err, k, m, depth) != 0)
 		goto out;
 	/* the relief: the signed distance, low in the middle of each chamber */
@@ -1443,6 +1835,8 @@ static int split_pool(struct twin_err *err, struct work *k, const struct twin_vo
 	for (size_t v = 0; v < k->n; v++)
 		if (!pool[v])
 			((unsigned char *)k->lab->data)[v] = 0;
+	if (split_right(err, k, m, k->lab->data) != 0)
+		goto out;
 	rc = 0;
 out:
 	twin_volume_free(d);

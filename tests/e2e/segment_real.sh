@@ -1,11 +1,11 @@
 #!/bin/sh
 # twin-segment on the real contrast CTA of $TWIN_SHARED_DATA (ingested with
-# twin-ingest), run with segment.partial = allow: the LV, its wall, the LA,
-# the RV and the aorta each with a volume in an adult's range, and no leak
-# into lung (air-dark voxels) or bone (bright voxels in soft tissue, unlike
-# contrast swirls inside blood). The RA and the PA are not checked: on this
-# study the mixing of contrast in the right heart leaves them unsplit from the
-# RV. TAP; SKIP without the data.
+# twin-ingest), run with the default settings (a structure not found is an
+# error): it exits 0, all seven structures each with a volume in an adult's
+# range, and no leak into lung (air-dark voxels) or bone (bright voxels in
+# soft tissue, unlike contrast swirls inside blood). The RA's range starts
+# low: the blood of the caval veins that has not mixed with contrast stays
+# out of the pool. TAP; SKIP without the data.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 : "${TWIN_SHARED_DATA:=$here/../../../shared/data}"
@@ -21,7 +21,7 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 echo "1..3"
 cta=$TWIN_SHARED_DATA/cta/ts_pulmonary_cta
 if [ ! -d "$cta" ]; then
-	for t in "LV, wall, LA, RV, aorta" "no leak into lung" "no leak into bone"; do
+	for t in "seven structures" "no leak into lung" "no leak into bone"; do
 		skip "$t" "shared data '$cta' is absent"
 	done
 	exit 0
@@ -30,8 +30,10 @@ if ! twin-ingest -q "$cta" "$W/case" 2>"$W/ingest.err"; then
 	for t in 1 2 3; do notok "twin-ingest failed" "$(tail -n 2 "$W/ingest.err")"; done
 	exit 0
 fi
-if ! twin-segment -q --set segment.partial=allow "$W/case" >"$W/table" 2>"$W/segment.err"; then
-	for t in 1 2 3; do notok "twin-segment failed" "$(tail -n 2 "$W/segment.err")"; done
+twin-segment -q "$W/case" >"$W/table" 2>"$W/segment.err"
+rc=$?
+if [ "$rc" != 0 ]; then
+	for t in 1 2 3; do notok "twin-segment exited $rc" "$(tail -n 2 "$W/segment.err")"; done
 	exit 0
 fi
 
@@ -46,7 +48,7 @@ vox = float(np.prod(nib.load(sys.argv[2]).header.get_zooms()[:3])) / 1000.0
 what = sys.argv[3]
 if what == "volumes":
     # adult ranges in mL, wide: the FOV may cut the vessels
-    ranges = {1: (60, 350), 2: (25, 250), 3: (60, 350), 5: (40, 350), 6: (15, 400)}
+    ranges = {1: (60, 350), 2: (25, 250), 3: (60, 350), 4: (25, 200), 5: (60, 300), 6: (15, 400), 7: (15, 250)}
     bad = []
     for i, (lo, hi) in ranges.items():
         ml = (lab == i).sum() * vox
@@ -78,6 +80,6 @@ check() {
 		notok "$2" "$out" "$(tr '\n' ';' <"$W/table")"
 	fi
 }
-check volumes "LV, its wall, LA, RV and aorta, each with an adult's volume"
+check volumes "seven structures, each with an adult's volume"
 check lung "no leak into lung"
 check bone "no leak into bone"
