@@ -81,6 +81,7 @@ static int load_csv(struct twin_err *err, const char *name, const char *buf, siz
 		    struct twin_seed **seeds, size_t *n)
 {
 	size_t pos = 0, line = 0;
+	int first = 1; /* only comments and blank lines so far: the next may be a header */
 
 	while (pos < len) {
 		char text[512], copy[512], *f[5], *p, where[64];
@@ -113,8 +114,11 @@ static int load_csv(struct twin_err *err, const char *name, const char *buf, siz
 			return twin_err_set(err, TWIN_EINPUT, "seeds '%s':%zu: want label,x,y,z: '%s'", name, line, copy);
 		for (size_t i = 0; i < nf; i++)
 			f[i] = trim(f[i]);
-		if (line == 1 && strcasecmp(f[0], "label") == 0)
+		if (first && strcasecmp(f[0], "label") == 0) {
+			first = 0;
 			continue; /* a header */
+		}
+		first = 0;
 		if ((label = parse_label(f[0])) < 0)
 			return twin_err_set(err, TWIN_EINPUT, "seeds '%s':%zu: '%s' is not a blood pool (%s): '%s'",
 					    name, line, f[0], wanted, copy);
@@ -432,6 +436,10 @@ int twin_seeds_load_mem(struct twin_err *err, const char *name, const char *buf,
 
 	*seeds = NULL;
 	*n = 0;
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 BOM, as spreadsheets write */
+		buf += 3;
+		len -= 3;
+	}
 	while (i < len && isspace((unsigned char)buf[i]))
 		i++;
 	if (i < len && buf[i] == '{')

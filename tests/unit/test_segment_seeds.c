@@ -87,6 +87,29 @@ static void test_csv(void **state)
 	free(s);
 }
 
+/* A spreadsheet's CSV: a UTF-8 BOM, comments, then the header. */
+static void test_csv_bom_header(void **state)
+{
+	struct twin_err err;
+	struct twin_seed *s = NULL;
+	size_t n = 0;
+
+	assert_ok(err, load_both(*state, "seeds.csv",
+				 "\xEF\xBB\xBF# the technician's points\r\n"
+				 "\r\n"
+				 "Label,X,Y,Z\r\n"
+				 "RV,1,2,3\r\n", &err, &s, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(s[0].label, 5);
+	assert_string_equal(s[0].where, "'seeds.csv':4");
+	free(s);
+	/* only the first line that is not a comment may be a header */
+	twin_err_init(&err);
+	assert_int_equal(twin_seeds_load_mem(&err, "two.csv", "label,x,y,z\nlabel,x,y,z\n",
+					     strlen("label,x,y,z\nlabel,x,y,z\n"), &s, &n), -1);
+	assert_err(err, TWIN_EINPUT, "seeds 'two.csv':2: 'label' is not a blood pool");
+}
+
 static void test_csv_errors(void **state)
 {
 	static const struct {
@@ -220,6 +243,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_bom_header, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_markups_errors, setup, teardown),
