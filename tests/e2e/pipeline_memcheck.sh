@@ -5,7 +5,8 @@
 # and twin-export (every target, with fibres). This is the one place where
 # the stages run under valgrind; an AddressSanitizer build (make
 # SANITIZE=address,undefined) checks itself, so its stages run plain and any
-# report fails them. Budget: under 3 minutes on 2 cores. TAP.
+# ASan, LeakSanitizer or UBSan report fails them (tests/ubsan.supp holds the
+# few third-party ones). Budget: under 3 minutes on 2 cores. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 PATH="$TWIN_BIN:$PATH"
@@ -14,7 +15,7 @@ trap 'rm -rf "$W"' EXIT
 
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; printf '%s\n' "$@" | sed 's/^/#   /'; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 echo "1..4"
@@ -22,7 +23,9 @@ echo "1..4"
 if ldd "$(command -v twin-ingest)" 2>/dev/null | grep -q libasan; then
 	how="AddressSanitizer"
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=99${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-	UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+	# ITK's headers, compiled into twin-segment, do pointer arithmetic on a
+	# null buffer: tests/ubsan.supp names them, and only them
+	UBSAN_OPTIONS="halt_on_error=1:exitcode=99:print_stacktrace=1:suppressions=$here/../ubsan.supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 	export ASAN_OPTIONS UBSAN_OPTIONS
 elif command -v valgrind >/dev/null 2>&1; then
 	how="valgrind"
@@ -53,6 +56,9 @@ stage() {
 	shift 2
 	if [ -z "$how" ]; then
 		skip "twin-$name $what" "neither valgrind nor an ASan build"
+	elif [ "$failed" = phantom ]; then
+		notok "twin-$name $what: twin-phantom failed to write the study" "$(tail -n 3 "$W/phantom.err")"
+		failed=$name
 	elif [ -n "$failed" ]; then
 		skip "twin-$name $what" "twin-$failed failed"
 	elif memcheck "$name" "$@"; then
@@ -62,19 +68,18 @@ stage() {
 		failed=$name
 		if [ "$rc" = 99 ]; then
 			notok "twin-$name $what: $how reports errors or leaks" \
-				"$(grep -v '^twin-' "$W/$name.vg" "$W/$name.err" 2>/dev/null | head -n 20)"
+				"$(grep -hv '^twin-' "$W/$name.vg" "$W/$name.err" 2>/dev/null | head -n 20)"
 		else
 			notok "twin-$name $what: exit $rc" "$(tail -n 3 "$W/$name.err")"
 		fi
 	fi
 }
 
-# 200 x 200 x 150 mm at 5 mm: the smallest field of view with the whole
-# heart that twin-segment takes (60 mm and 8 voxels each way, and a chest)
-if ! twin-phantom -q --size 40x40x30 --spacing 5,5,5 --phases 2 --localizer "$W/p" >/dev/null 2>"$W/phantom.err"; then
+# 200 x 200 x 150 mm at 5 mm: the whole chest in few voxels. twin-segment
+# refuses less than 60 mm or 8 voxels a side, and finds no heart in a field of
+# view much smaller than this; at 3 mm it and the mesher at 8 mm stay quick.
+twin-phantom -q --size 40x40x30 --spacing 5,5,5 --phases 2 --localizer "$W/p" >/dev/null 2>"$W/phantom.err" ||
 	failed=phantom
-	cp "$W/phantom.err" "$W/phantom.vg"
-fi
 C=$W/case
 stage ingest "(two phases, a localizer, --all-phases)" -q --all-phases "$W/p/dicom" "$C"
 stage segment "(at 3 mm)" -q --set segment.spacing=3 "$C"
