@@ -257,7 +257,7 @@ static void check_touching(const struct twin_volume *v, const struct twin_grid_o
 	const size_t nx = v->dim[0], ny = v->dim[1], nz = v->dim[2];
 	const uint8_t *c = v->data;
 	unsigned present = 0;
-	uint64_t pair = 0; /* bit 8a+b: a and b share a face */
+	unsigned pair[TWIN_GRID_LABELS] = { 0 }; /* bit b of pair[a]: a and b share a face */
 
 	for (size_t z = 0; z < nz; z++)
 		for (size_t y = 0; y < ny; y++)
@@ -267,17 +267,17 @@ static void check_touching(const struct twin_volume *v, const struct twin_grid_o
 
 				present |= 1u << a;
 				if (x + 1 < nx && c[p + 1] != a)
-					pair |= 1ull << (8 * a + c[p + 1]) | 1ull << (8 * c[p + 1] + a);
+					pair[a] |= 1u << c[p + 1];
 				if (y + 1 < ny && c[p + nx] != a)
-					pair |= 1ull << (8 * a + c[p + nx]) | 1ull << (8 * c[p + nx] + a);
+					pair[a] |= 1u << c[p + nx];
 				if (z + 1 < nz && c[p + nx * ny] != a)
-					pair |= 1ull << (8 * a + c[p + nx * ny]) | 1ull << (8 * c[p + nx * ny] + a);
+					pair[a] |= 1u << c[p + nx * ny];
 			}
 	for (size_t i = 0; i < sizeof(touching) / sizeof(touching[0]); i++) {
 		unsigned a = touching[i].a, b = touching[i].b;
 
 		if ((present >> a & 1) && (present >> b & 1) && ((opt->meshed >> a | opt->meshed >> b) & 1) &&
-		    !(pair >> (8 * a + b) & 1))
+		    !(pair[a] >> b & 1) && !(pair[b] >> a & 1))
 			warn(opt, "label map '%s': '%s' and '%s' do not touch, so there is no %s",
 			     opt->name, twin_label_by_id(a)->name, twin_label_by_id(b)->name, touching[i].what);
 	}

@@ -13,7 +13,7 @@
 #include "err.h"
 #include "volume.h"
 
-#define TWIN_GRID_LABELS 8      /* label ids 0..7 of ARCHITECTURE.md */
+#define TWIN_GRID_LABELS 9      /* label ids 0..7 of ARCHITECTURE.md, 8 the grown RV wall */
 #define TWIN_GRID_CAP0 64       /* a cell value >= this is cap (value - TWIN_GRID_CAP0) */
 #define TWIN_GRID_MAX_CAPS 120 /* so that cap values stay below 200 */
 
@@ -48,7 +48,7 @@ struct twin_grid {
 typedef void twin_grid_warn_fn(void *ctx, const char *msg);
 
 struct twin_grid_opt {
-	unsigned meshed;        /* bit id set: mesh label id (1..7) */
+	unsigned meshed;        /* bit id set: mesh label id (1..8) */
 	double spacing;         /* > 0: coarser voxels are resampled to this (mm) */
 	double vessel_length;   /* > 0: aorta and PA cut this far beyond their valve (mm) */
 	twin_grid_warn_fn *warn;

@@ -8,6 +8,7 @@
 #include "gmsh.h"
 #include "labels.h"
 #include "repair.h"
+#include "rvwall.h"
 #include "surface.h"
 
 /*
@@ -47,6 +48,7 @@ void twin_mesh_settings_from_conf(struct twin_mesh_settings *set, const struct t
 	set->vessel_length = twin_conf_double(conf, "mesh.vessel_length");
 	set->max_tets = twin_conf_int(conf, "mesh.max_tets");
 	set->smooth_iterations = (int)twin_conf_int(conf, "mesh.smooth_iterations");
+	set->rv_wall = twin_conf_double(conf, "mesh.rv_wall");
 }
 
 /* The edge length inside label id. */
@@ -63,6 +65,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	struct twin_grid_opt gopt;
 	struct twin_gmsh_opt mopt;
 	struct twin_gmsh_info info;
+	struct twin_volume *walled = NULL;
 	double t0 = seconds(), finest = set->size, label_volume[TWIN_GRID_LABELS] = { 0 }, sp[3], estimate = 0;
 	int rc = -1;
 
@@ -80,7 +83,9 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	gopt.warn = warn;
 	gopt.warn_ctx = ctx;
 	gopt.name = name;
-	if (twin_grid_build(err, &g, labels, &gopt) != 0)
+	if (set->rv_wall > 0 && !(walled = twin_rvwall_add(err, labels, set->rv_wall, name, warn, ctx)))
+		goto out;
+	if (twin_grid_build(err, &g, walled ? walled : labels, &gopt) != 0)
 		goto out;
 	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++) {
 		double h = size_of(set, id);
@@ -164,6 +169,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 out:
 	twin_surface_release(&s);
 	twin_grid_release(&g);
+	twin_volume_free(walled);
 	return rc;
 }
 

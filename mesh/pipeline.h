@@ -1,6 +1,6 @@
 /*
  * pipeline: a label map to a tagged tet mesh and its quality, the whole of
- * twin-mesh but the files: grid, surface, Gmsh, quality. Owns what its
+ * twin-mesh but the files: RV wall, grid, surface, Gmsh, quality. Owns what its
  * result holds. Includes err.h, conf.h, volume.h and the mesh modules only.
  */
 #ifndef TWIN_MESH_PIPELINE_H
@@ -20,6 +20,7 @@ struct twin_mesh_settings {
 	double vessel_length;                /* mesh.vessel_length, mm, 0 keeps all */
 	long max_tets;                       /* mesh.max_tets */
 	int smooth_iterations;               /* mesh.smooth_iterations */
+	double rv_wall;                      /* mesh.rv_wall, mm, 0 grows no RV wall */
 	int threads;                         /* Gmsh threads, 0 for its default */
 	int verbose;                         /* > 0: Gmsh talks on stdout */
 	/* called after each of TWIN_MESH_STEPS steps, when not NULL */
