@@ -8,17 +8,9 @@
 
 #include "labels.h"
 #include "surfaces.h"
+#include "vessels.h"
 
 #define CAP_MARK 255 /* an outside cell next to blood, before caps are numbered */
-#define CUT0 200     /* CUT0 + id: a voxel of vessel id cut off by mesh.vessel_length */
-
-/* Vessels mesh.vessel_length cuts, and the ventricle their valve opens into. */
-static const struct {
-	uint8_t vessel, ventricle;
-} vessels[] = {
-	{ 6, 3 }, /* aorta, LV */
-	{ 7, 5 }, /* pulmonary artery, RV */
-};
 
 /* Pairs the anatomy says touch, and what their touching makes. */
 static const struct {
@@ -180,7 +172,7 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 		uint8_t l = c[s];
 		size_t top = 0, count = 0;
 
-		if (comp[s] || !(meshed >> l & 1) || l == 0)
+		if (comp[s] || l == 0 || l >= TWIN_GRID_LABELS || !(meshed >> l & 1))
 			continue;
 		if (ncomp + 1 >= cap) {
 			size_t *t = realloc(size, (cap ? 2 * cap : 64) * sizeof(*t));
@@ -401,6 +393,10 @@ static int number_caps(struct twin_err *err, struct twin_grid *g, const uint8_t 
 		cap->n = ++per_label[l];
 		cap->axis = axis;
 		cap->coord = sc[axis] == 0 ? 0.5 : (double)g->dim[axis] - 1.5;
+		for (int a = 0; a < 3; a++) {
+			cap->point[a] = a == axis ? cap->coord : 0;
+			cap->normal[a] = a == axis ? (sc[axis] == 0 ? -1 : 1) : 0;
+		}
 		g->cell[s] = (uint8_t)(TWIN_GRID_CAP0 + g->ncaps);
 		stack[top++] = s;
 		while (top) {
@@ -427,174 +423,37 @@ static int number_caps(struct twin_err *err, struct twin_grid *g, const uint8_t 
 	return 0;
 }
 
-/* The planes mesh.vessel_length cut along: index[axis] == coord in the label map. */
-struct cuts {
-	unsigned mask;                         /* bit id: vessel id was cut */
-	int axis[TWIN_GRID_LABELS];
-	double coord[TWIN_GRID_LABELS];
-};
-
-/*
- * Cuts each meshed vessel mesh.vessel_length beyond its valve: voxels are
- * numbered by steps from the valve, the vessel's direction there comes from
- * the centres of the last two stretches, and what lies beyond the cell face
- * plane most nearly perpendicular to that direction becomes CUT0 + id. A
- * plane of cell faces keeps the cap exactly flat.
- */
-static int cut_vessels(struct twin_err *err, struct twin_volume *v, unsigned meshed,
-		       const struct twin_grid_opt *opt, struct cuts *cuts)
-{
-	const size_t nx = v->dim[0], ny = v->dim[1], nz = v->dim[2], n = nx * ny * nz;
-	uint8_t *c = v->data;
-	uint32_t *dist = malloc(n * sizeof(*dist));
-	size_t *queue = malloc(n * sizeof(*queue));
-	double sp[3], h;
-	int rc = -1;
-
-	if (!dist || !queue) {
-		twin_err_set(err, TWIN_EFAIL, "label map '%s': out of memory", opt->name);
-		goto out;
-	}
-	twin_volume_spacing(v, sp);
-	h = (sp[0] + sp[1] + sp[2]) / 3;
-	for (size_t vi = 0; vi < sizeof(vessels) / sizeof(vessels[0]); vi++) {
-		uint8_t l = vessels[vi].vessel, ventricle = vessels[vi].ventricle;
-		size_t head = 0, tail = 0;
-		uint32_t far = 0, cut = (uint32_t)ceil(opt->vessel_length / h), band = cut / 4 ? cut / 4 : 1;
-		double c0[3] = { 0, 0, 0 }, c1[3] = { 0, 0, 0 }, w[3], idx[3], nrm[3], len = 0;
-		size_t n0 = 0, n1 = 0;
-
-		if (!(meshed >> l & 1))
-			continue;
-		for (size_t p = 0; p < n; p++) {
-			size_t x = p % nx, y = p / nx % ny, z = p / (nx * ny);
-			int valve = 0;
-
-			dist[p] = UINT32_MAX;
-			if (c[p] != l)
-				continue;
-			valve = (x > 0 && c[p - 1] == ventricle) || (x + 1 < nx && c[p + 1] == ventricle) ||
-				(y > 0 && c[p - nx] == ventricle) || (y + 1 < ny && c[p + nx] == ventricle) ||
-				(z > 0 && c[p - nx * ny] == ventricle) || (z + 1 < nz && c[p + nx * ny] == ventricle);
-			if (valve) {
-				dist[p] = 0;
-				queue[tail++] = p;
-			}
-		}
-		if (!tail)
-			continue;
-		while (head < tail) {
-			size_t p = queue[head++], x = p % nx, y = p / nx % ny, z = p / (nx * ny), nb[6];
-			int m = 0;
-
-			if (dist[p] > far)
-				far = dist[p];
-			if (x > 0) nb[m++] = p - 1;
-			if (x + 1 < nx) nb[m++] = p + 1;
-			if (y > 0) nb[m++] = p - nx;
-			if (y + 1 < ny) nb[m++] = p + nx;
-			if (z > 0) nb[m++] = p - nx * ny;
-			if (z + 1 < nz) nb[m++] = p + nx * ny;
-			for (int k = 0; k < m; k++)
-				if (c[nb[k]] == l && dist[nb[k]] == UINT32_MAX) {
-					dist[nb[k]] = dist[p] + 1;
-					queue[tail++] = nb[k];
-				}
-		}
-		if (far <= cut || cut < 2 * band)
-			continue;
-		for (size_t p = 0; p < n; p++) {
-			double q[3] = { (double)(p % nx), (double)(p / nx % ny), (double)(p / (nx * ny)) };
-
-			if (c[p] != l || dist[p] == UINT32_MAX)
-				continue;
-			if (dist[p] + band > cut && dist[p] <= cut) {
-				for (int a = 0; a < 3; a++)
-					c1[a] += q[a];
-				n1++;
-			} else if (dist[p] + 2 * band > cut && dist[p] + band <= cut) {
-				for (int a = 0; a < 3; a++)
-					c0[a] += q[a];
-				n0++;
-			}
-		}
-		if (!n0 || !n1)
-			continue;
-		/* the direction in world space, the plane through the cut's centre */
-		for (int a = 0; a < 3; a++) {
-			c0[a] /= (double)n0;
-			c1[a] /= (double)n1;
-			idx[a] = c1[a] - c0[a];
-		}
-		for (int r = 0; r < 3; r++) {
-			w[r] = v->affine.m[r][0] * idx[0] + v->affine.m[r][1] * idx[1] + v->affine.m[r][2] * idx[2];
-			len += w[r] * w[r];
-		}
-		len = sqrt(len);
-		if (len == 0)
-			continue;
-		/* the index axis closest to that direction (normal in index space: A^T n) */
-		{
-			int axis = 0;
-			double t, sign;
-
-			for (int a = 0; a < 3; a++) {
-				nrm[a] = 0;
-				for (int r = 0; r < 3; r++)
-					nrm[a] += v->affine.m[r][a] * w[r] / len;
-				nrm[a] /= sp[a];
-				if (fabs(nrm[a]) > fabs(nrm[axis]))
-					axis = a;
-			}
-			sign = nrm[axis] > 0 ? 1 : -1;
-			t = floor(c1[axis] + 0.5);
-			for (size_t p = 0; p < n; p++) {
-				double q[3] = { (double)(p % nx), (double)(p / nx % ny), (double)(p / (nx * ny)) };
-
-				if (c[p] == l && dist[p] != UINT32_MAX && dist[p] + 2 * band > cut &&
-				    sign * (q[axis] - t) > 0)
-					c[p] = (uint8_t)(CUT0 + l);
-			}
-			cuts->axis[l] = axis;
-			cuts->coord[l] = t + 0.5 * sign;
-			cuts->mask |= 1u << l;
-		}
-	}
-	rc = 0;
-out:
-	free(queue);
-	free(dist);
-	return rc;
-}
-
-/* A cap for each vessel cut, in the grid's index space; its cells become that cap. */
-static int number_cuts(struct twin_err *err, struct twin_grid *g, const struct cuts *cuts,
-		       const long lo[3], const struct twin_grid_opt *opt)
+/* A cap for each vessel cut (vessels.h), in the grid's index space; its cells become that cap. */
+static int number_cuts(struct twin_err *err, struct twin_grid *g, const struct twin_vessel_cut *cuts,
+		       size_t ncuts, const long lo[3], const struct twin_grid_opt *opt)
 {
 	const size_t n = g->dim[0] * g->dim[1] * g->dim[2];
+	size_t first = g->ncaps;
 
-	for (unsigned l = 1; l < TWIN_GRID_LABELS; l++) {
+	for (size_t k = 0; k < ncuts; k++) {
 		struct twin_grid_cap *cap;
 		unsigned count = 0;
 
-		if (!(cuts->mask >> l & 1))
-			continue;
 		if (g->ncaps == TWIN_GRID_MAX_CAPS)
 			return twin_err_set(err, TWIN_EUNSUPPORTED, "label map '%s': more than %d caps",
 					    opt->name, TWIN_GRID_MAX_CAPS);
 		cap = &g->caps[g->ncaps];
-		for (size_t k = 0; k < g->ncaps; k++)
-			if (g->caps[k].label == l)
+		for (size_t i = 0; i < g->ncaps; i++)
+			if (g->caps[i].label == cuts[k].label)
 				count++;
-		cap->label = (uint8_t)l;
+		cap->label = cuts[k].label;
 		cap->n = count + 1;
-		cap->axis = cuts->axis[l];
-		cap->coord = cuts->coord[l] - (double)lo[cap->axis];
-		for (size_t i = 0; i < n; i++)
-			if (g->cell[i] == CUT0 + l)
-				g->cell[i] = (uint8_t)(TWIN_GRID_CAP0 + g->ncaps);
+		cap->axis = -1;
+		cap->coord = 0;
+		for (int a = 0; a < 3; a++) {
+			cap->point[a] = cuts[k].point[a] - (double)lo[a];
+			cap->normal[a] = cuts[k].normal[a];
+		}
 		g->ncaps++;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (g->cell[i] >= TWIN_VESSELS_CUT0 && g->cell[i] < TWIN_VESSELS_CUT0 + ncuts)
+			g->cell[i] = (uint8_t)(TWIN_GRID_CAP0 + first + (g->cell[i] - TWIN_VESSELS_CUT0));
 	return 0;
 }
 
@@ -617,7 +476,7 @@ static int crop(struct twin_err *err, struct twin_grid *g, const struct twin_vol
 				uint8_t l = c[x + nx * (y + ny * z)];
 				long p[3] = { (long)x, (long)y, (long)z };
 
-				if (!l || !(g->meshed >> l & 1))
+				if (!l || l >= TWIN_GRID_LABELS || !(g->meshed >> l & 1))
 					continue;
 				for (int a = 0; a < 3; a++) {
 					if (p[a] < lo[a])
@@ -676,13 +535,12 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 	struct twin_volume *v = NULL;
 	uint8_t *cap_label = NULL;
 	unsigned present = 0;
-	struct cuts cuts;
+	struct twin_vessel_cut cuts[TWIN_VESSELS_MAX_CUTS];
 	long lo[3];
-	size_t n, i, fixed;
+	size_t n, i, fixed, ncuts = 0;
 	int rc = -1;
 
 	memset(g, 0, sizeof(*g));
-	memset(&cuts, 0, sizeof(cuts));
 	g->meshed = opt->meshed & ~1u;
 	v = prepare(err, labels, opt, &present);
 	if (!v)
@@ -699,17 +557,16 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 	if (keep_largest(err, v, g->meshed, opt, 0) != 0)
 		goto out;
 	check_touching(v, opt);
-	if (opt->vessel_length > 0) {
-		if (cut_vessels(err, v, g->meshed, opt, &cuts) != 0 || keep_largest(err, v, g->meshed, opt, 1) != 0)
-			goto out;
-	}
+	if (twin_vessels_cut(err, v, g->meshed, opt->vessel_length, cuts, &ncuts, opt->name) != 0 ||
+	    (ncuts && keep_largest(err, v, g->meshed, opt, 1) != 0))
+		goto out;
 	if (crop(err, g, v, &cap_label, opt, lo) != 0)
 		goto out;
 	fixed = make_manifold(g);
 	if (fixed)
 		warn(opt, "label map '%s': %zu voxel%s changed so that every surface is a manifold",
 		     opt->name, fixed, fixed == 1 ? "" : "s");
-	if (number_caps(err, g, cap_label, opt) != 0 || number_cuts(err, g, &cuts, lo, opt) != 0)
+	if (number_caps(err, g, cap_label, opt) != 0 || number_cuts(err, g, cuts, ncuts, lo, opt) != 0)
 		goto out;
 	n = g->dim[0] * g->dim[1] * g->dim[2];
 	for (i = 0; i < n; i++)

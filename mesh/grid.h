@@ -18,15 +18,19 @@
 #define TWIN_GRID_MAX_CAPS 120 /* so that cap values stay below 200 */
 
 /*
- * A planar cap, in the plane index[axis] == coord of cell index space: where
- * a blood label leaves the image (an image face) or where mesh.vessel_length
- * cuts a vessel (the cell face plane most nearly perpendicular to it).
+ * A planar cap: where a blood label leaves the image (an image face, the
+ * plane index[axis] == coord of cell index space), or where a vessel is cut
+ * across its centreline (vessels.h: axis -1, any plane). Either way the cap
+ * lies in the plane through point with normal, in cell index space, normal
+ * of unit length there and pointing out of the label.
  */
 struct twin_grid_cap {
 	uint8_t label;    /* the blood label it closes */
 	unsigned n;       /* 1-based number among that label's caps */
-	int axis;         /* 0..2 */
-	double coord;     /* a cell face lies at i + 0.5 */
+	int axis;         /* 0..2 for an image face, -1 for a vessel's cut */
+	double coord;     /* an image face's: a cell face lies at i + 0.5 */
+	double point[3];
+	double normal[3];
 };
 
 /*
@@ -50,7 +54,7 @@ typedef void twin_grid_warn_fn(void *ctx, const char *msg);
 struct twin_grid_opt {
 	unsigned meshed;        /* bit id set: mesh label id (1..8) */
 	double spacing;         /* > 0: coarser voxels are resampled to this (mm) */
-	double vessel_length;   /* > 0: aorta and PA cut this far beyond their valve (mm) */
+	double vessel_length;   /* > 0: vessels cut this far beyond their valve or chamber (mm) */
 	twin_grid_warn_fn *warn;
 	void *warn_ctx;
 	const char *name;       /* the label map's file, for messages */

@@ -128,6 +128,17 @@ static int cmp_edge(const void *pa, const void *pb)
 	return (a->pair > b->pair) - (a->pair < b->pair);
 }
 
+/* Moves x (cell index space) onto the plane of cap c. */
+static void project(double x[3], const struct twin_grid_cap *c)
+{
+	double t = 0;
+
+	for (int a = 0; a < 3; a++)
+		t += (x[a] - c->point[a]) * c->normal[a];
+	for (int a = 0; a < 3; a++)
+		x[a] -= t * c->normal[a];
+}
+
 int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
 			int iterations, double clamp)
 {
@@ -135,13 +146,15 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 	struct edge *e = malloc((ne ? ne : 1) * sizeof(*e));
 	uint32_t *deg = calloc(nv + 1, sizeof(*deg)), *jdeg = calloc(nv, sizeof(*jdeg));
 	uint32_t *start = NULL, *nb = NULL, *fill = NULL;
-	uint8_t *fixed = calloc(nv ? nv : 1, 1);
+	int16_t *capof = malloc((nv ? nv : 1) * sizeof(*capof));
 	double *next = malloc(3 * (nv ? nv : 1) * sizeof(*next));
 	size_t i, u;
 	int rc = -1;
 
-	if (!e || !deg || !jdeg || !fixed || !next)
+	if (!e || !deg || !jdeg || !capof || !next)
 		goto out;
+	for (i = 0; i < nv; i++)
+		capof[i] = -1;
 	for (size_t q = 0; q < s->n_quads; q++) {
 		uint16_t pair = (uint16_t)(s->side[2 * q] << 8 | s->side[2 * q + 1]);
 
@@ -151,10 +164,10 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 			e[4 * q + k].lo = a < b ? a : b;
 			e[4 * q + k].hi = a < b ? b : a;
 			e[4 * q + k].pair = pair;
-			/* a cap's vertices keep their coordinate across its plane */
+			/* a cap's vertices stay in its plane */
 			for (int sd = 0; sd < 2; sd++)
 				if (s->side[2 * q + sd] >= TWIN_GRID_CAP0)
-					fixed[a] |= (uint8_t)(1u << g->caps[s->side[2 * q + sd] - TWIN_GRID_CAP0].axis);
+					capof[a] = (int16_t)(s->side[2 * q + sd] - TWIN_GRID_CAP0);
 		}
 	}
 	qsort(e, ne, sizeof(*e), cmp_edge);
@@ -205,32 +218,37 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 		for (i = 0; i < nv; i++) {
 			double m[3] = { 0, 0, 0 };
 			uint32_t n = start[i + 1] - start[i];
+			/* a cap's vertex may go further within its plane, so that the cap's staircase flattens */
+			double most = capof[i] >= 0 ? 0.5 : clamp;
 
 			for (int a = 0; a < 3; a++)
 				next[3 * i + a] = s->xyz[3 * i + a];
-			if (!n)
-				continue;
-			for (uint32_t k = start[i]; k < start[i + 1]; k++)
-				for (int a = 0; a < 3; a++)
-					m[a] += s->xyz[3 * nb[k] + a];
-			for (int a = 0; a < 3; a++) {
-				double x = s->xyz[3 * i + a] + f * (m[a] / n - s->xyz[3 * i + a]);
-				double h = s->home[3 * i + a];
+			if (n) {
+				for (uint32_t k = start[i]; k < start[i + 1]; k++)
+					for (int a = 0; a < 3; a++)
+						m[a] += s->xyz[3 * nb[k] + a];
+				for (int a = 0; a < 3; a++) {
+					double x = s->xyz[3 * i + a] + f * (m[a] / n - s->xyz[3 * i + a]);
+					double h = s->home[3 * i + a];
 
-				if (fixed[i] >> a & 1)
-					continue;
-				next[3 * i + a] = x < h - clamp ? h - clamp : x > h + clamp ? h + clamp : x;
+					next[3 * i + a] = x < h - most ? h - most : x > h + most ? h + most : x;
+				}
 			}
+			if (capof[i] >= 0)
+				project(next + 3 * i, &g->caps[capof[i]]);
 		}
 		memcpy(s->xyz, next, 3 * nv * sizeof(*next));
 	}
+	for (i = 0; i < nv; i++)
+		if (capof[i] >= 0)
+			project(s->xyz + 3 * i, &g->caps[capof[i]]);
 	rc = 0;
 out:
 	/* the only failure here is running out of memory */
 	if (rc != 0)
 		twin_err_set(err, TWIN_EFAIL, "smoothing %zu vertices: out of memory", nv);
 	free(next);
-	free(fixed);
+	free(capof);
 	free(nb);
 	free(fill);
 	free(start);
@@ -299,13 +317,45 @@ void twin_surface_release(struct twin_surface *s)
 
 double twin_surface_max_offset(const struct twin_surface *s, const struct twin_grid *g)
 {
+	/* bit 0: on a cap; bit 1: on another surface */
+	uint8_t *on = calloc(s->n_verts ? s->n_verts : 1, 1);
+	int16_t *capof = malloc((s->n_verts ? s->n_verts : 1) * sizeof(*capof));
 	double most = 0;
 
+	if (!on || !capof) {
+		free(on);
+		free(capof);
+		return INFINITY;
+	}
+	for (size_t q = 0; q < s->n_quads; q++) {
+		unsigned b = s->side[2 * q + 1];
+
+		for (int k = 0; k < 4; k++) {
+			uint32_t v = s->quads[4 * q + k];
+
+			on[v] |= b >= TWIN_GRID_CAP0 ? 1 : 2;
+			if (b >= TWIN_GRID_CAP0)
+				capof[v] = (int16_t)(b - TWIN_GRID_CAP0);
+		}
+	}
 	for (size_t v = 0; v < s->n_verts; v++) {
-		double d[3], w2 = 0;
+		double d[3], w2 = 0, t = 0;
 
 		for (int a = 0; a < 3; a++)
 			d[a] = s->xyz[3 * v + a] - s->home[3 * v + a];
+		if (on[v] & 1) {
+			const struct twin_grid_cap *c = &g->caps[capof[v]];
+
+			/*
+			 * a cap stands for the plane it was cut along: inside it, how far
+			 * that plane is from the label's boundary; on its rim, how far
+			 * the vertex moved within the plane, away from the vessel's wall
+			 */
+			for (int a = 0; a < 3; a++)
+				t += d[a] * c->normal[a];
+			for (int a = 0; a < 3; a++)
+				d[a] = on[v] & 2 ? d[a] - t * c->normal[a] : t * c->normal[a];
+		}
 		for (int r = 0; r < 3; r++) {
 			double w = g->affine.m[r][0] * d[0] + g->affine.m[r][1] * d[1] + g->affine.m[r][2] * d[2];
 
@@ -314,5 +364,7 @@ double twin_surface_max_offset(const struct twin_surface *s, const struct twin_g
 		if (w2 > most)
 			most = w2;
 	}
+	free(on);
+	free(capof);
 	return sqrt(most);
 }

@@ -280,8 +280,11 @@ static void vessel_length(void **state)
 				assert_true(fabs(zk - z) < 1e-9);
 			}
 	assert_true(n > 10);
-	/* the valve runs along the tube inside the ball; the cut lies 4 mm beyond, inside the image */
-	assert_true(z < top - SPACING);
+	/*
+	 * the valve runs along the tube inside the ball; the cut lies 4 mm beyond,
+	 * or a little further where the tube still touches the LV, inside the image
+	 */
+	assert_true(z < top - SPACING / 2);
 	assert_conforming(res.mesh);
 	assert_int_equal(res.quality.inverted, 0);
 	twin_mesh_result_release(&res);
