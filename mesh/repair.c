@@ -413,35 +413,206 @@ static double worst_of(const struct twin_tetmesh *m, const uint32_t *ts, size_t 
 }
 
 
-/* Moves interior node v towards the centre of its neighbours when that helps. */
+/*
+ * Moves interior node v where its tets' smallest dihedral angle is larger:
+ * towards the centre of its neighbours, then by a compass search (steps
+ * along the axes and the diagonals, halved when none helps).
+ */
 static int relocate(struct twin_tetmesh *m, const struct incidence *tets, uint32_t v)
 {
 	const uint32_t *ts = tets->item + tets->start[v];
 	size_t n = tets->start[v + 1] - tets->start[v], count = 0;
-	double c[3] = { 0, 0, 0 }, old[3], before;
+	double c[3] = { 0, 0, 0 }, old[3], cur[3], before, best, edge = 0;
+	int moved = 0;
 
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		for (int k = 0; k < 4; k++) {
 			uint32_t o = m->tets[4 * ts[i] + k];
+			double e2 = 0;
 
 			if (o == v)
 				continue;
-			for (int a = 0; a < 3; a++)
+			for (int a = 0; a < 3; a++) {
 				c[a] += m->xyz[3 * o + a];
+				e2 += (m->xyz[3 * o + a] - m->xyz[3 * v + a]) * (m->xyz[3 * o + a] - m->xyz[3 * v + a]);
+			}
+			edge += sqrt(e2);
 			count++;
 		}
-	before = worst_of(m, ts, n);
+	edge /= (double)count;
+	before = best = worst_of(m, ts, n);
 	memcpy(old, m->xyz + 3 * v, sizeof(old));
+	memcpy(cur, old, sizeof(cur));
 	for (double f = 1; f > 0.1; f /= 2) {
+		double w;
+
 		for (int a = 0; a < 3; a++)
 			m->xyz[3 * v + a] = old[a] + f * (c[a] / (double)count - old[a]);
-		if (worst_of(m, ts, n) > before)
-			return 1;
+		w = worst_of(m, ts, n);
+		if (w > best) {
+			best = w;
+			memcpy(cur, m->xyz + 3 * v, sizeof(cur));
+			break;
+		}
 	}
-	memcpy(m->xyz + 3 * v, old, sizeof(old));
-	return 0;
+	for (double h = 0.2 * edge; h > 0.005 * edge && moved < 64;) {
+		int better = 0;
+
+		for (int d = 0; d < 26 && !better; d++) {
+			int dx = d % 3 - 1, dy = d / 3 % 3 - 1, dz = d / 9 - 1;
+			double w, len;
+
+			if (d >= 13)
+				dx = (d + 1) % 3 - 1, dy = (d + 1) / 3 % 3 - 1, dz = (d + 1) / 9 - 1;
+			len = sqrt((double)(dx * dx + dy * dy + dz * dz));
+			m->xyz[3 * v] = cur[0] + h * dx / len;
+			m->xyz[3 * v + 1] = cur[1] + h * dy / len;
+			m->xyz[3 * v + 2] = cur[2] + h * dz / len;
+			w = worst_of(m, ts, n);
+			if (w > best) {
+				best = w;
+				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
+				better = 1;
+				moved++;
+			}
+		}
+		if (!better)
+			h /= 2;
+	}
+	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
+	return best > before;
+}
+
+/* The unit normal of triangle t of m, and its doubled area. */
+static double tri_normal(const struct twin_tetmesh *m, uint32_t t, double nrm[3])
+{
+	const double *a = m->xyz + 3 * m->tris[3 * t], *b = m->xyz + 3 * m->tris[3 * t + 1];
+	const double *c = m->xyz + 3 * m->tris[3 * t + 2];
+	double u[3], w[3], len;
+
+	for (int k = 0; k < 3; k++) {
+		u[k] = b[k] - a[k];
+		w[k] = c[k] - a[k];
+	}
+	nrm[0] = u[1] * w[2] - u[2] * w[1];
+	nrm[1] = u[2] * w[0] - u[0] * w[2];
+	nrm[2] = u[0] * w[1] - u[1] * w[0];
+	len = sqrt(nrm[0] * nrm[0] + nrm[1] * nrm[1] + nrm[2] * nrm[2]);
+	for (int k = 0; k < 3 && len > 0; k++)
+		nrm[k] /= len;
+	return len;
+}
+
+#define SURFACE_TRIS 32    /* at most this many surface triangles around a node moved */
+#define CREASE_COS 0.64    /* cos 50 degrees: a node where the surface bends more stays */
+#define TURN_COS 0.94      /* cos 20 degrees: how far a moved node's triangles may turn */
+
+/*
+ * Moves surface node v within the plane of its surface where its tets'
+ * smallest dihedral angle is larger, by a compass search, at most 0.3 of its
+ * mean edge: only a node inside one tagged surface (no junction, at most two
+ * regions around it) where that surface bends by less than 50 degrees, and
+ * only so far that none of its triangles turns by more than 20 degrees, so
+ * that the surface stays where it was to a fraction of an edge. A sliver
+ * whose four nodes lie on the surface needs this.
+ */
+static int relocate_surface(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+			    uint32_t v)
+{
+	const uint32_t *ts = tets->item + tets->start[v], *tr = tris->item + tris->start[v];
+	size_t n = tets->start[v + 1] - tets->start[v], nt = tris->start[v + 1] - tris->start[v];
+	double no[SURFACE_TRIS][3], N[3] = { 0, 0, 0 }, t1[3], t2[3], old[3], cur[3], before, best, edge = 0, len;
+	int32_t r0 = 0, r1 = 0;
+	int moved = 0;
+
+	if (n == 0 || nt == 0 || nt > SURFACE_TRIS)
+		return 0;
+	for (size_t i = 0; i < nt; i++) {
+		double a = tri_normal(m, tr[i], no[i]);
+
+		if (m->tri_surface[tr[i]] != m->tri_surface[tr[0]])
+			return 0;
+		for (int k = 0; k < 3; k++)
+			N[k] += a * no[i][k];
+	}
+	for (size_t i = 0; i < n; i++) {
+		int32_t r = m->tet_region[ts[i]];
+
+		if (!r0 || r == r0)
+			r0 = r;
+		else if (!r1 || r == r1)
+			r1 = r;
+		else
+			return 0;
+	}
+	len = sqrt(N[0] * N[0] + N[1] * N[1] + N[2] * N[2]);
+	if (len == 0)
+		return 0;
+	for (int k = 0; k < 3; k++)
+		N[k] /= len;
+	for (size_t i = 0; i < nt; i++)
+		if (no[i][0] * N[0] + no[i][1] * N[1] + no[i][2] * N[2] < CREASE_COS)
+			return 0;
+	/* two directions in the surface's plane */
+	if (fabs(N[0]) < 0.6) {
+		t1[0] = 0, t1[1] = N[2], t1[2] = -N[1];
+	} else {
+		t1[0] = N[2], t1[1] = 0, t1[2] = -N[0];
+	}
+	len = sqrt(t1[0] * t1[0] + t1[1] * t1[1] + t1[2] * t1[2]);
+	for (int k = 0; k < 3; k++)
+		t1[k] /= len;
+	t2[0] = N[1] * t1[2] - N[2] * t1[1];
+	t2[1] = N[2] * t1[0] - N[0] * t1[2];
+	t2[2] = N[0] * t1[1] - N[1] * t1[0];
+	for (size_t i = 0; i < nt; i++)
+		for (int k = 0; k < 3; k++) {
+			uint32_t o = m->tris[3 * tr[i] + k];
+
+			if (o != v)
+				edge += sqrt((m->xyz[3 * o] - m->xyz[3 * v]) * (m->xyz[3 * o] - m->xyz[3 * v]) +
+					     (m->xyz[3 * o + 1] - m->xyz[3 * v + 1]) * (m->xyz[3 * o + 1] - m->xyz[3 * v + 1]) +
+					     (m->xyz[3 * o + 2] - m->xyz[3 * v + 2]) * (m->xyz[3 * o + 2] - m->xyz[3 * v + 2]));
+		}
+	edge /= (double)(2 * nt);
+	before = best = worst_of(m, ts, n);
+	memcpy(old, m->xyz + 3 * v, sizeof(old));
+	memcpy(cur, old, sizeof(cur));
+	for (double h = 0.1 * edge; h > 0.005 * edge && moved < 32;) {
+		int better = 0;
+
+		for (int d = 0; d < 8 && !better; d++) {
+			double c = cos(d * M_PI / 4), s = sin(d * M_PI / 4), w, off = 0, turn = 1;
+
+			for (int k = 0; k < 3; k++) {
+				m->xyz[3 * v + k] = cur[k] + h * (c * t1[k] + s * t2[k]);
+				off += (m->xyz[3 * v + k] - old[k]) * (m->xyz[3 * v + k] - old[k]);
+			}
+			if (off > 0.09 * edge * edge)
+				continue;
+			for (size_t i = 0; i < nt && turn >= TURN_COS; i++) {
+				double nn[3];
+
+				tri_normal(m, tr[i], nn);
+				turn = nn[0] * no[i][0] + nn[1] * no[i][1] + nn[2] * no[i][2];
+			}
+			if (turn < TURN_COS)
+				continue;
+			w = worst_of(m, ts, n);
+			if (w > best) {
+				best = w;
+				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
+				better = 1;
+				moved++;
+			}
+		}
+		if (!better)
+			h /= 2;
+	}
+	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
+	return best > before;
 }
 
 static int grow(struct twin_tetmesh *m, size_t *cap)
@@ -623,6 +794,10 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 				incidence_release(&tris);
 				goto out;
 			}
+			/* a sliver held by the surface: its surface nodes move within it */
+			for (int k = 0; k < 4 && !r; k++)
+				if (onsurf[tn[k]] && relocate_surface(m, &tets, &tris, tn[k]))
+					r = worst_of(m, &t, 1) >= min_deg || k == 3;
 			done += (size_t)r;
 		}
 		incidence_release(&tets);

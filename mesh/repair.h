@@ -25,9 +25,11 @@ int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min
 
 /*
  * Improves each tetrahedron with a dihedral angle below min_deg inside its
- * region: moves its inner nodes towards their neighbours' centre, or flips it
- * with its neighbours (2-3 across a face, 3-2 around an inner edge) when the
- * new tetrahedra are better. Surface nodes and triangles stay. Sets
+ * region: moves its inner nodes (towards their neighbours' centre, then by a
+ * compass search), or flips it with its neighbours (2-3 across a face, 3-2
+ * around an inner edge) when the new tetrahedra are better; else moves its
+ * surface nodes a little within their surface, where that surface is one
+ * tagged surface that bends by less than 50 degrees (junctions stay). Sets
  * *improved (may be NULL) to how many changes were made.
  */
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved);
