@@ -1287,17 +1287,20 @@ struct track {
 	double x[3], r;                    /* mean world centre and radius */
 };
 
-/* The in-slice distance: the pool's distance map with the slices set far apart. */
-static struct twin_volume *slice_distance(struct twin_err *err, const struct work *k)
+/*
+ * The in-slice distance of slices z0.. of the pool: its distance map with the
+ * slices set far apart. A new volume of those slices, or NULL.
+ */
+static struct twin_volume *slice_distance(struct twin_err *err, const struct work *k, size_t z0)
 {
-	struct twin_volume *flat = twin_volume_new(err, TWIN_U8, k->pool->dim, &k->pool->affine), *d;
+	size_t size[3] = { k->nx, k->ny, k->nz - z0 }, off = z0 * k->nx * k->ny;
 	struct twin_affine a = k->pool->affine;
+	struct twin_volume *flat, *d;
 
-	if (!flat)
-		return NULL;
 	a.m[2][2] *= 1000.0;
-	flat->affine = a;
-	memcpy(flat->data, k->pool->data, k->n);
+	if (!(flat = twin_volume_new(err, TWIN_U8, size, &a)))
+		return NULL;
+	memcpy(flat->data, (const unsigned char *)k->pool->data + off, k->n - off);
 	d = twin_itk_distance(err, flat);
 	twin_volume_free(flat);
 	return d;
@@ -1319,16 +1322,16 @@ static int is_round(const struct work *k, size_t z, const double c[2], double r)
 	return out >= 20;
 }
 
-/* The round cross-sections of slice z into rg (at most max); returns how many. */
-static size_t slice_rings(const struct work *k, const float *d2, const unsigned char *tube, size_t z,
+/* The round cross-sections of slice z into rg (at most max); returns how many. d2: slice_distance from z0. */
+static size_t slice_rings(const struct work *k, const float *d2, size_t z0, const unsigned char *tube, size_t z,
 			  struct ring *rg, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, off = z0 * k->nx * k->ny;
 
 	for (size_t j = 1; j + 1 < k->ny; j++)
 		for (size_t i = 1; i + 1 < k->nx; i++) {
 			size_t v = at(k, i, j, z);
-			double r = -d2[v], c[2] = { (double)i, (double)j };
+			double r = -d2[v - off], c[2] = { (double)i, (double)j };
 			int top = 1;
 
 			if (r < VESSEL_R_MM || tube[v])
@@ -1339,7 +1342,7 @@ static size_t slice_rings(const struct work *k, const float *d2, const unsigned 
 					size_t u = at(k, i + (size_t)di, j + (size_t)dj, z);
 
 					if (u != v)
-						top = u < v ? -d2[u] < r : -d2[u] <= r;
+						top = u < v ? -d2[u - off] < r : -d2[u - off] <= r;
 				}
 			if (!top || !is_round(k, z, c, r))
 				continue;
@@ -1548,7 +1551,11 @@ static int find_vessels(struct twin_err *err, const struct work *k, const double
 		twin_err_set(err, TWIN_EFAIL, "vessels: out of memory");
 		goto out;
 	}
-	if (!(d = slice_distance(err, k)))
+	if (zc >= k->nz) {
+		rc = 0;
+		goto out;
+	}
+	if (!(d = slice_distance(err, k, zc)))
 		goto out;
 	for (size_t v = 0; v < k->n; v++)
 		if (pool[v])
@@ -1556,7 +1563,7 @@ static int find_vessels(struct twin_err *err, const struct work *k, const double
 	for (size_t z = ztop + 1; z-- > zc && nrg < MAX_RINGS;) {
 		size_t n0 = nrg;
 
-		nrg += slice_rings(k, d->data, tube, z, rg + nrg, MAX_RINGS - nrg);
+		nrg += slice_rings(k, d->data, zc, tube, z, rg + nrg, MAX_RINGS - nrg);
 		/* each ring continues the nearest track of a like ring one or two slices up, or starts one */
 		for (size_t q = n0; q < nrg; q++) {
 			double best = HUGE_VAL;
