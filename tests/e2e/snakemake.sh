@@ -6,7 +6,9 @@
 # dcm2twin --report is built, a report.html (the failed one's too). A dry run
 # then has nothing to do (and only the bad study's jobs when it is back), a
 # changed conf (not a touched one) plans every stage again, and a partly
-# failed export (exit 8) is recorded, not failed, unless partial=fail.
+# failed export (exit 8) is recorded, not failed, unless partial=fail. The
+# Slurm command line of the README submits a job, with the rule's account,
+# partition, threads, memory and runtime, to a fake sbatch that runs it.
 # Debian's /usr/bin/snakemake (a pyenv python3 on PATH lacks its modules), or
 # TWIN_SNAKEMAKE; a visible SKIP without it. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,8 +27,8 @@ notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# 
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
-TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a report per case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export"
-echo "1..10"
+TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a report per case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export|a job on a fake Slurm"
+echo "1..11"
 
 if [ ! -x "$SNAKEMAKE" ]; then
 	IFS='|'
@@ -50,6 +52,47 @@ for seed in 3 4; do
 done
 echo "not a DICOM file" >"$W/studies/bad/notes.txt"
 printf '[mesh]\nsize = 3\n' >"$W/pipeline.conf"
+
+# --- Slurm, in the background: the README's command line with sbatch, sacct and
+# srun faked, for one twin-ingest job into a cases folder and a working folder
+# of its own (Snakemake 7.21 asks sacct about its jobs every 33 s, so this
+# waits more than it works)
+mkdir "$W/slurm"
+cat >"$W/slurm/sbatch" <<'EOF'
+#!/bin/sh
+# a fake sbatch: logs its arguments, runs --wrap before it returns (so that
+# the first sacct finds the job done)
+d=$(dirname "$0")
+mkdir -p "$d/jobs"
+id=$(($(cat "$d/jobs/last" 2>/dev/null || echo 1000) + 1))
+echo $id >"$d/jobs/last"
+: >"$d/jobs/$id"
+printf '%s\n' "$*" >>"$d/sbatch.log"
+for a in "$@"; do case $a in --wrap=*) wrap=${a#--wrap=} ;; esac; done
+sh -c "$wrap" >"$d/jobs/$id.out" 2>&1
+echo $? >"$d/jobs/$id"
+echo "Submitted batch job $id"
+EOF
+cat >"$W/slurm/sacct" <<'EOF'
+#!/bin/sh
+# a fake sacct -P -n --format=JobIdRaw,State -j ID
+d=$(dirname "$0")
+for a in "$@"; do id=$a; done
+case $(cat "$d/jobs/$id" 2>/dev/null) in
+'') echo "$id|RUNNING" ;;
+0) echo "$id|COMPLETED" ;;
+*) echo "$id|FAILED" ;;
+esac
+EOF
+printf '#!/bin/sh\necho acct\n' >"$W/slurm/sacctmgr"
+printf '#!/bin/sh\n# a fake srun -n1 --cpu-bind=q CMD...\nshift 2\nexec "$@"\n' >"$W/slurm/srun"
+chmod +x "$W/slurm/"*
+mkdir "$W/slurmwd"
+USER=${USER:-$(id -un)} PATH="$W/slurm:$PATH" "$SNAKEMAKE" -s "$SNAKEFILE" -d "$W/slurmwd" "$W/slurmcases/seed3/ingest/image.nii.gz" \
+	--slurm -j 10 --keep-going --latency-wait 60 \
+	--default-resources slurm_account=acct slurm_partition=short \
+	--config studies="$W/studies" cases="$W/slurmcases" conf="$W/pipeline.conf" bin="$TWIN_BIN" >"$W/slurm.log" 2>&1 &
+slurm_pid=$!
 
 # --- one batch run over the three studies -----------------------------------------
 snk --keep-going >"$W/run.log" 2>&1
@@ -168,3 +211,16 @@ why=
 [ $rc -eq 0 ] && why="snakemake exited 0"
 [ -e "$W/cases/seed4/logs/export.status" ] && why="$why; export.status is left"
 check "with partial=fail, exit 8 fails the export job" "$why"
+
+# --- the Slurm run started at the beginning -----------------------------------------
+wait $slurm_pid
+rc=$?
+why=
+[ $rc -eq 0 ] || why="snakemake exited $rc: $(grep -v '^ *$' "$W/slurm.log" | tail -n 4 | tr '\n' '|')"
+args=$(sed 's/ --wrap=.*//' "$W/slurm/sbatch.log" 2>/dev/null)
+for a in "-J snakejob_ingest_" "-A acct" "-p short" "-t 10" "--mem 1000" "--cpus-per-task=2"; do
+	case $args in *"$a"*) ;; *) why="$why; sbatch lacks '$a': $args" ;; esac
+done
+[ "$(grep -c . "$W/slurm/sbatch.log" 2>/dev/null)" = 1 ] || why="$why; not one sbatch call"
+[ -s "$W/slurmcases/seed3/ingest/image.nii.gz" ] || why="$why; no image.nii.gz"
+check "the README's --slurm command line: one sbatch with the rule's account, partition, runtime, memory, threads" "$why"
