@@ -1439,14 +1439,17 @@ static void ra_right(const struct work *k, const float *depth, const unsigned ch
 
 /*
  * When the watershed leaves the RA or the RV with less than a third of the
- * other, no narrowing split them: their union goes to the nearer of their
- * markers along the blood (a breadth-first walk from both), the midway
- * surface standing for the tricuspid plane.
+ * other, no narrowing split them: their union goes to the nearer, along the
+ * blood (a breadth-first walk from both at once), of the RA's markers and
+ * the middle of the RV's part. The RV's seed, the deepest point of a
+ * crescent, lies near the tricuspid valve and would leave the RA little;
+ * the midway surface stands for the tricuspid plane.
  */
 static int split_right(struct twin_err *err, const struct work *k, const unsigned char *m, unsigned char *lab)
 {
-	size_t ra = 0, rv = 0, *queue = NULL, head = 0, tail = 0;
+	size_t ra = 0, rv = 0, *queue = NULL, head = 0, tail = 0, centre = 0;
 	unsigned char *seen = NULL;
+	double mid[3] = { 0, 0, 0 }, best = HUGE_VAL;
 
 	for (size_t v = 0; v < k->n; v++) {
 		ra += lab[v] == 4;
@@ -1461,9 +1464,29 @@ static int split_right(struct twin_err *err, const struct work *k, const unsigne
 		free(seen);
 		return twin_err_set(err, TWIN_EFAIL, "right heart: out of memory");
 	}
+	/* the RV's front starts from the middle of its part, not from its seed near the valve */
 	for (size_t v = 0; v < k->n; v++)
-		if ((lab[v] == 4 || lab[v] == 5) && (m[v] == 4 || m[v] == 5)) {
-			lab[v] = m[v];
+		if (lab[v] == 5) {
+			double x[3];
+
+			world_of(k, v, x);
+			for (int a = 0; a < 3; a++)
+				mid[a] += x[a] / (double)rv;
+		}
+	for (size_t v = 0; v < k->n; v++)
+		if (lab[v] == 5) {
+			double x[3], d;
+
+			world_of(k, v, x);
+			d = hypot(hypot(x[0] - mid[0], x[1] - mid[1]), x[2] - mid[2]);
+			if (d < best) {
+				best = d;
+				centre = v;
+			}
+		}
+	for (size_t v = 0; v < k->n; v++)
+		if ((lab[v] == 4 || lab[v] == 5) && (m[v] == 4 || v == centre)) {
+			lab[v] = v == centre ? 5 : m[v];
 			seen[v] = 1;
 			queue[tail++] = v;
 		}
