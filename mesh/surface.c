@@ -347,14 +347,16 @@ double twin_surface_max_offset(const struct twin_surface *s, const struct twin_g
 			const struct twin_grid_cap *c = &g->caps[capof[v]];
 
 			/*
-			 * a cap stands for the plane it was cut along: inside it, how far
-			 * that plane is from the label's boundary; on its rim, how far
-			 * the vertex moved within the plane, away from the vessel's wall
+			 * a cap is the plane a vessel was cut along, no label's boundary:
+			 * inside it nothing counts; on its rim, how far the vertex moved
+			 * within the plane, away from the vessel's wall
 			 */
+			if (!(on[v] & 2))
+				continue;
 			for (int a = 0; a < 3; a++)
 				t += d[a] * c->normal[a];
 			for (int a = 0; a < 3; a++)
-				d[a] = on[v] & 2 ? d[a] - t * c->normal[a] : t * c->normal[a];
+				d[a] -= t * c->normal[a];
 		}
 		for (int r = 0; r < 3; r++) {
 			double w = g->affine.m[r][0] * d[0] + g->affine.m[r][1] * d[1] + g->affine.m[r][2] * d[2];

@@ -48,8 +48,10 @@ int twin_surface_triangulate(struct twin_err *err, struct twin_surface *s);
 
 /*
  * How far (mm) any vertex moved from its cell corner, which lies on the
- * label boundary: a bound of the surface's Hausdorff distance to it.
- * Call before twin_surface_to_world.
+ * label boundary: a bound of the surface's Hausdorff distance to it. A cap
+ * is a plane a vessel was cut along, no label's boundary: its inner
+ * vertices do not count, and its rim's only by how far they moved within
+ * its plane. Call before twin_surface_to_world.
  */
 double twin_surface_max_offset(const struct twin_surface *s, const struct twin_grid *g);
 
