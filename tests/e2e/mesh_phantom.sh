@@ -100,8 +100,10 @@ elif ! out=$(/usr/bin/python3 "$here/mesh/caps.py" "$W/d/mesh/heart.msh" 1e-6 20
 	why=${why:-$out}
 elif grep -q 'name="inlet_la_5"\|name="inlet_ra_3"' "$W/d/mesh/quality.xml"; then
 	why="a fifth pulmonary vein or a third vena cava"
+elif command -v twin-export >/dev/null 2>&1 && ! twin-export -q -t openfoam "$W/d" 2>"$W/err"; then
+	why="twin-export -t openfoam, which needs an inlet and an outlet in each circulation: $(tail -n 2 "$W/err")"
 fi
-check "the default phantom: inlet_la_1..4 and inlet_ra_1..2, each cap flat and across its vessel" "$why"
+check "the default phantom: inlet_la_1..4 and inlet_ra_1..2, each cap flat and across its vessel; its OpenFOAM case is written" "$why"
 
 # --- a label map from twin-segment ----------------------------------------------
 if command -v twin-segment >/dev/null 2>&1; then
