@@ -1060,7 +1060,41 @@ struct fit {
 	int used[MAX_PEAKS];
 };
 
+#define LA_RISE_MM 60.0 /* the LA's centre lies at most this much above the LV's */
 #define MISSING_COST 3600.0 /* mm^2: a structure left without a peak */
+
+/*
+ * The chambers' order along the patient's axes: a - b along axis must exceed
+ * more (mm) for the peaks placed as a and b. The LV lies left of the RV and
+ * the RA, the RV in front of the LV and the RA, the LA behind the LV and the
+ * RA, above the LV and not far above it.
+ */
+static const struct {
+	int a, b, axis;
+	double more;
+} order[] = {
+	{ 3, 5, 0, 0.0 }, { 3, 4, 0, 0.0 },   /* LV left of RV, of RA */
+	{ 3, 5, 1, 0.0 }, { 4, 5, 1, 0.0 },   /* RV in front of LV, of RA */
+	{ 2, 3, 1, 0.0 }, { 2, 4, 1, 0.0 },   /* LA behind LV, RA */
+	{ 2, 3, 2, 0.0 }, { 3, 2, 2, -LA_RISE_MM }, /* LA above the LV, not far */
+};
+
+static int out_of_order(const struct fit *f)
+{
+	int at[8];
+
+	for (int l = 0; l < 8; l++)
+		at[l] = -1;
+	for (int s = 0; s < f->nwant; s++)
+		at[f->label[s]] = f->cur[s];
+	for (size_t r = 0; r < sizeof(order) / sizeof(order[0]); r++) {
+		int p = at[order[r].a], q = at[order[r].b];
+
+		if (p >= 0 && q >= 0 && f->pk[p].x[order[r].axis] - f->pk[q].x[order[r].axis] <= order[r].more)
+			return 1;
+	}
+	return 0;
+}
 
 static void fit_search(struct fit *f, int i)
 {
@@ -1089,6 +1123,8 @@ static void fit_search(struct fit *f, int i)
 				den += (f->want[s][a] - tm[a]) * (f->want[s][a] - tm[a]);
 			}
 		sc = den > 0.0 ? fmin(fmax(num / den, 0.7), 1.8) : 1.0;
+		if (out_of_order(f))
+			return;
 		/* an artery leaves its ventricle upward: its peak lies ARTERY_RISE_MM above the ventricles' */
 		for (int s = 0; s < f->nwant; s++)
 			for (int t = 0; t < f->nwant; t++)
