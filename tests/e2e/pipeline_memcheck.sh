@@ -1,12 +1,12 @@
 #!/bin/sh
 # The whole pipeline on a small phantom, each stage under valgrind: no
 # memory error and no leak (definite, indirect or possible) in twin-ingest
-# (two phases and a localizer, --all-phases), twin-segment, twin-mesh (coarse)
-# and twin-export (every target, with fibres). This is the one place where
-# the stages run under valgrind; an AddressSanitizer build (make
-# SANITIZE=address,undefined) checks itself, so its stages run plain and any
-# ASan, LeakSanitizer or UBSan report fails them (tests/ubsan.supp holds the
-# few third-party ones). Budget: under 3 minutes on 2 cores. TAP.
+# (two phases and a localizer, --all-phases), twin-segment, twin-mesh (coarse,
+# with an RV wall) and twin-export (every target, with fibres). This is the
+# one place where the stages run under valgrind; an AddressSanitizer build
+# (make SANITIZE=address,undefined) checks itself, so its stages run plain and
+# any ASan, LeakSanitizer or UBSan report fails them (tests/ubsan.supp holds
+# the few third-party ones). About 65 s of CPU under valgrind. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../../build/bin}"
 PATH="$TWIN_BIN:$PATH"
@@ -83,5 +83,5 @@ twin-phantom -q --size 40x40x30 --spacing 5,5,5 --phases 2 --localizer "$W/p" >/
 C=$W/case
 stage ingest "(two phases, a localizer, --all-phases)" -q --all-phases "$W/p/dicom" "$C"
 stage segment "(at 3 mm)" -q --set segment.spacing=3 "$C"
-stage mesh "(at 8 mm)" -q --size 8 "$C"
-stage export "(every target, with fibres)" -q "$C"
+stage mesh "(at 8 mm, with an RV wall)" -q --size 8 --set mesh.rv_wall=5 "$C"
+stage export "(every target, with biventricular fibres)" -q "$C"
