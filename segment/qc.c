@@ -375,13 +375,17 @@ int twin_qc_write(struct twin_err *err, const char *dir, const struct twin_volum
 	make_plane(&p, lo, hi, centre, 1, 2, px);
 	if (write_plane(err, dir, twin_qc_names[2], &s, &p, ml) != 0)
 		return -1;
-	/* the montage: nine axial slices over the labels' height, top left the highest */
+	/*
+	 * the montage: nine axial slices over the heart's height (the chambers and
+	 * the wall; the aorta may run down the whole image), top left the highest
+	 */
 	for (size_t v = 0, n = twin_volume_count(labels); v < n; v++) {
 		size_t i = v % labels->dim[0], j = (v / labels->dim[0]) % labels->dim[1];
 		size_t k = v / (labels->dim[0] * labels->dim[1]);
 		double ijk[3] = { (double)i, (double)j, (double)k }, x[3];
+		unsigned char l = ((const unsigned char *)labels->data)[v];
 
-		if (((const unsigned char *)labels->data)[v] == 0)
+		if (l == 0 || l > 5)
 			continue;
 		twin_volume_index_to_world(labels, ijk, x);
 		zlo = fmin(zlo, x[2]);
