@@ -615,6 +615,95 @@ static int relocate_surface(struct twin_tetmesh *m, const struct incidence *tets
 	return best > before;
 }
 
+/*
+ * Moves node v along the line where its surfaces meet (a cap's rim, a triple
+ * line), between its two neighbours on that line, where its tets' smallest
+ * dihedral angle is larger, at most 0.3 of its mean edge, and only so far
+ * that none of its triangles turns by more than 20 degrees. Only a node with
+ * exactly two neighbours on such lines (no point where lines meet).
+ */
+static int relocate_line(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+			 uint32_t v)
+{
+	const uint32_t *ts = tets->item + tets->start[v], *tr = tris->item + tris->start[v];
+	size_t n = tets->start[v + 1] - tets->start[v], nt = tris->start[v + 1] - tris->start[v];
+	double no[SURFACE_TRIS][3], t[3], old[3], cur[3], before, best, len = 0, span;
+	uint32_t ends[2];
+	int nends = 0, moved = 0;
+
+	if (n == 0 || nt == 0 || nt > SURFACE_TRIS)
+		return 0;
+	/* the neighbours across an edge whose triangles carry two tags or more */
+	for (size_t i = 0; i < nt; i++) {
+		tri_normal(m, tr[i], no[i]);
+		for (int k = 0; k < 3; k++) {
+			uint32_t o = m->tris[3 * tr[i] + k];
+			int junction = 0, seen = 0;
+
+			if (o == v)
+				continue;
+			for (size_t j = 0; j < nt; j++)
+				if (has(m->tris + 3 * tr[j], 3, o) && m->tri_surface[tr[j]] != m->tri_surface[tr[i]])
+					junction = 1;
+			for (int e = 0; e < nends; e++)
+				seen |= ends[e] == o;
+			if (!junction || seen)
+				continue;
+			if (nends == 2)
+				return 0;
+			ends[nends++] = o;
+		}
+	}
+	if (nends != 2)
+		return 0;
+	for (int k = 0; k < 3; k++) {
+		t[k] = m->xyz[3 * ends[1] + k] - m->xyz[3 * ends[0] + k];
+		len += t[k] * t[k];
+	}
+	len = sqrt(len);
+	if (len == 0)
+		return 0;
+	for (int k = 0; k < 3; k++)
+		t[k] /= len;
+	span = 0.5 * len;
+	before = best = worst_of(m, ts, n);
+	memcpy(old, m->xyz + 3 * v, sizeof(old));
+	memcpy(cur, old, sizeof(cur));
+	for (double h = 0.1 * span; h > 0.005 * span && moved < 32;) {
+		int better = 0;
+
+		for (int d = -1; d <= 1 && !better; d += 2) {
+			double off = 0, turn = 1, w;
+
+			for (int k = 0; k < 3; k++) {
+				m->xyz[3 * v + k] = cur[k] + d * h * t[k];
+				off += (m->xyz[3 * v + k] - old[k]) * (m->xyz[3 * v + k] - old[k]);
+			}
+			if (off > 0.09 * span * span)
+				continue;
+			for (size_t i = 0; i < nt && turn >= TURN_COS; i++) {
+				double nn[3];
+
+				tri_normal(m, tr[i], nn);
+				turn = nn[0] * no[i][0] + nn[1] * no[i][1] + nn[2] * no[i][2];
+			}
+			if (turn < TURN_COS)
+				continue;
+			w = worst_of(m, ts, n);
+			if (w > best) {
+				best = w;
+				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
+				better = 1;
+				moved++;
+			}
+		}
+		if (!better)
+			h /= 2;
+	}
+	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
+	return best > before;
+}
+
 static int grow(struct twin_tetmesh *m, size_t *cap)
 {
 	uint32_t *t;
@@ -796,7 +885,8 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 			}
 			/* a sliver held by the surface: its surface nodes move within it */
 			for (int k = 0; k < 4 && !r; k++)
-				if (onsurf[tn[k]] && relocate_surface(m, &tets, &tris, tn[k]))
+				if (onsurf[tn[k]] && (relocate_surface(m, &tets, &tris, tn[k]) ||
+						      relocate_line(m, &tets, &tris, tn[k])))
 					r = worst_of(m, &t, 1) >= min_deg || k == 3;
 			done += (size_t)r;
 		}

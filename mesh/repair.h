@@ -29,7 +29,8 @@ int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min
  * compass search), or flips it with its neighbours (2-3 across a face, 3-2
  * around an inner edge) when the new tetrahedra are better; else moves its
  * surface nodes a little within their surface, where that surface is one
- * tagged surface that bends by less than 50 degrees (junctions stay). Sets
+ * tagged surface that bends by less than 50 degrees, or along the line where
+ * surfaces meet (points where lines meet stay). Sets
  * *improved (may be NULL) to how many changes were made.
  */
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved);
