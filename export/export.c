@@ -4,8 +4,10 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -220,6 +222,22 @@ void twin_export_abort(struct twin_export_file *o)
 
 /* ---- lines on every core ---------------------------------------------------- */
 
+/* CPU nanoseconds of the helper threads of twin_export_lines that have ended. */
+static atomic_llong helper_ns;
+
+static long long thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double twin_export_cpu(void)
+{
+	return (double)(thread_ns() + atomic_load(&helper_ns)) * 1e-9;
+}
+
 /* Below this many lines one thread does it all. */
 #define LINES_PARALLEL 20000
 #define LINES_THREADS 4
@@ -233,9 +251,8 @@ struct chunk {
 	int nomem;
 };
 
-static void *format_chunk(void *arg)
+static void format_lines(struct chunk *c)
 {
-	struct chunk *c = arg;
 
 	for (size_t i = c->from; i < c->to; i++) {
 		if (c->cap - c->len < TWIN_EXPORT_LINE_MAX) {
@@ -245,13 +262,20 @@ static void *format_chunk(void *arg)
 
 			if (!b) {
 				c->nomem = 1;
-				return NULL;
+				return;
 			}
 			c->buf = b;
 			c->cap = cap;
 		}
 		c->len = (size_t)(c->fn(c->ctx, i, c->buf + c->len) - c->buf);
 	}
+}
+
+/* A helper thread: its lines, and its CPU time into helper_ns. */
+static void *format_chunk(void *arg)
+{
+	format_lines(arg);
+	atomic_fetch_add(&helper_ns, thread_ns());
 	return NULL;
 }
 
@@ -275,12 +299,12 @@ int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, v
 	/* the calling thread formats the first chunk */
 	for (t = 1; t < nt; t++)
 		started[t] = pthread_create(&tid[t], NULL, format_chunk, &c[t]) == 0;
-	format_chunk(&c[0]);
+	format_lines(&c[0]);
 	for (t = 1; t < nt; t++)
 		if (started[t])
 			pthread_join(tid[t], NULL);
 		else
-			format_chunk(&c[t]);
+			format_lines(&c[t]);
 	for (t = 0; t < nt; t++) {
 		if (c[t].nomem && rc == 0)
 			rc = twin_err_set(err, TWIN_EFAIL, "%zu lines: out of memory", n);

@@ -105,6 +105,13 @@ typedef char *twin_export_line_fn(void *ctx, size_t i, char *p);
 typedef int twin_export_sink_fn(void *sink_ctx, const char *buf, size_t len);
 int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, void *ctx,
 		      twin_export_sink_fn *sink, void *sink_ctx);
+/*
+ * CPU seconds of the calling thread plus those of every helper thread of
+ * twin_export_lines so far: the work of twin-export itself, without the
+ * threads that libraries keep (OpenBLAS's spin while idle).
+ */
+double twin_export_cpu(void);
+
 /* twin_export_lines into o (flushed first). */
 int twin_export_file_lines(struct twin_err *err, struct twin_export_file *o, size_t n,
 			   twin_export_line_fn *fn, void *ctx);

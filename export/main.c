@@ -135,7 +135,7 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 	char *msh = NULL, *out_dir = NULL, failed[256] = "";
 	struct twin_err first;
 	size_t n, i, wanted = 0, nfailed = 0;
-	double t0;
+	double t0, c0;
 	int rc = -1;
 
 	twin_err_init(&first);
@@ -164,11 +164,12 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 	twin_manifest_add_settings(rec, cli->conf, "export");
 	twin_manifest_add_settings(rec, cli->conf, "fibres");
 	t0 = now();
+	c0 = twin_export_cpu();
 	mesh = twin_msh_load(err, msh);
 	if (!mesh)
 		goto out;
-	twin_cli_info(cli, "read '%s' in %.3f s: %zu nodes, %zu tetrahedra, %zu triangles", msh,
-		      now() - t0, mesh->n_nodes, mesh->n_tets, mesh->n_tris);
+	twin_cli_info(cli, "read '%s' in %.3f s, CPU %.3f s: %zu nodes, %zu tetrahedra, %zu triangles",
+		      msh, now() - t0, twin_export_cpu() - c0, mesh->n_nodes, mesh->n_tets, mesh->n_tris);
 	if (twin_export_init(err, &x, mesh) != 0) {
 		twin_err_prefix(err, "mesh '%s'", msh);
 		goto out;
@@ -191,6 +192,7 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 			continue;
 		twin_err_init(&terr);
 		t0 = now();
+		c0 = twin_export_cpu();
 		if (twin_export_target_write(&terr, t, &x, out_dir) != 0) {
 			/* a fault of the mesh names it; a write error names its own file */
 			if (terr.code == TWIN_EINPUT)
@@ -217,7 +219,8 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 				twin_err_set(err, TWIN_EFAIL, "out of memory");
 				goto out;
 			}
-			twin_cli_info(cli, "wrote '%s' in %.3f s", dir, now() - t0);
+			twin_cli_info(cli, "wrote '%s' in %.3f s, CPU %.3f s", dir, now() - t0,
+				      twin_export_cpu() - c0);
 			rc = add_outputs(err, rec, dir);
 			free(dir);
 			if (rc != 0)
