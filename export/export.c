@@ -241,6 +241,11 @@ double twin_export_cpu(void)
 /* Below this many lines one thread does it all. */
 #define LINES_PARALLEL 20000
 #define LINES_THREADS 4
+/*
+ * Lines per thread and round: the buffers of a round are reused by the
+ * next, so they stay small and in cache instead of faulting in fresh pages.
+ */
+#define LINES_ROUND 16384
 
 struct chunk {
 	twin_export_line_fn *fn;
@@ -253,11 +258,10 @@ struct chunk {
 
 static void format_lines(struct chunk *c)
 {
-
+	c->len = 0;
 	for (size_t i = c->from; i < c->to; i++) {
 		if (c->cap - c->len < TWIN_EXPORT_LINE_MAX) {
-			/* untouched pages of a large block cost nothing: guess high */
-			size_t cap = c->cap ? 2 * c->cap : (size_t)(c->to - c->from) * 96 + TWIN_EXPORT_LINE_MAX;
+			size_t cap = c->cap ? 2 * c->cap : (size_t)(c->to - c->from) * 64 + TWIN_EXPORT_LINE_MAX;
 			char *b = realloc(c->buf, cap);
 
 			if (!b) {
@@ -286,32 +290,39 @@ int twin_export_lines(struct twin_err *err, size_t n, twin_export_line_fn *fn, v
 	pthread_t tid[LINES_THREADS];
 	int started[LINES_THREADS] = { 0 };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t t, nt = n < LINES_PARALLEL || cores < 2 ? 1 : (size_t)(cores < LINES_THREADS ? cores : LINES_THREADS);
+	size_t t, from, nt = n < LINES_PARALLEL || cores < 2 ? 1 : (size_t)(cores < LINES_THREADS ? cores : LINES_THREADS);
 	int rc = 0;
 
 	memset(c, 0, sizeof(c));
 	for (t = 0; t < nt; t++) {
 		c[t].fn = fn;
 		c[t].ctx = ctx;
-		c[t].from = n * t / nt;
-		c[t].to = n * (t + 1) / nt;
 	}
-	/* the calling thread formats the first chunk */
-	for (t = 1; t < nt; t++)
-		started[t] = pthread_create(&tid[t], NULL, format_chunk, &c[t]) == 0;
-	format_lines(&c[0]);
-	for (t = 1; t < nt; t++)
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else
-			format_lines(&c[t]);
-	for (t = 0; t < nt; t++) {
-		if (c[t].nomem && rc == 0)
-			rc = twin_err_set(err, TWIN_EFAIL, "%zu lines: out of memory", n);
-		if (rc == 0 && c[t].len && sink(sink_ctx, c[t].buf, c[t].len) != 0)
-			rc = -1;
+	for (from = 0; from < n && rc == 0; from += nt * LINES_ROUND) {
+		size_t round = n - from < nt * LINES_ROUND ? n - from : nt * LINES_ROUND;
+
+		for (t = 0; t < nt; t++) {
+			c[t].from = from + round * t / nt;
+			c[t].to = from + round * (t + 1) / nt;
+		}
+		/* the calling thread formats the first chunk */
+		for (t = 1; t < nt; t++)
+			started[t] = pthread_create(&tid[t], NULL, format_chunk, &c[t]) == 0;
+		format_lines(&c[0]);
+		for (t = 1; t < nt; t++)
+			if (started[t])
+				pthread_join(tid[t], NULL);
+			else
+				format_lines(&c[t]);
+		for (t = 0; t < nt && rc == 0; t++) {
+			if (c[t].nomem)
+				rc = twin_err_set(err, TWIN_EFAIL, "%zu lines: out of memory", n);
+			else if (c[t].len && sink(sink_ctx, c[t].buf, c[t].len) != 0)
+				rc = -1;
+		}
+	}
+	for (t = 0; t < nt; t++)
 		free(c[t].buf);
-	}
 	return rc;
 }
 
@@ -369,68 +380,95 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-char *twin_export_put_u(char *p, uint64_t v)
+/*
+ * The digits of v, right-aligned so that they end at e; returns their start.
+ * Two digits per division by a constant, in 32 bits where v fits.
+ */
+static char *digits(char *e, uint64_t v)
 {
-	char tmp[24], *e = tmp + sizeof(tmp), *s = e;
-	size_t n;
+	uint32_t w;
 
-	/* two digits per division */
-	while (v >= 100) {
+	while (v > UINT32_MAX) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
-		s -= 2;
-		memcpy(s, digit_pairs + 2 * r, 2);
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	if (v >= 10) {
-		s -= 2;
-		memcpy(s, digit_pairs + 2 * v, 2);
+	w = (uint32_t)v;
+	while (w >= 100) {
+		unsigned r = w % 100;
+
+		w /= 100;
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * r, 2);
+	}
+	if (w >= 10) {
+		e -= 2;
+		memcpy(e, digit_pairs + 2 * w, 2);
 	} else {
-		*--s = (char)('0' + v);
+		*--e = (char)('0' + w);
 	}
-	n = (size_t)(e - s);
+	return e;
+}
+
+char *twin_export_put_u(char *p, uint64_t v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *s = digits(e, v);
+	size_t n = (size_t)(e - s);
+
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p + n;
 }
 
+char *twin_export_put_i(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return twin_export_put_u(p, (uint64_t)0 - (uint64_t)v);
+	}
+	return twin_export_put_u(p, (uint64_t)v);
+}
+
 char *twin_export_put_fixed(char *p, double v, int decimals)
 {
 	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
-	uint64_t whole, frac, pow10 = 1;
-	double s;
-	int d, neg;
+	char tmp[32], *e = tmp + sizeof(tmp), *s, *point;
+	double a;
+	uint64_t n;
+	size_t len;
 
 	if (decimals < 0 || decimals > 9)
 		decimals = 9;
-	s = v * scale[decimals];
-	if (!(s > -4.6e18 && s < 4.6e18))
+	a = v * scale[decimals];
+	if (!(a > -4.6e18 && a < 4.6e18))
 		return p + snprintf(p, 32, "%.17g", v);
-	neg = s < 0;
-	s = neg ? -s : s;
-	frac = (uint64_t)(s + 0.5);
-	for (d = 0; d < decimals; d++)
-		pow10 *= 10;
-	whole = frac / pow10;
-	frac %= pow10;
-	/* drop trailing zeros of the fraction */
-	while (decimals > 0 && frac % 10 == 0 && frac) {
-		frac /= 10;
-		pow10 /= 10;
-		decimals--;
+	/* v rounded to a whole number of 10^-decimals, as digits */
+	n = (uint64_t)((a < 0 ? -a : a) + 0.5);
+	if (n == 0) {
+		memcpy(p, "0", 2);
+		return p + 1;
 	}
-	if (neg && (whole || frac))
+	s = digits(e, n);
+	while (e - s <= decimals)
+		*--s = '0';
+	point = e - decimals;
+	/* drop trailing zeros of the fraction, and the point with them */
+	while (e > point && e[-1] == '0')
+		e--;
+	if (a < 0)
 		*p++ = '-';
-	p = twin_export_put_u(p, whole);
-	if (frac) {
+	len = (size_t)(point - s);
+	memcpy(p, s, len);
+	p += len;
+	if (e > point) {
 		*p++ = '.';
-		for (d = decimals - 1; d >= 0; d--) {
-			p[d] = (char)('0' + frac % 10);
-			frac /= 10;
-		}
-		p += decimals;
-		*p = '\0';
+		len = (size_t)(e - point);
+		memcpy(p, point, len);
+		p += len;
 	}
+	*p = '\0';
 	return p;
 }
 

@@ -151,6 +151,8 @@ void twin_export_groups_release(struct twin_export_groups *g);
  * Room needed: 21 and 32 bytes.
  */
 char *twin_export_put_u(char *p, uint64_t v);
+/* A signed integer, INT64_MIN included. Room: 21 bytes. */
+char *twin_export_put_i(char *p, int64_t v);
 char *twin_export_put_fixed(char *p, double v, int decimals);
 /* n ids, each plus base, separated by sep: "4, 9, 12". Room: 11 + |sep| per id. */
 char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep);
