@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
+#define STORE_BLOCK 4096 /* values rescaled at a time: 16 KiB of int32 */
 
 /* What the threads share while reading a stack. */
 struct job {
@@ -67,7 +68,8 @@ static void rescale_i16(int16_t *restrict out, const int32_t *restrict v, size_t
 /*
  * Rescales frame k's stored values into the volume. An int16 volume has
  * whole-number rescales only (see choose_dtype); 1 when a value does not
- * fit in int16, else 0.
+ * fit in int16 (the slice is then partly written, and the volume read
+ * again as float32), else 0.
  */
 static int store(struct job *job, size_t k, const int32_t *v)
 {
@@ -76,16 +78,22 @@ static int store(struct job *job, size_t k, const int32_t *v)
 	size_t i;
 
 	if (job->vol->dtype == TWIN_I16) {
+		int16_t *out = (int16_t *)job->vol->data + k * job->plane;
 		int64_t s = (int64_t)slope, c = (int64_t)icpt, a, b;
 		int32_t lo, hi;
 
-		range(v, job->plane, &lo, &hi);
-		a = s * lo + c;
-		b = s * hi + c;
-		if (a < INT16_MIN || a > INT16_MAX || b < INT16_MIN || b > INT16_MAX)
-			return 1;
-		/* |s * v| <= 32767 + |c| here, so int32 holds every step */
-		rescale_i16((int16_t *)job->vol->data + k * job->plane, v, job->plane, (int32_t)s, (int32_t)c);
+		/* block by block, so that the second pass finds the values in L1 */
+		for (i = 0; i < job->plane; i += STORE_BLOCK) {
+			size_t m = job->plane - i < STORE_BLOCK ? job->plane - i : STORE_BLOCK;
+
+			range(v + i, m, &lo, &hi);
+			a = s * lo + c;
+			b = s * hi + c;
+			if (a < INT16_MIN || a > INT16_MAX || b < INT16_MIN || b > INT16_MAX)
+				return 1;
+			/* |s * v| <= 32767 + |c| here, so int32 holds every step */
+			rescale_i16(out + i, v + i, m, (int32_t)s, (int32_t)c);
+		}
 		return 0;
 	} else {
 		float *out = (float *)job->vol->data + k * job->plane;
