@@ -52,8 +52,8 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_vtk_field *fields = NULL;
 	int32_t *node_id = NULL, *elem_id = NULL;
-	double *fib = NULL;
-	size_t i, k, n = m->n_tets;
+	const double *fib = x->fibres;
+	size_t i, k;
 	int rc = -1;
 
 	node_id = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*node_id));
@@ -71,19 +71,17 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 		fields[i].name = m->regions[i].name;
 		fields[i].value = m->regions[i].tag;
 	}
-	if (x->fibres && twin_export_fibre_arrays(err, x, &fib) != 0)
-		goto out;
 	if (twin_export_mkdir(err, dir, "mesh-complete") != 0 ||
 	    twin_export_mkdir(err, dir, "mesh-complete/mesh-surfaces") != 0)
 		goto out;
 	{
-		const struct twin_vtk_array pd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id } };
+		const struct twin_vtk_array pd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id, 0 } };
 		const struct twin_vtk_array cd[] = {
-			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id },
-			{ "ModelRegionID", TWIN_VTK_INT32, 1, m->tet_region },
-			{ "fibre", TWIN_VTK_FLOAT64, 3, fib },
-			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 * n : NULL },
-			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 * n : NULL },
+			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id, 0 },
+			{ "ModelRegionID", TWIN_VTK_INT32, 1, m->tet_region, 0 },
+			{ "fibre", TWIN_VTK_FLOAT64, 3, fib, 9 },
+			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 : NULL, 9 },
+			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 : NULL, 9 },
 		};
 		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, pd, 1, cd,
 					    fib ? 5 : 2, fields, m->n_regions };
@@ -93,9 +91,9 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 	}
 	if (fib) {
 		/* svMultiPhysics reads one direction per file, from the array FIB_DIR */
-		const struct twin_vtk_array gd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id } };
-		const struct twin_vtk_array fd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib } };
-		const struct twin_vtk_array sd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib + 3 * n } };
+		const struct twin_vtk_array gd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id, 0 } };
+		const struct twin_vtk_array fd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib, 9 } };
+		const struct twin_vtk_array sd[] = { { "FIB_DIR", TWIN_VTK_FLOAT64, 3, fib + 3, 9 } };
 		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, gd, 1, fd, 1,
 					    NULL, 0 };
 
@@ -124,6 +122,5 @@ out:
 	free(node_id);
 	free(elem_id);
 	free(fields);
-	free(fib);
 	return rc;
 }

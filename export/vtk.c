@@ -40,39 +40,45 @@ static void block(FILE *f, const void *data, uint64_t bytes)
 		fwrite(data, 1, bytes, f);
 }
 
-/* The connectivity as Int64, written in chunks. */
-static void conn_block(FILE *f, const uint32_t *conn, size_t n)
+/* Array a of n tuples: as it is, or gathered from its stride in chunks. */
+static void array_block(FILE *f, const struct twin_vtk_array *a, size_t n)
 {
-	int64_t buf[4096];
-	uint64_t bytes = n * 8;
-	size_t i, k;
+	size_t size = type_size(a->type), nc = (size_t)a->ncomp, tuple = nc * size;
+	const char *src = a->data;
+	char buf[1 << 15];
+	uint64_t bytes = n * tuple;
+	size_t i, k, per = sizeof(buf) / tuple;
 
+	if (a->stride == 0 || a->stride == nc) {
+		block(f, src, bytes);
+		return;
+	}
 	fwrite(&bytes, 8, 1, f);
 	for (i = 0; i < n; i += k) {
-		for (k = 0; k < 4096 && i + k < n; k++)
-			buf[k] = conn[i + k];
-		fwrite(buf, 8, k, f);
+		for (k = 0; k < per && i + k < n; k++)
+			memcpy(buf + k * tuple, src + (i + k) * a->stride * size, tuple);
+		fwrite(buf, tuple, k, f);
 	}
 }
 
-/* Offsets (npc, 2 npc, ...) as Int64, or cell types as UInt8 when types. */
+/* Offsets (npc, 2 npc, ...) as Int32, or cell types as UInt8 when types. */
 static void count_block(FILE *f, size_t n, int npc, int types)
 {
-	int64_t buf[4096];
+	int32_t buf[4096];
 	uint8_t tbuf[4096];
-	uint64_t bytes = types ? n : n * 8;
+	uint64_t bytes = types ? n : n * 4;
 	size_t i, k;
 
 	fwrite(&bytes, 8, 1, f);
 	for (i = 0; i < n; i += k) {
 		for (k = 0; k < 4096 && i + k < n; k++) {
-			buf[k] = (int64_t)(i + k + 1) * npc;
+			buf[k] = (int32_t)(i + k + 1) * npc;
 			tbuf[k] = npc == 4 ? 10 : 5;
 		}
 		if (types)
 			fwrite(tbuf, 1, k, f);
 		else
-			fwrite(buf, 8, k, f);
+			fwrite(buf, 4, k, f);
 	}
 }
 
@@ -123,20 +129,19 @@ int twin_vtk_write(struct twin_err *err, const char *dir, const char *name,
 	fprintf(o.f, "      </CellData>\n      <Points>\n");
 	array_header(o.f, "Points", "Float64", 3, &off, p->n_points * 24);
 	fprintf(o.f, "      </Points>\n      <%s>\n", cells);
-	array_header(o.f, "connectivity", "Int64", 1, &off, p->n_cells * npc * 8);
-	array_header(o.f, "offsets", "Int64", 1, &off, p->n_cells * 8);
+	array_header(o.f, "connectivity", "Int32", 1, &off, p->n_cells * npc * 4);
+	array_header(o.f, "offsets", "Int32", 1, &off, p->n_cells * 4);
 	if (!p->poly)
 		array_header(o.f, "types", "UInt8", 1, &off, p->n_cells);
 	fprintf(o.f, "      </%s>\n    </Piece>\n  </%s>\n  <AppendedData encoding=\"raw\">\n   _",
 		cells, kind);
 	for (i = 0; i < p->n_point_data; i++)
-		block(o.f, p->point_data[i].data,
-		      p->n_points * p->point_data[i].ncomp * type_size(p->point_data[i].type));
+		array_block(o.f, &p->point_data[i], p->n_points);
 	for (i = 0; i < p->n_cell_data; i++)
-		block(o.f, p->cell_data[i].data,
-		      p->n_cells * p->cell_data[i].ncomp * type_size(p->cell_data[i].type));
+		array_block(o.f, &p->cell_data[i], p->n_cells);
 	block(o.f, p->xyz, p->n_points * 24);
-	conn_block(o.f, p->conn, p->n_cells * npc);
+	/* the ids are below 2^31: uint32_t is Int32 as it is */
+	block(o.f, p->conn, p->n_cells * npc * 4);
 	count_block(o.f, p->n_cells, npc, 0);
 	if (!p->poly)
 		count_block(o.f, p->n_cells, npc, 1);
@@ -223,10 +228,10 @@ int twin_vtk_write_surface(struct twin_err *err, const struct twin_export *x,
 		tag[i] = m->surfaces[k].tag;
 	}
 	{
-		const struct twin_vtk_array pd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id } };
+		const struct twin_vtk_array pd[] = { { "GlobalNodeID", TWIN_VTK_INT32, 1, node_id, 0 } };
 		const struct twin_vtk_array cd[] = {
-			{ tag_name, TWIN_VTK_INT32, 1, tag },
-			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id },
+			{ tag_name, TWIN_VTK_INT32, 1, tag, 0 },
+			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id, 0 },
 		};
 		struct twin_vtk_piece p = { 1, np, xyz, n, conn, pd, 1, cd, 2, &field, 1 };
 

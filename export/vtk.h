@@ -1,6 +1,7 @@
 /*
  * vtk: one VTK XML file (.vtu of tetrahedra or .vtp of triangles) with raw
- * appended binary data, UInt64 headers, little-endian. Shared by the vtu and
+ * appended binary data, UInt64 headers, little-endian, Int32 connectivity
+ * and offsets. Shared by the vtu and
  * svmp writers. Owns nothing. Includes err.h and export.h only.
  */
 #ifndef TWIN_VTK_H
@@ -19,7 +20,8 @@ struct twin_vtk_array {
 	const char *name;
 	enum twin_vtk_type type;
 	int ncomp;
-	const void *data;       /* n * ncomp values of type */
+	const void *data;       /* n tuples of ncomp values of type */
+	size_t stride;          /* values from one tuple to the next in data; 0: ncomp */
 };
 
 /* A named integer kept in FieldData: a region or surface name and its id. */
@@ -30,7 +32,8 @@ struct twin_vtk_field {
 
 /*
  * A piece. Cells are tetrahedra (poly 0, UnstructuredGrid) or triangles
- * (poly 1, PolyData); conn holds 4 or 3 0-based point ids per cell.
+ * (poly 1, PolyData); conn holds 4 or 3 0-based point ids per cell, below
+ * 2^31.
  */
 struct twin_vtk_piece {
 	int poly;

@@ -28,20 +28,19 @@ int twin_export_vtu(struct twin_err *err, const struct twin_export *x, const cha
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_vtk_field *fields = NULL;
-	double *fib = NULL;
-	size_t k, n = m->n_tets;
+	const double *fib = x->fibres;
+	size_t k;
 	int rc = -1;
 
 	if (region_fields(err, m, &fields) != 0)
 		return -1;
-	if (x->fibres && twin_export_fibre_arrays(err, x, &fib) != 0)
-		goto out;
 	{
+		/* the fibres straight from their 9 values per tetrahedron */
 		const struct twin_vtk_array cd[] = {
-			{ "region", TWIN_VTK_INT32, 1, m->tet_region },
-			{ "fibre", TWIN_VTK_FLOAT64, 3, fib },
-			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 * n : NULL },
-			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 * n : NULL },
+			{ "region", TWIN_VTK_INT32, 1, m->tet_region, 0 },
+			{ "fibre", TWIN_VTK_FLOAT64, 3, fib, 9 },
+			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 : NULL, 9 },
+			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 : NULL, 9 },
 		};
 		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, NULL, 0, cd,
 					    fib ? 4 : 1, fields, m->n_regions };
@@ -64,6 +63,5 @@ int twin_export_vtu(struct twin_err *err, const struct twin_export *x, const cha
 out:
 	twin_export_groups_release(&g);
 	free(fields);
-	free(fib);
 	return rc;
 }

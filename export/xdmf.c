@@ -15,31 +15,52 @@
 #include "files.h"
 
 /* Writes one 1-D or 2-D dataset; type is an HDF5 native type. */
-static int put(struct twin_err *err, hid_t file, const char *path, const char *name, hid_t type,
-	       size_t rows, size_t cols, const void *data)
+/*
+ * Dataset name of rows x cols values (a vector when cols is 0). In data a
+ * row starts every stride values (0: cols), so columns of a wider array
+ * are written without a copy.
+ */
+static int put_strided(struct twin_err *err, hid_t file, const char *path, const char *name,
+		       hid_t type, size_t rows, size_t cols, const void *data, size_t stride)
 {
-	hsize_t dims[2] = { rows, cols };
-	hid_t space, set;
+	hsize_t dims[2] = { rows, cols }, mdims[2] = { rows, stride }, start[2] = { 0, 0 };
+	hid_t space, mspace = H5S_ALL, set;
 	int rc = 0;
 
 	space = H5Screate_simple(cols ? 2 : 1, dims, NULL);
 	if (space < 0)
 		return twin_err_set(err, TWIN_EDEP, "cannot write '%s': hdf5: no dataspace for %s", path, name);
+	if (stride && stride != cols && rows) {
+		mspace = H5Screate_simple(2, mdims, NULL);
+		if (mspace < 0 || H5Sselect_hyperslab(mspace, H5S_SELECT_SET, start, NULL, dims, NULL) < 0) {
+			if (mspace >= 0)
+				H5Sclose(mspace);
+			H5Sclose(space);
+			return twin_err_set(err, TWIN_EDEP, "cannot write '%s': hdf5: no memory selection for %s",
+					    path, name);
+		}
+	}
 	set = H5Dcreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-	if (set < 0 || (rows && H5Dwrite(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0))
+	if (set < 0 || (rows && H5Dwrite(set, type, mspace, H5S_ALL, H5P_DEFAULT, data) < 0))
 		rc = twin_err_set(err, TWIN_EIO, "cannot write '%s': hdf5: dataset %s failed", path, name);
 	if (set >= 0)
 		H5Dclose(set);
+	if (mspace != H5S_ALL)
+		H5Sclose(mspace);
 	H5Sclose(space);
 	return rc;
 }
 
-/* heart.h5 holds /mesh/{geometry,topology,cell_tags}; facets.h5 /facets/{topology,facet_tags}. */
+static int put(struct twin_err *err, hid_t file, const char *path, const char *name, hid_t type,
+	       size_t rows, size_t cols, const void *data)
+{
+	return put_strided(err, file, path, name, type, rows, cols, data, 0);
+}
+
 static int write_h5(struct twin_err *err, const struct twin_export *x, const char *dir, int facets)
 {
 	static const char *const fib_sets[3] = { "/mesh/fibre", "/mesh/sheet", "/mesh/sheet_normal" };
 	const struct twin_tetmesh *m = x->mesh;
-	double *fib = NULL;
 	char *path = twin_path_join(dir, facets ? "facets.h5" : "heart.h5");
 	hid_t file = -1;
 	int rc = -1;
@@ -68,18 +89,16 @@ static int write_h5(struct twin_err *err, const struct twin_export *x, const cha
 		       m->tet_region) != 0) {
 		goto out;
 	} else if (x->fibres) {
-		if (twin_export_fibre_arrays(err, x, &fib) != 0)
-			goto out;
+		/* columns 3c .. 3c + 2 of the 9 fibre values per tetrahedron */
 		for (int c = 0; c < 3; c++)
-			if (put(err, file, path, fib_sets[c], H5T_NATIVE_DOUBLE, m->n_tets, 3,
-				fib + 3 * m->n_tets * (size_t)c) != 0)
+			if (put_strided(err, file, path, fib_sets[c], H5T_NATIVE_DOUBLE, m->n_tets, 3,
+					x->fibres + 3 * c, 9) != 0)
 				goto out;
 	}
 	rc = 0;
 out:
 	if (file >= 0 && H5Fclose(file) < 0 && rc == 0)
 		rc = twin_err_set(err, TWIN_EIO, "cannot write '%s': hdf5: close failed", path);
-	free(fib);
 	free(path);
 	return rc;
 }
