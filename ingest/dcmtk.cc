@@ -1150,6 +1150,7 @@ void read_common(DcmFileFormat &ff, const char *path, struct twin_frame *fr)
 	fr->samples_per_pixel = get_u16(ds, DCM_SamplesPerPixel, 1);
 	fr->bits_allocated = get_u16(ds, DCM_BitsAllocated, 0);
 	fr->bits_stored = get_u16(ds, DCM_BitsStored, fr->bits_allocated);
+	fr->high_bit = get_u16(ds, DCM_HighBit, fr->bits_stored - 1);
 	fr->pixel_signed = get_u16(ds, DCM_PixelRepresentation, 0);
 	copy_str(ds, DCM_PhotometricInterpretation, fr->photometric, sizeof(fr->photometric));
 	fr->has_pixels = ds->tagExists(DCM_PixelData) ? 1 : 0;
@@ -1962,6 +1963,46 @@ int twin_dcm_read_frame(struct twin_err *err, struct twin_dcm_file *f, unsigned 
 	} catch (const std::exception &e) {
 		return twin_err_set(err, TWIN_EFAIL, "decoding '%s': %s", f->path.c_str(), e.what());
 	}
+}
+
+int twin_dcm_read_tail16(const struct twin_frame *fr, const void *buf, size_t len, int32_t *out)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	static const unsigned char tag[4] = { 0xe0, 0x7f, 0x10, 0x00 }; /* (7FE0,0010) */
+	const unsigned char *b = (const unsigned char *)buf, *el;
+	size_t npix = (size_t)fr->rows * fr->cols, bytes = 2 * npix, head;
+	bool explicit_vr = strcmp(fr->transfer_syntax, "1.2.840.10008.1.2.1") == 0;
+	uint32_t n;
+
+	if ((!explicit_vr && strcmp(fr->transfer_syntax, "1.2.840.10008.1.2") != 0) || fr->n_frames != 1 ||
+	    fr->samples_per_pixel != 1 || fr->bits_allocated != 16 || fr->bits_stored < 1 ||
+	    fr->bits_stored > 16 || fr->high_bit > 15 || fr->high_bit + 1 < fr->bits_stored || npix == 0)
+		return 0;
+	/* tag, VR OW, two reserved bytes and the length; implicit VR: tag and length */
+	head = explicit_vr ? 12 : 8;
+	if (len < bytes + head || (len - bytes) % 2 != 0)
+		return 0;
+	el = b + len - bytes - head;
+	if (memcmp(el, tag, 4) != 0 || (explicit_vr && memcmp(el + 4, "OW\0\0", 4) != 0))
+		return 0;
+	memcpy(&n, el + head - 4, 4);
+	if (n != bytes)
+		return 0;
+	const Uint16 *w = (const Uint16 *)(const void *)(b + len - bytes);
+	unsigned shift = fr->high_bit + 1 - fr->bits_stored;
+	uint32_t mask = (uint32_t)((1u << fr->bits_stored) - 1);
+	uint32_t sign_bit = fr->pixel_signed ? (uint32_t)1 << (fr->bits_stored - 1) : 0;
+
+	if (fr->bits_stored == 16 && shift == 0)
+		rd::widen16(w, npix, fr->pixel_signed != 0, out);
+	else
+		for (size_t i = 0; i < npix; i++)
+			out[i] = rd::stored(w[i], shift, mask, sign_bit);
+	return 1;
+#else
+	(void)fr, (void)buf, (void)len, (void)out;
+	return 0;
+#endif
 }
 
 int twin_dcm_read_pixels(struct twin_err *err, const char *path, unsigned frame,

@@ -220,6 +220,16 @@ void twin_dcm_close(struct twin_dcm_file *f);
 int twin_dcm_read_frame(struct twin_err *err, struct twin_dcm_file *f, unsigned frame,
 			int32_t *out, size_t count);
 
+/*
+ * The common CT slice without parsing its header a second time: when the len
+ * bytes of fr's file at buf are a single-frame image in implicit or explicit
+ * little endian whose last element is PixelData of exactly rows * cols
+ * 16-bit values, fills out[rows * cols] as twin_dcm_read_frame would, from
+ * what the scan found (fr), and returns 1. Returns 0, having done nothing,
+ * for any other file: open it then. Cannot fail.
+ */
+int twin_dcm_read_tail16(const struct twin_frame *fr, const void *buf, size_t len, int32_t *out);
+
 /* twin_dcm_open, twin_dcm_read_frame and twin_dcm_close in one call. */
 int twin_dcm_read_pixels(struct twin_err *err, const char *path, unsigned frame,
 			 int32_t *out, size_t count);

@@ -58,6 +58,8 @@ struct twin_frame {
 	double slice_normal[3];          /* CSA SliceNormalVector, LPS */
 	/* appended for twin-ingest's mosaic cutting (mosaic.h); the reader leaves it 0 */
 	unsigned tile;                   /* 1-based tile of a mosaic record cut into tiles, else 0 */
+	/* appended for twin_dcm_read_tail16 */
+	unsigned high_bit;               /* HighBit, bits_stored - 1 when absent */
 };
 
 #endif

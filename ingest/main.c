@@ -357,14 +357,17 @@ out:
 
 /*
  * Opens f's file for decoding. A single-frame file is read whole, hashed as
- * an input and decoded from memory: one read of each file. A multi-frame file
- * stays on disk, its frames decoded one at a time.
+ * an input and decoded from memory: one read of each file. The common CT
+ * slice is decoded into out there and then, without parsing its header
+ * again (*done is 1, and nothing stays open). A multi-frame file stays on
+ * disk, its frames decoded one at a time.
  */
 static int open_frame_file(struct twin_err *err, struct reader *rd, struct open_file *of,
-			   const struct twin_frame *f)
+			   const struct twin_frame *f, int32_t *out, int *done)
 {
 	size_t len = 0;
 
+	*done = 0;
 	of->path = f->path;
 	if (f->n_frames > 1) {
 		of->h = twin_dcm_open(err, f->path);
@@ -373,6 +376,10 @@ static int open_frame_file(struct twin_err *err, struct reader *rd, struct open_
 	if (read_whole(err, of, f->path, &len) != 0)
 		return -1;
 	hash_input(rd->inputs, f->path, of->buf, len);
+	if (twin_dcm_read_tail16(f, of->buf, len, out)) {
+		*done = 1;
+		return 0;
+	}
 	of->h = twin_dcm_open_mem(err, f->path, of->buf, len);
 	return of->h ? 0 : -1;
 }
@@ -382,6 +389,7 @@ static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame 
 {
 	struct reader *rd = ctx;
 	struct open_file *of = pthread_getspecific(rd->open);
+	int done = 0;
 
 	if (f->tile)
 		return twin_mosaic_read(err, rd->mosaics, f, out);
@@ -394,8 +402,10 @@ static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame 
 	if (!of->h || strcmp(of->path, f->path) != 0) {
 		twin_dcm_close(of->h);
 		of->h = NULL;
-		if (open_frame_file(err, rd, of, f) != 0)
+		if (open_frame_file(err, rd, of, f, out, &done) != 0)
 			return -1;
+		if (done)
+			return 0;
 	}
 	return twin_dcm_read_frame(err, of->h, f->frame, out, (size_t)f->rows * f->cols);
 }
