@@ -77,7 +77,7 @@ static const struct key keys[] = {
 	{ "mesh.labels", T_ENUM, 0, 0, "all", "all,blood,myocardium", NULL, 0,
 	  "labels that become mesh regions: all, the blood pools only, or the myocardium only" },
 	{ "mesh.vessel_length", T_DOUBLE, 0, 500, "0", NULL, "mm", 0,
-	  "length of aorta and pulmonary artery kept beyond the valves; 0 keeps all that is in the image" },
+	  "length of each vessel (aorta, pulmonary artery, pulmonary veins, venae cavae) kept beyond its valve or chamber; 0 keeps all that is in the image" },
 	{ "mesh.max_tets", T_INT, 1000, 100000000, "5000000", NULL, NULL, 0,
 	  "fail rather than write a mesh with more tetrahedra than this" },
 	{ "mesh.smooth_iterations", T_INT, 0, 200, "20", NULL, NULL, 0,
