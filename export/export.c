@@ -380,44 +380,51 @@ static const char digit_pairs[] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
+/* How many decimal digits v has. */
+static int count_digits(uint64_t v)
+{
+	int n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 /*
- * The digits of v, right-aligned so that they end at e; returns their start.
- * Two digits per division by a constant, in 32 bits where v fits.
+ * The last count digits of v (with leading zeros), written backwards so
+ * that they end at e: two digits per division by a constant, in 32 bits
+ * where v fits. No call to memcpy of a variable length: that call cost
+ * more than the digits.
  */
-static char *digits(char *e, uint64_t v)
+static void put_digits(char *e, uint64_t v, int count)
 {
 	uint32_t w;
 
-	while (v > UINT32_MAX) {
+	while (v > UINT32_MAX && count >= 2) {
 		unsigned r = (unsigned)(v % 100);
 
 		v /= 100;
 		e -= 2;
 		memcpy(e, digit_pairs + 2 * r, 2);
+		count -= 2;
 	}
 	w = (uint32_t)v;
-	while (w >= 100) {
+	for (; count >= 2; count -= 2) {
 		unsigned r = w % 100;
 
 		w /= 100;
 		e -= 2;
 		memcpy(e, digit_pairs + 2 * r, 2);
 	}
-	if (w >= 10) {
-		e -= 2;
-		memcpy(e, digit_pairs + 2 * w, 2);
-	} else {
-		*--e = (char)('0' + w);
-	}
-	return e;
+	if (count)
+		e[-1] = (char)('0' + w % 10);
 }
 
 char *twin_export_put_u(char *p, uint64_t v)
 {
-	char tmp[24], *e = tmp + sizeof(tmp), *s = digits(e, v);
-	size_t n = (size_t)(e - s);
+	int n = count_digits(v);
 
-	memcpy(p, s, n);
+	put_digits(p + n, v, n);
 	p[n] = '\0';
 	return p + n;
 }
@@ -434,53 +441,55 @@ char *twin_export_put_i(char *p, int64_t v)
 char *twin_export_put_fixed(char *p, double v, int decimals)
 {
 	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
-	char tmp[32], *e = tmp + sizeof(tmp), *s, *point;
+	static const uint32_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+					  100000000, 1000000000 };
+	uint64_t n, whole, frac;
 	double a;
-	uint64_t n;
-	size_t len;
 
 	if (decimals < 0 || decimals > 9)
 		decimals = 9;
 	a = v * scale[decimals];
 	if (!(a > -4.6e18 && a < 4.6e18))
 		return p + snprintf(p, 32, "%.17g", v);
-	/* v rounded to a whole number of 10^-decimals, as digits */
+	/* v rounded to a whole number of 10^-decimals */
 	n = (uint64_t)((a < 0 ? -a : a) + 0.5);
-	if (n == 0) {
-		memcpy(p, "0", 2);
-		return p + 1;
+	/* the writers' precisions divide by a constant; others by a variable */
+	switch (decimals) {
+	case 6: whole = n / 1000000; break;
+	case 8: whole = n / 100000000; break;
+	default: whole = n / pow10[decimals]; break;
 	}
-	s = digits(e, n);
-	while (e - s <= decimals)
-		*--s = '0';
-	point = e - decimals;
-	/* drop trailing zeros of the fraction, and the point with them */
-	while (e > point && e[-1] == '0')
-		e--;
-	if (a < 0)
+	frac = n - whole * pow10[decimals];
+	if (a < 0 && n)
 		*p++ = '-';
-	len = (size_t)(point - s);
-	memcpy(p, s, len);
-	p += len;
-	if (e > point) {
+	p = twin_export_put_u(p, whole);
+	if (frac) {
+		/* drop trailing zeros of the fraction */
+		while (frac % 10 == 0) {
+			frac /= 10;
+			decimals--;
+		}
 		*p++ = '.';
-		len = (size_t)(e - point);
-		memcpy(p, point, len);
-		p += len;
+		put_digits(p + decimals, frac, decimals);
+		p += decimals;
+		*p = '\0';
 	}
-	*p = '\0';
+	return p;
+}
+
+/* sep at p, without a call: it is a character or two */
+static char *put_sep(char *p, const char *sep)
+{
+	while (*sep)
+		*p++ = *sep++;
 	return p;
 }
 
 char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep)
 {
-	size_t len = strlen(sep);
-
 	for (int k = 0; k < n; k++) {
-		if (k) {
-			memcpy(p, sep, len);
-			p += len;
-		}
+		if (k)
+			p = put_sep(p, sep);
 		p = twin_export_put_u(p, (uint64_t)ids[k] + base);
 	}
 	return p;
@@ -490,7 +499,7 @@ char *twin_export_put_xyz(char *p, const double *xyz, double scale, const char *
 {
 	for (int k = 0; k < 3; k++) {
 		if (k)
-			p = stpcpy(p, sep);
+			p = put_sep(p, sep);
 		p = twin_export_put_fixed(p, xyz[k] * scale, 6);
 	}
 	return p;
