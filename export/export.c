@@ -392,29 +392,37 @@ static int count_digits(uint64_t v)
 
 /*
  * The last count digits of v (with leading zeros), written backwards so
- * that they end at e: two digits per division by a constant, in 32 bits
- * where v fits. No call to memcpy of a variable length: that call cost
- * more than the digits.
+ * that they end at e: four digits per division by a constant (the two pairs
+ * of a block do not wait for each other), in 32 bits where v fits. No call
+ * to memcpy of a variable length: that call cost more than the digits.
  */
 static void put_digits(char *e, uint64_t v, int count)
 {
 	uint32_t w;
 
-	while (v > UINT32_MAX && count >= 2) {
-		unsigned r = (unsigned)(v % 100);
+	while (v > UINT32_MAX && count >= 4) {
+		uint32_t r = (uint32_t)(v % 10000);
 
-		v /= 100;
-		e -= 2;
-		memcpy(e, digit_pairs + 2 * r, 2);
-		count -= 2;
+		v /= 10000;
+		e -= 4;
+		memcpy(e, digit_pairs + 2 * (r / 100), 2);
+		memcpy(e + 2, digit_pairs + 2 * (r % 100), 2);
+		count -= 4;
 	}
 	w = (uint32_t)v;
-	for (; count >= 2; count -= 2) {
-		unsigned r = w % 100;
+	for (; count >= 4; count -= 4) {
+		uint32_t r = w % 10000;
 
-		w /= 100;
+		w /= 10000;
+		e -= 4;
+		memcpy(e, digit_pairs + 2 * (r / 100), 2);
+		memcpy(e + 2, digit_pairs + 2 * (r % 100), 2);
+	}
+	if (count >= 2) {
 		e -= 2;
-		memcpy(e, digit_pairs + 2 * r, 2);
+		memcpy(e, digit_pairs + 2 * (w % 100), 2);
+		w /= 100;
+		count -= 2;
 	}
 	if (count)
 		e[-1] = (char)('0' + w % 10);

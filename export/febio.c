@@ -80,6 +80,8 @@ struct lines {
 	const struct twin_tetmesh *m;
 	const uint32_t *fid; /* FEBio id of each tetrahedron */
 	int32_t region;
+	uint32_t first;      /* FEBio id of the region's first element, less one */
+	const double *fibres;
 };
 
 static char *node_line(void *ctx, size_t i, char *p)
@@ -102,19 +104,43 @@ static char *element_line(void *ctx, size_t i, char *p)
 	return p + 7;
 }
 
+/* "<elem lid="n"><a>fibre</a><d>sheet</d></elem>" for the elements of l->region */
+static char *axis_line(void *ctx, size_t i, char *p)
+{
+	const struct lines *l = ctx;
+	const double *f = l->fibres + 9 * i;
+
+	if (l->m->tet_region[i] != l->region)
+		return p;
+	memcpy(p, "\n   <elem lid=\"", 15);
+	p = twin_export_put_u(p + 15, l->fid[i] - l->first);
+	memcpy(p, "\"><a>", 5);
+	p += 5;
+	for (int c = 0; c < 6; c++) {
+		if (c == 3) {
+			memcpy(p, "</a><d>", 7);
+			p += 7;
+		} else if (c) {
+			*p++ = ',';
+		}
+		p = twin_export_put_fixed(p, f[c], 8);
+	}
+	memcpy(p, "</d></elem>", 11);
+	return p + 11;
+}
+
 static int raw_sink(void *ctx, const char *buf, size_t len)
 {
 	return xmlTextWriterWriteRawLen(ctx, X(buf), (int)len) < 0 ? -1 : 0;
 }
 
 static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
-		      const struct twin_export_groups *g)
+		      const struct twin_export_groups *g, const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct raw *r = malloc(sizeof(*r));
-	struct lines lines = { NULL, NULL, 0 };
-	uint32_t *fid = NULL;
-	size_t i, k, rg, id = 0;
+	struct lines lines = { NULL, NULL, 0, 0, NULL };
+	size_t i, k, rg;
 	int ok = 1;
 	char *q;
 
@@ -123,16 +149,6 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 	r->w = w;
 	r->len = 0;
 	r->ok = 1;
-	/* elements are numbered in file order, region by region */
-	fid = malloc(m->n_tets * sizeof(*fid));
-	if (!fid) {
-		free(r);
-		return -1;
-	}
-	for (rg = 0; rg < m->n_regions; rg++)
-		for (i = 0; i < m->n_tets; i++)
-			if (m->tet_region[i] == m->regions[rg].tag)
-				fid[i] = (uint32_t)++id;
 	lines.m = m;
 	lines.fid = fid;
 	W(xmlTextWriterStartElement(w, X("Nodes")));
@@ -169,7 +185,6 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 	}
 	ok = ok && r->ok;
 	free(r);
-	free(fid);
 	return ok ? 0 : -1;
 }
 
@@ -210,49 +225,33 @@ static int write_nodesets(xmlTextWriter *w, const struct twin_tetmesh *m,
 }
 
 /* <ElementData type="mat_axis" elem_set="region"> per myocardium region */
-static int write_mat_axis(xmlTextWriter *w, const struct twin_export *x)
+static int write_mat_axis(xmlTextWriter *w, const struct twin_export *x, const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
-	struct raw *r = malloc(sizeof(*r));
-	size_t i, rg, lid;
+	struct lines lines = { m, fid, 0, 0, x->fibres };
+	size_t rg, i;
+	uint32_t before = 0;
 	int ok = 1;
 
-	if (!r)
-		return -1;
-	r->w = w;
-	r->len = 0;
-	r->ok = 1;
 	W(xmlTextWriterStartElement(w, X("MeshData")));
-	for (rg = 0; ok && r->ok && rg < m->n_regions; rg++) {
+	for (rg = 0; ok && rg < m->n_regions; rg++) {
+		uint32_t count = 0;
+
+		for (i = 0; i < m->n_tets; i++)
+			count += m->tet_region[i] == m->regions[rg].tag;
+		lines.region = m->regions[rg].tag;
+		lines.first = before;
+		before += count;
 		if (!twin_export_fibre_region(m->regions[rg].tag))
 			continue;
 		W(xmlTextWriterStartElement(w, X("ElementData")));
 		W(xmlTextWriterWriteAttribute(w, X("type"), X("mat_axis")));
 		W(xmlTextWriterWriteAttribute(w, X("elem_set"), X(m->regions[rg].name)));
-		for (i = 0, lid = 0; i < m->n_tets; i++) {
-			const double *f = x->fibres + 9 * i;
-			char *q;
-
-			if (m->tet_region[i] != m->regions[rg].tag)
-				continue;
-			q = stpcpy(raw_line(r), "\n   <elem lid=\"");
-			q = stpcpy(twin_export_put_u(q, ++lid), "\"><a>");
-			for (int c = 0; c < 6; c++) {
-				if (c == 3)
-					q = stpcpy(q, "</a><d>");
-				else if (c)
-					*q++ = ',';
-				q = twin_export_put_fixed(q, f[c], 8);
-			}
-			r->len = (size_t)(stpcpy(q, "</d></elem>") - r->buf);
-		}
-		raw_end(r, "\n  ");
-		raw_flush(r);
+		ok = ok && twin_export_lines(NULL, m->n_tets, axis_line, &lines, raw_sink, w) == 0;
+		W(xmlTextWriterWriteRaw(w, X("\n  ")));
 		W(xmlTextWriterEndElement(w));
 	}
 	W(xmlTextWriterEndElement(w));
-	ok = ok && r->ok;
-	free(r);
 	return ok ? 0 : -1;
 }
 
@@ -263,13 +262,20 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 	xmlTextWriter *w = NULL;
 	char *path = twin_path_join(dir, "heart.feb");
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
-	size_t r;
+	uint32_t *fid = malloc(m->n_tets * sizeof(*fid));
+	size_t r, i;
+	uint32_t id = 0;
 	int ok = 1, rc = -1;
 
-	if (!path || !mark) {
+	if (!path || !mark || !fid) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
+	/* elements are numbered in file order, region by region */
+	for (r = 0; r < m->n_regions; r++)
+		for (i = 0; i < m->n_tets; i++)
+			if (m->tet_region[i] == m->regions[r].tag)
+				fid[i] = ++id;
 	if (twin_export_groups_init(err, &g, m) != 0)
 		goto out;
 	w = xmlNewTextWriterFilename(path, 0);
@@ -300,7 +306,7 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 	}
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("Mesh")));
-	if (!ok || write_mesh(w, x, &g) != 0 || write_nodesets(w, m, &g, mark) != 0)
+	if (!ok || write_mesh(w, x, &g, fid) != 0 || write_nodesets(w, m, &g, mark) != 0)
 		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("MeshDomains")));
@@ -311,7 +317,7 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 		W(xmlTextWriterEndElement(w));
 	}
 	W(xmlTextWriterEndElement(w));
-	if (ok && x->fibres && write_mat_axis(w, x) != 0)
+	if (ok && x->fibres && write_mat_axis(w, x, fid) != 0)
 		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterEndDocument(w));
@@ -327,6 +333,7 @@ out:
 		xmlFreeTextWriter(w);
 	twin_export_groups_release(&g);
 	free(mark);
+	free(fid);
 	free(path);
 	return rc;
 }
