@@ -737,6 +737,143 @@ static void test_numbers(void **state)
 	assert_string_equal(buf, "1, 10, 4294967295");
 }
 
+/*
+ * Every number read back is v to within half a unit of its last decimal
+ * (and the rounding of v * 10^decimals); where |v| * 10^decimals is too
+ * large for the fixed form, %.17g gives v back exactly.
+ */
+static void test_fixed_reads_back(void **state)
+{
+	static const double values[] = {
+		0, -0.0, 1, -1, 2, 10, 100, 12345678, -987654321, 0.5, -0.5, 0.25, 1.0 / 3, -2.0 / 3,
+		0.1, 0.2, 0.3, 1e-3, 1e-6, 4.9e-7, 5.1e-7, 1e-9, -1e-9, 1e-12, 4.94e-324, -1e-300,
+		123.456789012345, -45.000000499, 99.99999995, 3.14159265358979, 1e9, 4.5e9,
+		-4.5e9, 1e12, 1e15, 4.6e17, 1e18, 1e19, 1e300, -1.7976931348623157e308,
+		0.999999999, -0.999999999, 0.12345678949, 2147483647.5, -2147483648.5,
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		for (int d = 0; d <= 9; d++) {
+			double v = values[i], scaled = fabs(v) * pow(10, d), back;
+			char *end = twin_export_put_fixed(buf, v, d), *stop;
+
+			assert_true(end > buf && (size_t)(end - buf) < 32);
+			assert_int_equal(*end, '\0');
+			back = strtod(buf, &stop);
+			assert_ptr_equal(stop, end);
+			if (scaled < 4.6e18) {
+				if (fabs(back - v) > 0.5 * pow(10, -d) * (1 + 1e-9) + fabs(v) * 1e-15)
+					fail_msg("%.17g with %d decimals gave '%s'", v, d, buf);
+				/* no exponent, no trailing zeros, no "-0" */
+				assert_null(strchr(buf, 'e'));
+				if (strchr(buf, '.'))
+					assert_true(end[-1] != '0' && end[-1] != '.');
+				assert_false(strcmp(buf, "-0") == 0);
+			} else if (back != v) {
+				fail_msg("%.17g with %d decimals gave '%s', not itself", v, d, buf);
+			}
+		}
+}
+
+/* Random doubles of every size, half a million of them, check the same. */
+static void test_fixed_random(void **state)
+{
+	uint64_t s = 88172645463325252ull;
+	char buf[64], want[64];
+
+	(void)state;
+	for (int i = 0; i < 500000; i++) {
+		double v, back;
+		int d = i % 10;
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		v = ldexp((double)(s >> 11), (int)(s % 64) - 80) * (s & 1 ? -1 : 1);
+		twin_export_put_fixed(buf, v, d);
+		back = strtod(buf, NULL);
+		if (fabs(back - v) > 0.5 * pow(10, -d) * (1 + 1e-9) + fabs(v) * 1e-15)
+			fail_msg("%.17g with %d decimals gave '%s'", v, d, buf);
+		/*
+		 * off a tie, and while v * 10^d is exact enough (below 2^50), the
+		 * text is printf's with trailing zeros dropped
+		 */
+		if (fabs(v) * pow(10, d) > 1e15)
+			continue;
+		snprintf(want, sizeof(want), "%.*f", d, v);
+		if (strchr(want, '.')) {
+			char *e = want + strlen(want);
+
+			while (e[-1] == '0')
+				*--e = '\0';
+			if (e[-1] == '.')
+				e[-1] = '\0';
+		}
+		if (strcmp(want, "-0") == 0)
+			strcpy(want, "0");
+		if (strcmp(buf, want) != 0) {
+			double f = fabs(v) * pow(10, d);
+
+			if (fabs(f - floor(f) - 0.5) > 1e-6)
+				fail_msg("%.17g with %d decimals gave '%s', printf '%s'", v, d, buf, want);
+		}
+	}
+}
+
+static void test_integers(void **state)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} u[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" }, { 999, "999" },
+		{ 1000, "1000" }, { 9999, "9999" }, { 10000, "10000" }, { 4294967295u, "4294967295" },
+		{ 4294967296u, "4294967296" }, { 9999999999u, "9999999999" },
+		{ 10000000000u, "10000000000" }, { UINT64_MAX, "18446744073709551615" },
+	};
+	static const struct {
+		int64_t v;
+		const char *want;
+	} s[] = {
+		{ 0, "0" }, { -1, "-1" }, { 1, "1" }, { INT32_MIN, "-2147483648" },
+		{ INT32_MAX, "2147483647" }, { (int64_t)INT32_MIN - 1, "-2147483649" },
+		{ INT64_MAX, "9223372036854775807" }, { INT64_MIN, "-9223372036854775808" },
+	};
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		char *end = twin_export_put_u(buf, u[i].v);
+
+		assert_string_equal(buf, u[i].want);
+		assert_ptr_equal(end, buf + strlen(u[i].want));
+	}
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		char *end = twin_export_put_i(buf, s[i].v);
+
+		assert_string_equal(buf, s[i].want);
+		assert_ptr_equal(end, buf + strlen(s[i].want));
+	}
+	/* every integer below 10^6 and around each power of ten */
+	for (uint64_t v = 0; v < 1000000; v++) {
+		char want[32];
+
+		twin_export_put_u(buf, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		assert_string_equal(buf, want);
+	}
+	for (uint64_t p = 10; p < UINT64_MAX / 10; p *= 10)
+		for (uint64_t v = p - 2; v <= p + 2; v++) {
+			char want[32];
+
+			twin_export_put_u(buf, v);
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+			assert_string_equal(buf, want);
+		}
+}
+
 static char *number_line(void *ctx, size_t i, char *p)
 {
 	(void)ctx;
@@ -827,6 +964,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_targets_match_the_setting),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_fixed_reads_back),
+		cmocka_unit_test(test_fixed_random),
+		cmocka_unit_test(test_integers),
 		cmocka_unit_test(test_lines_keep_their_order),
 		cmocka_unit_test_setup_teardown(test_side_prefers_the_myocardium, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_rejects_a_stray_triangle, setup, teardown),
