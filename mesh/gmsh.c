@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gmshc.h>
 
@@ -164,8 +165,14 @@ static int add_volumes(struct twin_err *err, const struct twin_grid *g, const st
 }
 
 /* Reads the mesh back: the tets of each volume, the triangles of each patch. */
+/* Whether value v of g is a label meshed. */
+static int meshed(const struct twin_grid *g, unsigned v)
+{
+	return v > 0 && v < TWIN_GRID_LABELS && (g->meshed >> v & 1) && g->count[v];
+}
+
 static struct twin_tetmesh *read_back(struct twin_err *err, const struct twin_grid *g,
-				      const struct patches *p)
+				      const struct patches *p, struct twin_gmsh_info *info)
 {
 	struct twin_tetmesh *m = NULL;
 	size_t *ntag = NULL, nn = 0, *etag[TWIN_GRID_LABELS] = { 0 }, *enode[TWIN_GRID_LABELS] = { 0 };
@@ -249,6 +256,15 @@ static struct twin_tetmesh *read_back(struct twin_err *err, const struct twin_gr
 		}
 		if (tag == (int32_t)i + 1 && twin_tetmesh_set_surface_name(err, m, tag, name) != 0)
 			goto out;
+		if (info && info->nsides < TWIN_GMSH_MAX_SIDES &&
+		    (meshed(g, p->pair[i] >> 8) || meshed(g, p->pair[i] & 255))) {
+			struct twin_quality_side *side = &info->sides[info->nsides++];
+			unsigned a = p->pair[i] >> 8, b = p->pair[i] & 255;
+
+			side->tag = tag;
+			side->region[0] = meshed(g, a) ? (int32_t)a : (int32_t)b;
+			side->region[1] = meshed(g, a) && meshed(g, b) ? (int32_t)b : 0;
+		}
 	}
 	twin_tetmesh_orient(m);
 	if (twin_tetmesh_check(err, m) != 0) {
@@ -300,6 +316,37 @@ static int netgen(struct twin_err *err, int *used)
 	return rc;
 }
 
+static double clock_seconds(clockid_t id)
+{
+	struct timespec t;
+
+	clock_gettime(id, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double twin_gmsh_wall(void)
+{
+	return clock_seconds(CLOCK_MONOTONIC);
+}
+
+double twin_gmsh_cpu(void)
+{
+	return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+/* Adds the time since *w, *c to stage k of info, and restarts. */
+static void lap(struct twin_gmsh_info *info, int k, double *w, double *c)
+{
+	double w1 = twin_gmsh_wall(), c1 = twin_gmsh_cpu();
+
+	if (info) {
+		info->wall[k] += w1 - *w;
+		info->cpu[k] += c1 - *c;
+	}
+	*w = w1;
+	*c = c1;
+}
+
 static int set_option(struct twin_err *err, const char *name, double value)
 {
 	int ierr = 0;
@@ -315,7 +362,10 @@ struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surf
 	struct twin_tetmesh *m = NULL;
 	struct patches p = { NULL, NULL, 0 };
 	int ierr = 0, used = 0;
+	double w = twin_gmsh_wall(), c = twin_gmsh_cpu();
 
+	if (info)
+		memset(info, 0, sizeof(*info));
 	gmshInitialize(0, NULL, 0, &ierr);
 	if (gmsh_failed(err, ierr, "initialising"))
 		goto out;
@@ -342,14 +392,18 @@ struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surf
 	gmshModelMeshSetSizeCallback(size_at, (void *)opt, &ierr);
 	if (gmsh_failed(err, ierr, "setting the size"))
 		goto out;
+	lap(info, 0, &w, &c);
 	gmshModelMeshGenerate(3, &ierr);
+	lap(info, 1, &w, &c);
 	if (gmsh_failed(err, ierr, "tetrahedralising"))
 		goto out;
 	if (opt->optimize && netgen(err, &used) != 0)
 		goto out;
+	lap(info, 2, &w, &c);
 	if (info)
 		info->netgen = used;
-	m = read_back(err, g, &p);
+	m = read_back(err, g, &p, info);
+	lap(info, 3, &w, &c);
 out:
 	free(p.of);
 	free(p.pair);

@@ -5,13 +5,15 @@
  * surfaces (Gmsh 4.8 does not fill discrete volumes), HXT or Delaunay,
  * Gmsh's and Netgen's optimisers, read back as a tet mesh whose regions and
  * surfaces carry the names of labels.h and surfaces.h.
- * Owns nothing beyond what it returns. Includes err.h, grid.h, surface.h, tetmesh.h.
+ * Owns nothing beyond what it returns. Includes err.h, grid.h, quality.h,
+ * surface.h, tetmesh.h.
  */
 #ifndef TWIN_MESH_GMSH_H
 #define TWIN_MESH_GMSH_H
 
 #include "err.h"
 #include "grid.h"
+#include "quality.h"
 #include "surface.h"
 #include "tetmesh.h"
 
@@ -33,10 +35,22 @@ struct twin_gmsh_opt {
 	int verbose;                            /* > 0: Gmsh talks on stdout, more when higher */
 };
 
+/* Surface tags whose regions a run records, at most. */
+#define TWIN_GMSH_MAX_SIDES 1024
+
 /* What a run did. */
 struct twin_gmsh_info {
 	int netgen;   /* 1: Netgen's optimiser ran; 0: this Gmsh lacks it */
+	/* the regions each surface tag separates, for twin_quality_measure */
+	struct twin_quality_side sides[TWIN_GMSH_MAX_SIDES];
+	size_t nsides;
+	/* seconds, wall and CPU of every thread: input, tetrahedralising, optimising, reading back */
+	double wall[4], cpu[4];
 };
+
+/* Wall and CPU seconds (every thread of the process) since some fixed time. */
+double twin_gmsh_wall(void);
+double twin_gmsh_cpu(void);
 
 /*
  * The tet mesh of s (triangulated, in world coordinates) for the meshed

@@ -16,6 +16,7 @@
 #include "msh.h"
 #include "nifti.h"
 
+#include "gmsh.h"
 #include "pipeline.h"
 #include "quality.h"
 
@@ -112,6 +113,7 @@ static int run(struct twin_err *err, struct run *r)
 	struct twin_progress progress;
 	struct twin_volume *labels = NULL;
 	char *input = NULL;
+	double w, c;
 	int rc = -1;
 
 	memset(&res, 0, sizeof(res));
@@ -145,8 +147,24 @@ static int run(struct twin_err *err, struct run *r)
 	twin_cli_info(cli, "volume: %zu tetrahedra (about %zu foreseen) in %.2f s, %zu slivers repaired, %zu improved",
 		      res.mesh->n_tets, res.estimate, res.seconds_volume, res.repaired, res.improved);
 	twin_quality_requirements(&res.quality, warn_cb, r);
+	w = twin_gmsh_wall();
+	c = twin_gmsh_cpu();
 	if (write_outputs(err, r, case_dir, &res) != 0)
 		goto out;
+	if (cli->verbose) {
+		static const char *const stage[] = TWIN_MESH_STAGES;
+		char line[1024];
+		size_t len = 0;
+		double tw = twin_gmsh_wall() - w, tc = twin_gmsh_cpu() - c;
+
+		for (int k = 0; k < TWIN_MESH_NSTAGES; k++) {
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s %.2f/%.2f, ", stage[k], res.wall[k], res.cpu[k]);
+			tw += res.wall[k];
+			tc += res.cpu[k];
+		}
+		twin_cli_info(cli, "time (wall/CPU s): %swrite %.2f/%.2f; total %.2f/%.2f s, %.0f tetrahedra per CPU second",
+			      line, twin_gmsh_wall() - w, twin_gmsh_cpu() - c, tw, tc, (double)res.mesh->n_tets / tc);
+	}
 	if (twin_manifest_append(err, case_dir, r->rec) != 0)
 		goto out;
 	twin_cli_info(cli, "wrote '%s': %zu tetrahedra, smallest dihedral angle %.1f degrees",

@@ -31,6 +31,17 @@ static double seconds(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Adds the time since *w, *c to stage k of res, and restarts. */
+static void lap(struct twin_mesh_result *res, int k, double *w, double *c)
+{
+	double w1 = twin_gmsh_wall(), c1 = twin_gmsh_cpu();
+
+	res->wall[k] += w1 - *w;
+	res->cpu[k] += c1 - *c;
+	*w = w1;
+	*c = c1;
+}
+
 void twin_mesh_settings_from_conf(struct twin_mesh_settings *set, const struct twin_conf *conf)
 {
 	memset(set, 0, sizeof(*set));
@@ -66,7 +77,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	struct twin_gmsh_opt mopt;
 	struct twin_gmsh_info info;
 	struct twin_volume *walled = NULL;
-	double t0 = seconds(), finest = set->size, label_volume[TWIN_GRID_LABELS] = { 0 }, sp[3], estimate = 0;
+	double t0 = seconds(), w = twin_gmsh_wall(), c = twin_gmsh_cpu(), finest = set->size, label_volume[TWIN_GRID_LABELS] = { 0 }, sp[3], estimate = 0;
 	int rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -95,6 +106,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			estimate += label_volume[id] / (TET_VOLUME_FRACTION * h * h * h);
 	}
 	res->estimate = (size_t)estimate;
+	lap(res, 0, &w, &c);
 	step(set, 1);
 	if (estimate > (double)set->max_tets) {
 		twin_err_set(err, TWIN_ECONFIG, "mesh.size %g mm would give about %.0f tetrahedra for '%s', more than mesh.max_tets %ld",
@@ -120,6 +132,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			goto out;
 		res->quality.surface_offset = twin_surface_max_offset(&s, &g);
 		twin_surface_to_world(&s, &g);
+		lap(res, 1, &w, &c);
 		res->surface_triangles = s.n_tris;
 		if (attempt == 0) {
 			res->seconds_surface = seconds() - t0;
@@ -127,6 +140,12 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 		}
 		twin_err_init(&gerr);
 		res->mesh = twin_gmsh_mesh(&gerr, &s, &g, &mopt, &info);
+		for (int k = 0; k < 4; k++) {
+			res->wall[2 + k] += info.wall[k];
+			res->cpu[2 + k] += info.cpu[k];
+		}
+		w = twin_gmsh_wall();
+		c = twin_gmsh_cpu();
 		if (res->mesh)
 			break;
 		if (attempt == 2 || gerr.code != TWIN_EDEP ||
@@ -150,13 +169,19 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 		twin_err_prefix(err, "the repaired mesh");
 		goto out;
 	}
+	lap(res, 6, &w, &c);
 	step(set, 4);
 	{
 		double offset = res->quality.surface_offset;
 
-		if (twin_quality_measure(err, &res->quality, res->mesh, label_volume) != 0)
+		if (twin_quality_measure(err, &res->quality, res->mesh, label_volume, info.sides, info.nsides) != 0)
 			goto out;
 		res->quality.surface_offset = offset;
+	}
+	/* a triangle on no tet (a sheet one voxel thin that Gmsh left empty) would break every reader */
+	if (twin_quality_conforming(err, &res->quality, res->mesh) != 0) {
+		twin_err_prefix(err, "'%s'", name);
+		goto out;
 	}
 	res->quality.netgen = info.netgen;
 	for (int a = 0; a < 3; a++)
@@ -164,6 +189,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			     g.affine.m[2][a] * g.affine.m[2][a]);
 	res->quality.voxel_size = fmin(sp[0], fmin(sp[1], sp[2]));
 	res->seconds_volume = seconds() - t0 - res->seconds_surface;
+	lap(res, 7, &w, &c);
 	step(set, 5);
 	rc = 0;
 out:

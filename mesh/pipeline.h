@@ -31,6 +31,11 @@ struct twin_mesh_settings {
 /* Steps of twin_mesh_build: label map, surface, tetrahedra, repair, quality. */
 #define TWIN_MESH_STEPS 5
 
+/* The stages whose times twin-mesh -v shows, in order. */
+#define TWIN_MESH_NSTAGES 8
+#define TWIN_MESH_STAGES { "label map", "surface", "gmsh input", "tetrahedralise", "netgen", \
+			   "gmsh output", "repair", "quality" }
+
 /* The settings from the mesh.* keys of conf. */
 void twin_mesh_settings_from_conf(struct twin_mesh_settings *set, const struct twin_conf *conf);
 
@@ -42,6 +47,8 @@ struct twin_mesh_result {
 	size_t repaired;                     /* slivers taken off surface folds */
 	size_t improved;                     /* node moves and flips on slivers inside */
 	double seconds_surface, seconds_volume;
+	/* wall and CPU seconds (every thread) of each stage of TWIN_MESH_STAGES */
+	double wall[TWIN_MESH_NSTAGES], cpu[TWIN_MESH_NSTAGES];
 };
 
 /*

@@ -95,8 +95,150 @@ double twin_quality_min_dihedral(const double *p[4])
 	return least;
 }
 
+/* The sorted nodes of a triangle, the key of the face table. */
+static void sorted3(uint32_t k[3], uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t s;
+
+	if (a > b) { s = a; a = b; b = s; }
+	if (b > c) { s = b; b = c; c = s; }
+	if (a > b) { s = a; a = b; b = s; }
+	k[0] = a;
+	k[1] = b;
+	k[2] = c;
+}
+
+static size_t face_hash(const uint32_t k[3], size_t mask)
+{
+	uint64_t h = k[0] * 0x9E3779B97F4A7C15ull;
+
+	h ^= k[1] + 0x7F4A7C15ull + (h << 6) + (h >> 2);
+	h *= 0xBF58476D1CE4E5B9ull;
+	h ^= k[2] + (h >> 31);
+	h *= 0x94D049BB133111EBull;
+	return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+/* The slot of key k in the table of triangle keys, or of the empty slot where it would go. */
+static size_t face_slot(const uint32_t *slot, const uint32_t *key, const uint32_t k[3], size_t mask)
+{
+	size_t h = face_hash(k, mask);
+
+	while (slot[h] != UINT32_MAX &&
+	       !(key[3 * (size_t)slot[h]] == k[0] && key[3 * (size_t)slot[h] + 1] == k[1] &&
+		 key[3 * (size_t)slot[h] + 2] == k[2]))
+		h = (h + 1) & mask;
+	return h;
+}
+
+/* Whether regions r[0..n-1] (n <= 2) are those of side s. */
+static int fits(const struct twin_quality_side *s, const int32_t r[2], unsigned n)
+{
+	unsigned want = s->region[1] ? 2 : 1;
+
+	if (n != want)
+		return 0;
+	if (n == 1)
+		return r[0] == s->region[0];
+	return (r[0] == s->region[0] && r[1] == s->region[1]) || (r[0] == s->region[1] && r[1] == s->region[0]);
+}
+
+/*
+ * Counts the tagged triangles that are a face of no tet (loose) or not of the
+ * tets of the regions their tag separates (misplaced). A repeated triangle
+ * shares its first copy's tets.
+ */
+static int check_faces(struct twin_err *err, struct twin_quality *q, const struct twin_tetmesh *m,
+		       const struct twin_quality_side *sides, size_t nsides)
+{
+	uint32_t *slot = NULL, *key = NULL, *first = NULL, *count = NULL;
+	int32_t *region = NULL;
+	size_t size = 16, mask, nt = m->n_tris ? m->n_tris : 1;
+	int rc = -1;
+
+	q->first_bad_triangle = SIZE_MAX;
+	if (m->n_tris >= UINT32_MAX) {
+		twin_err_set(err, TWIN_EUNSUPPORTED, "mesh quality: %zu triangles are too many", m->n_tris);
+		return -1;
+	}
+	while (size < 2 * m->n_tris)
+		size *= 2;
+	mask = size - 1;
+	slot = malloc(size * sizeof(*slot));
+	key = malloc(3 * nt * sizeof(*key));
+	first = malloc(nt * sizeof(*first));
+	count = calloc(nt, sizeof(*count));
+	region = malloc(2 * nt * sizeof(*region));
+	if (!slot || !key || !first || !count || !region) {
+		twin_err_set(err, TWIN_EFAIL, "mesh quality: out of memory");
+		goto out;
+	}
+	memset(slot, 0xff, size * sizeof(*slot));
+	for (size_t i = 0; i < m->n_tris; i++) {
+		const uint32_t *t = m->tris + 3 * i;
+		size_t h;
+
+		sorted3(key + 3 * i, t[0], t[1], t[2]);
+		h = face_slot(slot, key, key + 3 * i, mask);
+		if (slot[h] == UINT32_MAX)
+			slot[h] = (uint32_t)i;
+		first[i] = slot[h];
+	}
+	for (size_t t = 0; t < m->n_tets && m->n_tris; t++) {
+		const uint32_t *n = m->tets + 4 * t;
+
+		for (int f = 0; f < 4; f++) {
+			const uint8_t *fn = twin_tetmesh_face_nodes[f];
+			uint32_t k[3], i;
+			size_t h;
+
+			sorted3(k, n[fn[0]], n[fn[1]], n[fn[2]]);
+			h = face_slot(slot, key, k, mask);
+			if ((i = slot[h]) == UINT32_MAX)
+				continue;
+			if (count[i] < 2)
+				region[2 * (size_t)i + count[i]] = m->tet_region[t];
+			count[i]++;
+		}
+	}
+	for (size_t i = 0; i < m->n_tris; i++) {
+		uint32_t c = count[first[i]];
+		const int32_t *r = region + 2 * (size_t)first[i];
+		int32_t tag = m->tri_surface[i];
+		int known = 0, ok = 0;
+
+		if (c == 0) {
+			q->loose_triangles++;
+			if (q->first_bad_triangle == SIZE_MAX)
+				q->first_bad_triangle = i;
+			continue;
+		}
+		for (size_t s = 0; s < nsides && !ok; s++)
+			if (sides[s].tag == tag) {
+				known = 1;
+				ok = fits(&sides[s], r, c);
+			}
+		if (!known)
+			ok = c == 1 || (c == 2 && r[0] != r[1]);
+		if (!ok) {
+			q->misplaced_triangles++;
+			if (q->first_bad_triangle == SIZE_MAX)
+				q->first_bad_triangle = i;
+		}
+	}
+	rc = 0;
+out:
+	free(slot);
+	free(key);
+	free(first);
+	free(count);
+	free(region);
+	return rc;
+}
+
 int twin_quality_measure(struct twin_err *err, struct twin_quality *q, const struct twin_tetmesh *m,
-			 const double label_volume[TWIN_GRID_LABELS])
+			 const double label_volume[TWIN_GRID_LABELS],
+			 const struct twin_quality_side *sides, size_t nsides)
 {
 	struct twin_tetmesh_count *rc = NULL, *sc = NULL;
 	size_t nr = 0, ns = 0;
@@ -107,7 +249,8 @@ int twin_quality_measure(struct twin_err *err, struct twin_quality *q, const str
 	q->tets = m->n_tets;
 	q->triangles = m->n_tris;
 	q->min_dihedral = 180;
-	if (twin_tetmesh_region_counts(err, m, &rc, &nr) != 0 ||
+	if (check_faces(err, q, m, sides, nsides) != 0 ||
+	    twin_tetmesh_region_counts(err, m, &rc, &nr) != 0 ||
 	    twin_tetmesh_surface_counts(err, m, &sc, &ns) != 0)
 		goto out;
 	q->regions = calloc(nr ? nr : 1, sizeof(*q->regions));
@@ -227,6 +370,11 @@ size_t twin_quality_requirements(const struct twin_quality *q, twin_grid_warn_fn
 		n++;
 		say(warn, ctx, "%zu tetrahedra are inverted or flat", q->inverted);
 	}
+	if (q->loose_triangles || q->misplaced_triangles) {
+		n++;
+		say(warn, ctx, "%zu surface triangles are a face of no tetrahedron, %zu not of the regions they separate",
+		    q->loose_triangles, q->misplaced_triangles);
+	}
 	if (q->min_dihedral < TWIN_QUALITY_MIN_DIHEDRAL) {
 		n++;
 		say(warn, ctx, "the smallest dihedral angle is %.2f degrees: %zu of %zu tetrahedra have one below %.0f",
@@ -245,6 +393,22 @@ size_t twin_quality_requirements(const struct twin_quality *q, twin_grid_warn_fn
 		    q->surface_offset, q->voxel_size);
 	}
 	return n;
+}
+
+int twin_quality_conforming(struct twin_err *err, const struct twin_quality *q, const struct twin_tetmesh *m)
+{
+	size_t i = q->first_bad_triangle;
+	const char *name;
+	const double *p;
+
+	if (!q->loose_triangles && !q->misplaced_triangles)
+		return 0;
+	name = i < m->n_tris ? twin_tetmesh_surface_name(m, m->tri_surface[i]) : NULL;
+	p = i < m->n_tris ? m->xyz + 3 * (size_t)m->tris[3 * i] : (const double[3]){ 0, 0, 0 };
+	return twin_err_set(err, TWIN_EFAIL,
+			    "the mesh does not conform to its surfaces: %zu of %zu triangles are a face of no tetrahedron, "
+			    "%zu are not faces of the regions they separate (the first on '%s' at %.1f %.1f %.1f mm)",
+			    q->loose_triangles, m->n_tris, q->misplaced_triangles, name ? name : "?", p[0], p[1], p[2]);
 }
 
 static int requirement(xmlNode *root, const char *name, int ok, double value, double limit)
@@ -270,6 +434,8 @@ int twin_quality_save(struct twin_err *err, const char *path, const struct twin_
 	       twin_xml_set_attr(root, "triangles", "%zu", q->triangles) |
 	       twin_xml_set_attr(root, "netgen", "%s", q->netgen ? "true" : "false");
 	bad |= requirement(root, "no_inverted_tetrahedra", q->inverted == 0, (double)q->inverted, 0);
+	bad |= requirement(root, "surface_triangles_on_tetrahedra", !q->loose_triangles && !q->misplaced_triangles,
+			   (double)(q->loose_triangles + q->misplaced_triangles), 0);
 	bad |= requirement(root, "min_dihedral_deg", q->min_dihedral >= TWIN_QUALITY_MIN_DIHEDRAL,
 			   q->min_dihedral, TWIN_QUALITY_MIN_DIHEDRAL);
 	bad |= requirement(root, "max_volume_error_percent", q->max_volume_error <= TWIN_QUALITY_MAX_VOLUME_ERROR,

@@ -142,6 +142,7 @@ static void two_chambers(void **state)
 	tag_of(res.mesh, "wall_lv");
 	assert_conforming(res.mesh);
 	assert_quality(&res);
+	assert_int_equal(res.quality.loose_triangles + res.quality.misplaced_triangles, 0);
 	assert_int_equal(res.quality.nregions, 2);
 	assert_true(res.estimate > res.mesh->n_tets / 3 && res.estimate < 3 * res.mesh->n_tets);
 	twin_mesh_result_release(&res);
@@ -319,6 +320,77 @@ static void label_size(void **state)
 	twin_volume_free(v);
 }
 
+/*
+ * Two tets (LA, LV) on a shared face, and four triangles: the valve between
+ * them, an LA wall face, a triangle on a node no tet has (loose), and an LV
+ * face tagged as the LA wall (misplaced). The mesh is refused, and
+ * quality.xml says why.
+ */
+static void orphan_triangle(void **state)
+{
+	static const double xyz[] = { 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2 };
+	static const uint32_t tets[] = { 0, 1, 2, 3, 1, 2, 3, 4 };
+	static const uint32_t tris[] = { 1, 2, 3, 0, 1, 2, 1, 2, 5, 4, 1, 2 };
+	static const int32_t tags[] = { 1, 2, 2, 2 };
+	static const struct twin_quality_side sides[] = { { 1, { 2, 3 } }, { 2, { 2, 0 } } };
+	double label_volume[TWIN_GRID_LABELS] = { 0 };
+	struct twin_quality q;
+	struct twin_err err;
+	struct twin_tetmesh *m;
+	char *dir = twin_test_tmpdir(), *xml;
+	size_t len;
+
+	(void)state;
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, 6, 2, 4);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, xyz, sizeof(xyz));
+	memcpy(m->tets, tets, sizeof(tets));
+	memcpy(m->tris, tris, sizeof(tris));
+	memcpy(m->tri_surface, tags, sizeof(tags));
+	m->tet_region[0] = 2;
+	m->tet_region[1] = 3;
+	twin_tetmesh_orient(m);
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 2, "heart_atrium_left"));
+	assert_ok(err, twin_tetmesh_set_region_name(&err, m, 3, "heart_ventricle_left"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 1, "mitral_valve"));
+	assert_ok(err, twin_tetmesh_set_surface_name(&err, m, 2, "wall_la"));
+	assert_ok(err, twin_tetmesh_check(&err, m));
+
+	/* without the sides, only the loose triangle is seen */
+	assert_ok(err, twin_quality_measure(&err, &q, m, label_volume, NULL, 0));
+	assert_int_equal(q.loose_triangles, 1);
+	assert_int_equal(q.misplaced_triangles, 0);
+	twin_quality_release(&q);
+
+	assert_ok(err, twin_quality_measure(&err, &q, m, label_volume, sides, 2));
+	assert_int_equal(q.loose_triangles, 1);
+	assert_int_equal(q.misplaced_triangles, 1);
+	assert_int_equal(q.first_bad_triangle, 2);
+	assert_int_equal(twin_quality_requirements(&q, ignore, NULL), 1);
+	assert_int_equal(twin_quality_conforming(&err, &q, m), -1);
+	assert_int_equal(err.code, TWIN_EFAIL);
+	assert_string_equal(err.msg, "the mesh does not conform to its surfaces: 1 of 4 triangles are a face of no "
+			    "tetrahedron, 1 are not faces of the regions they separate (the first on 'wall_la' at "
+			    "1.0 0.0 0.0 mm)");
+	assert_ok(err, twin_quality_save(&err, twin_test_path(dir, "quality.xml"), &q));
+	xml = twin_test_read_file(twin_test_path(dir, "quality.xml"), &len);
+	assert_non_null(strstr(xml, "<requirement name=\"surface_triangles_on_tetrahedra\" met=\"false\" value=\"2\" limit=\"0\"/>"));
+	free(xml);
+	twin_quality_release(&q);
+
+	/* without the two bad triangles it conforms */
+	m->n_tris = 2;
+	twin_err_init(&err);
+	assert_ok(err, twin_quality_measure(&err, &q, m, label_volume, sides, 2));
+	assert_int_equal(q.loose_triangles + q.misplaced_triangles, 0);
+	assert_ok(err, twin_quality_conforming(&err, &q, m));
+	twin_quality_release(&q);
+	m->n_tris = 4;
+	twin_tetmesh_free(m);
+	twin_test_rmdir(dir);
+}
+
 static void too_many(void **state)
 {
 	struct twin_volume *v = heart(8, 0, 0);
@@ -372,6 +444,7 @@ int main(void)
 		cmocka_unit_test(outlet),
 		cmocka_unit_test(vessel_length),
 		cmocka_unit_test(label_size),
+		cmocka_unit_test(orphan_triangle),
 		cmocka_unit_test(too_many),
 		cmocka_unit_test(from_conf),
 	};
