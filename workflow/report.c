@@ -818,6 +818,7 @@ static const struct {
 	const char *name, *what, *unit;
 } requirements[] = {
 	{ "no_inverted_tetrahedra", "inverted tetrahedra", "" },
+	{ "surface_triangles_on_tetrahedra", "surface triangles not on the tetrahedra they bound", "" },
 	{ "min_dihedral_deg", "smallest dihedral angle", " °" },
 	{ "max_volume_error_percent", "largest region volume error against the labels", " %" },
 	{ "surface_distance_mm", "surface distance from the label boundary", " mm" },
