@@ -339,13 +339,128 @@ out:
 	return rc;
 }
 
+/*
+ * Gives the nodes where a group of fields (f0 and the n - 1 after it) has no
+ * gradient (the squares of all its gradients sum to tiny or less) the mean
+ * of their neighbours' that have one, sweep after sweep, so that a patch of
+ * wall whose nodes all lie on one boundary takes the directions around it.
+ * def (n_nodes), acc (3 N_FIELDS n_nodes) and cnt (n_nodes) are scratch.
+ */
+static void fill_degenerate(const struct wall *w, double *ng, int f0, int n, double tiny,
+			    unsigned char *def, double *acc, double *cnt)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		double s = 0;
+
+		for (int f = f0; f < f0 + n; f++)
+			for (int k = 0; k < 3; k++)
+				s += ng[3 * (N_FIELDS * i + f) + k] * ng[3 * (N_FIELDS * i + f) + k];
+		def[i] = s > tiny;
+		left += !def[i];
+	}
+	while (left > 0) {
+		size_t was = left;
+
+		memset(acc, 0, 3 * N_FIELDS * w->n_nodes * sizeof(*acc));
+		memset(cnt, 0, w->n_nodes * sizeof(*cnt));
+		for (size_t k = 0; k < w->n_tets; k++) {
+			const uint32_t *tet = w->tets + 4 * k;
+
+			for (int a = 0; a < 4; a++) {
+				if (def[tet[a]])
+					continue;
+				for (int b = 0; b < 4; b++) {
+					if (!def[tet[b]])
+						continue;
+					for (int f = f0; f < f0 + n; f++)
+						for (int i = 0; i < 3; i++)
+							acc[3 * (N_FIELDS * (size_t)tet[a] + f) + i] +=
+								ng[3 * (N_FIELDS * (size_t)tet[b] + f) + i];
+					cnt[tet[a]]++;
+				}
+			}
+		}
+		for (size_t i = 0; i < w->n_nodes; i++)
+			if (!def[i] && cnt[i] > 0) {
+				for (int f = f0; f < f0 + n; f++)
+					for (int k = 0; k < 3; k++)
+						ng[3 * (N_FIELDS * i + f) + k] = acc[3 * (N_FIELDS * i + f) + k] / cnt[i];
+				left--;
+			}
+		for (size_t i = 0; i < w->n_nodes; i++)
+			def[i] |= cnt[i] > 0;
+		if (left == was)
+			break;
+	}
+}
+
+/*
+ * The gradients of the N_FIELDS fields recovered at the nodes: at node i,
+ * the volume-weighted mean of the element gradients of the tets around i,
+ * or, where that is zero (all the tets around lie on one boundary), the mean
+ * of the nearest nodes' (fill_degenerate). A malloc'd array (free) of 3
+ * doubles per field per node, node-major; NULL when out of memory.
+ */
+static double *node_gradients(const struct wall *w, const double *u)
+{
+	size_t n = w->n_nodes ? w->n_nodes : 1;
+	double *ng = calloc(3 * N_FIELDS * n, sizeof(*ng));
+	double *acc = malloc(3 * N_FIELDS * n * sizeof(*acc));
+	double *vol = calloc(n, sizeof(*vol));
+	unsigned char *def = malloc(n);
+	double mean[2] = { 0, 0 };
+
+	if (!ng || !acc || !vol || !def) {
+		free(ng);
+		ng = NULL;
+		goto out;
+	}
+	for (size_t k = 0; k < w->n_tets; k++) {
+		const uint32_t *tet = w->tets + 4 * k;
+		double s[4][3], v = twin_fibres_laplace_shape(s, w->xyz, tet);
+
+		for (int f = 0; f < N_FIELDS; f++) {
+			const double *uf = u + f * w->n_nodes;
+			double g[3];
+
+			for (int i = 0; i < 3; i++)
+				g[i] = v * (uf[tet[0]] * s[0][i] + uf[tet[1]] * s[1][i] +
+					    uf[tet[2]] * s[2][i] + uf[tet[3]] * s[3][i]);
+			for (int a = 0; a < 4; a++)
+				for (int i = 0; i < 3; i++)
+					ng[3 * (N_FIELDS * (size_t)tet[a] + f) + i] += g[i];
+		}
+		for (int a = 0; a < 4; a++)
+			vol[tet[a]] += v;
+	}
+	for (size_t i = 0; i < w->n_nodes; i++)
+		for (int k = 0; k < 3 * N_FIELDS; k++) {
+			double *g = ng + 3 * N_FIELDS * i + k;
+
+			*g = vol[i] > 0 ? *g / vol[i] : 0;
+			mean[k / 3 == F_AB] += *g * *g;
+		}
+	/* zero: below 1e-12 of the mean square, the round-off of constant fields */
+	mean[0] = 1e-12 * mean[0] / (double)n;
+	mean[1] = 1e-12 * mean[1] / (double)n;
+	fill_degenerate(w, ng, F_EPI, F_AB, mean[0], def, acc, vol);
+	fill_degenerate(w, ng, F_AB, 1, mean[1], def, acc, vol);
+out:
+	free(acc);
+	free(vol);
+	free(def);
+	return ng;
+}
+
 int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 			const struct twin_fibres_opts *opts, double **fibres,
 			struct twin_fibres_info *info)
 {
 	struct wall w;
 	struct twin_fibres_laplace *lp = NULL;
-	double *u = NULL, *out = NULL, *fields = NULL, t0, t1, t2;
+	double *u = NULL, *out = NULL, *fields = NULL, *ng = NULL, t0, t1, t2;
 	uint32_t apex;
 	int sets, biv, rc = -1;
 
@@ -390,16 +505,26 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 		goto out;
 	t2 = now();
 
+	ng = node_gradients(&w, u);
+	if (!ng) {
+		twin_err_set(err, TWIN_EFAIL, "fibres: out of memory for %zu nodes", w.n_nodes);
+		goto out;
+	}
 	for (size_t k = 0; k < w.n_tets; k++) {
 		const uint32_t *tet = w.tets + 4 * k;
 		size_t t = w.tet[k];
 		double val[N_FIELDS], grad[N_FIELDS][3], q[3][3];
 
+		/* the centroid's value and recovered gradient: the mean of the nodes' */
 		for (int f = 0; f < N_FIELDS; f++) {
 			const double *uf = u + f * w.n_nodes;
 
 			val[f] = (uf[tet[0]] + uf[tet[1]] + uf[tet[2]] + uf[tet[3]]) / 4;
-			twin_fibres_laplace_gradient(grad[f], w.xyz, tet, uf);
+			for (int i = 0; i < 3; i++)
+				grad[f][i] = (ng[3 * (N_FIELDS * (size_t)tet[0] + f) + i] +
+					      ng[3 * (N_FIELDS * (size_t)tet[1] + f) + i] +
+					      ng[3 * (N_FIELDS * (size_t)tet[2] + f) + i] +
+					      ng[3 * (N_FIELDS * (size_t)tet[3] + f) + i]) / 4;
 		}
 		tet_frame(q, opts, biv, val, grad);
 		for (int v = 0; v < 3; v++)
@@ -432,6 +557,7 @@ out:
 	twin_fibres_laplace_free(lp);
 	wall_release(&w);
 	free(u);
+	free(ng);
 	free(out);
 	free(fields);
 	return rc;

@@ -65,10 +65,20 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  *
  * Laplace problems (linear elements, CHOLMOD): phi_epi (1 on the epicardium,
  * 0 on both endocardia), phi_lv and phi_rv (1 on their endocardium, 0 on the
- * other boundaries), psi_ab (0 at the apex, 1 on the base). Per tetrahedron,
- * from the centroid values and the element gradients, with the paper's
- * axis, orient and bislerp (export/fibres_frame.h; its axis keeps the
- * transmural direction exact rather than the apex-base one):
+ * other boundaries), psi_ab (0 at the apex, 1 on the base).
+ *
+ * Gradients are recovered at the nodes: a node's is the volume-weighted
+ * mean of the element gradients around it, and a tetrahedron's the mean of
+ * its four nodes'. An element gradient is constant per tet and jumps from
+ * tet to tet (by tens of degrees on a mesh of a voxel map, unboundedly on a
+ * sliver), and it is zero in a tet whose four nodes lie on one boundary;
+ * the recovered one is continuous. Where the transmural fields (or psi_ab)
+ * have no gradient at a node, because every tet around it lies on one
+ * boundary, the node takes the mean of its nearest neighbours' that have.
+ *
+ * Per tetrahedron, from the centroid values and the recovered gradients,
+ * with the paper's axis, orient and bislerp (export/fibres_frame.h; its
+ * axis keeps the transmural direction exact rather than the apex-base one):
  *   d = phi_rv / (phi_lv + phi_rv)
  *   Q_lv  = orient(axis(grad psi_ab, -grad phi_lv), alpha_s(d), beta_s(d))
  *   Q_rv  = orient(axis(grad psi_ab,  grad phi_rv), alpha_s(d), beta_s(d))

@@ -44,6 +44,11 @@ static double shape_gradients(double g[4][3], const double *xyz, const uint32_t 
 	return det;
 }
 
+double twin_fibres_laplace_shape(double g[4][3], const double *xyz, const uint32_t tet[4])
+{
+	return fabs(shape_gradients(g, xyz, tet)) / 6;
+}
+
 void twin_fibres_laplace_gradient(double g[3], const double *xyz, const uint32_t tet[4],
 				  const double *u)
 {

@@ -36,6 +36,13 @@ int twin_fibres_laplace_solve(struct twin_err *err, struct twin_fibres_laplace *
 			      const unsigned char *fixed, size_t n_rhs, double *u);
 
 /*
+ * The gradients of tet's four barycentric coordinates (those of the linear
+ * functions that are 1 at one node and 0 at the others); returns the
+ * tetrahedron's volume, 0 (and zero gradients) when it is flat.
+ */
+double twin_fibres_laplace_shape(double g[4][3], const double *xyz, const uint32_t tet[4]);
+
+/*
  * The gradient of the linear function with values u[i] at node i, inside
  * tetrahedron (a, b, c, d) = tet[0..3]; g is zero for a flat tetrahedron.
  */

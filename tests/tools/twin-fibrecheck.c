@@ -1,11 +1,15 @@
 /*
  * twin-fibrecheck: holds the fibres of a heart.msh to the criteria of issue
  * 7, as tests/unit/test_fibres.c holds its phantom ventricles, but with no
- * analytic geometry: the transmural direction is the gradient of phi_epi
- * (computed here from the nodal fields), the long axis runs from the apex
- * to the centroid of the mitral and aortic valves (of the base when only
- * the myocardium is meshed), and the circumferential direction is long
- * axis x transmural, or the local one, grad psi_ab x transmural.
+ * analytic geometry: the transmural direction is the gradient of phi_epi,
+ * the long axis runs from the apex to the centroid of the mitral and aortic
+ * valves (of the base when only the myocardium is meshed), and the
+ * circumferential direction is long axis x transmural, or the local one,
+ * grad psi_ab x transmural. Gradients are recovered from the nodal fields
+ * here, as export/fibres.h says (the volume-weighted mean of the element
+ * gradients at each node, averaged over a tet's nodes); the tets with a
+ * node where the transmural fields have no gradient at all are left out of
+ * 2 and 3.
  *
  *   1. every fibre, sheet and normal has unit length;
  *   2. in the free walls (LV wall outside the septum, RV wall), the fibre is
@@ -15,12 +19,14 @@
  *      monotonically and stays within 5 degrees of alpha_endo +
  *      (alpha_epi - alpha_endo) phi_epi (+60 to -60); against the long
  *      axis it is reported only (one axis does not fit the RV wall);
- *   4. no fibre differs by more than 45 degrees from the mean axis of its
- *      face neighbours' fibres.
+ *   4. away from the septal junctions (at_junction), no fibre differs by
+ *      more than 45 degrees from the mean axis of its face neighbours'
+ *      fibres (the main eigenvector of sum f f^T: fibres are axes).
  * Left out everywhere: 5 mm around the long axis (the circumferential
  * direction is undefined there), 5 mm around the base (valves and the
  * walls' cut edges), 4 mm around the septal junctions (the curves where LV
- * and RV wall meet on the epicardium and the RV endocardium). The septum
+ * and RV wall meet on the epicardium and the RV endocardium, or, without an
+ * RV wall, where the RV endocardium meets the epicardium). The septum
  * (LV wall nearer the RV endocardium than the epicardium, phi_rv > phi_epi)
  * is left out of 2 and 3 and reported apart against its own law.
  *
@@ -28,9 +34,7 @@
  * are the exported ones, after checking that they are the computed ones.
  * Prints '#' lines and "criterion N: pass|FAIL" for each, and exits 0 when
  * every criterion holds, 1 when one does not, 2 on usage, the twin exit
- * code of another failure. The fourth leaves out the tets whose four nodes
- * lie on one boundary: the transmural fields are constant there and the
- * wall has no transmural direction.
+ * code of another failure.
  */
 #include <math.h>
 #include <stdio.h>
@@ -101,8 +105,9 @@ static double field_at(const struct twin_tetmesh *m, const double *fields, size_
 	return s / 4;
 }
 
-/* The gradient of field f in tet t by Cramer's rule on the edge matrix. */
-static void field_gradient(double g[3], const struct twin_tetmesh *m, const double *fields, size_t t, int f)
+/* The gradient of field f in tet t by Cramer's rule on the edge matrix; 6 x volume in *vol6. */
+static void element_gradient(double g[3], double *vol6, const struct twin_tetmesh *m, const double *fields,
+			     size_t t, int f)
 {
 	const uint32_t *v = m->tets + 4 * t;
 	double e[3][3], du[3], c[3][3], det;
@@ -117,21 +122,76 @@ static void field_gradient(double g[3], const struct twin_tetmesh *m, const doub
 	cross(c[2], e[0], e[1]);
 	det = dot(e[0], c[0]);
 	for (int i = 0; i < 3; i++)
-		g[i] = (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det;
+		g[i] = det != 0 ? (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det : 0;
+	*vol6 = fabs(det);
 }
 
 /*
- * Whether the transmural fields are constant on tet t: all four nodes on
- * one boundary (the epicardium, an endocardium), so that the wall has no
- * transmural direction there and any fibre is as good as another.
+ * The gradients of the four fields recovered at the wall's nodes, as the
+ * volume-weighted mean of the element gradients of the wall tets around
+ * each node: 12 doubles per mesh node (field-major within a node), a
+ * malloc'd array (free); NULL when out of memory.
  */
-static int flat(const struct twin_tetmesh *m, const double *fields, size_t t)
+static double *recover_gradients(const struct twin_tetmesh *m, const double *fields)
 {
-	for (int f = 0; f < 3; f++)
-		for (int a = 1; a < 4; a++)
-			if (fields[4 * m->tets[4 * t + a] + f] != fields[4 * m->tets[4 * t] + f])
-				return 0;
-	return 1;
+	double *ng = calloc(12 * (m->n_nodes ? m->n_nodes : 1), sizeof(*ng));
+	double *w = calloc(m->n_nodes ? m->n_nodes : 1, sizeof(*w));
+
+	if (!ng || !w) {
+		free(ng);
+		free(w);
+		return NULL;
+	}
+	for (size_t t = 0; t < m->n_tets; t++) {
+		if (!is_wall(m->tet_region[t]))
+			continue;
+		for (int f = 0; f < 4; f++) {
+			double g[3], v;
+
+			element_gradient(g, &v, m, fields, t, f);
+			for (int a = 0; a < 4; a++) {
+				for (int i = 0; i < 3; i++)
+					ng[12 * (size_t)m->tets[4 * t + a] + 3 * f + i] += v * g[i];
+				if (f == 0)
+					w[m->tets[4 * t + a]] += v;
+			}
+		}
+	}
+	for (size_t i = 0; i < m->n_nodes; i++)
+		for (int k = 0; k < 12; k++)
+			ng[12 * i + k] = w[i] > 0 ? ng[12 * i + k] / w[i] : 0;
+	free(w);
+	return ng;
+}
+
+/*
+ * Whether some node of t has no transmural gradient: the recovered
+ * gradients of phi_epi, phi_lv and phi_rv are all zero there (under 1e-6 of
+ * mean, a typical gradient's length), because every tet around it lies on
+ * one boundary. The wall has no transmural direction to measure against.
+ */
+static int undefined(const struct twin_tetmesh *m, const double *ng, size_t t, double mean)
+{
+	for (int a = 0; a < 4; a++) {
+		const double *g = ng + 12 * (size_t)m->tets[4 * t + a];
+
+		if (!(dot(g, g) + dot(g + 3, g + 3) + dot(g + 6, g + 6) > 1e-12 * mean * mean))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The gradient of field f at t's centroid: the mean of its nodes' recovered
+ * gradients ng (recover_gradients). A P1 field's own gradient is constant
+ * per tet and jumps from tet to tet; this one is continuous, and defined
+ * too in the tets whose four nodes lie on one boundary.
+ */
+static void field_gradient(double g[3], const struct twin_tetmesh *m, const double *ng, size_t t, int f)
+{
+	for (int i = 0; i < 3; i++)
+		g[i] = (ng[12 * (size_t)m->tets[4 * t] + 3 * f + i] + ng[12 * (size_t)m->tets[4 * t + 1] + 3 * f + i] +
+			ng[12 * (size_t)m->tets[4 * t + 2] + 3 * f + i] + ng[12 * (size_t)m->tets[4 * t + 3] + 3 * f + i]) / 4;
 }
 
 /* Reads heart.lon into fibres (9 per tet; the normal left as computed). */
@@ -229,7 +289,7 @@ static uint32_t *wall_neighbours(const struct twin_tetmesh *m)
 }
 
 /* Marks of mesh nodes. */
-enum { N_BASE = 1, N_JUNCTION = 2, N_VALVE = 4, N_LV = 8, N_RV = 16, N_OUTER = 32 };
+enum { N_BASE = 1, N_JUNCTION = 2, N_VALVE = 4, N_LV = 8, N_RV = 16, N_OUTER = 32, N_EPI = 64, N_RV_ENDO = 128 };
 
 /* Distance from p to the nearest of n points, brute force. */
 static double nearest(const double *p, const double *pts, size_t n)
@@ -260,7 +320,7 @@ static double *points(const struct twin_tetmesh *m, const unsigned char *mark, i
 
 struct check {
 	const struct twin_tetmesh *m;
-	const double *fibres, *fields;
+	const double *fibres, *fields, *ng;
 	struct twin_fibres_opts opts;
 	double axis[3], apex[3];
 	unsigned char *zone; /* per tet, Z_* */
@@ -277,13 +337,35 @@ enum { Z_OUT, Z_LV, Z_RV, Z_SEPTUM, Z_NEAR, N_ZONES };
  * gradient under 1 % of phi_epi's in t: there it does not bend the wall's
  * transmural direction, which phi_lv + phi_rv + phi_epi = 1 ties to it.
  */
-static int clear_of(const struct twin_tetmesh *m, const double *fields, size_t t, int other)
+static int clear_of(const struct twin_tetmesh *m, const double *ng, size_t t, int other)
 {
 	double ge[3], go[3];
 
-	field_gradient(ge, m, fields, t, 0);
-	field_gradient(go, m, fields, t, other);
+	field_gradient(ge, m, ng, t, 0);
+	field_gradient(go, m, ng, t, other);
 	return dot(go, go) < 1e-4 * dot(ge, ge);
+}
+
+/*
+ * Whether t (centroid c) lies in a septal junction, for criterion 4: within
+ * JUNCTION_MM of the curves where the LV wall, the RV wall (or, without
+ * one, the RV endocardium) and the epicardium meet, or where the three
+ * transmural fields phi_epi, phi_lv, phi_rv all reach JUNCTION_SHARE at the
+ * centroid, so that no single boundary owns the transmural direction. There
+ * the rule turns the fibres from the LV's law to the RV's across a few
+ * elements, by design.
+ */
+#define JUNCTION_MM 7
+#define JUNCTION_SHARE 0.1
+
+static int at_junction(const struct check *k, const double c[3], size_t t, const double *pts, size_t n)
+{
+	double e = field_at(k->m, k->fields, t, 0), l = field_at(k->m, k->fields, t, 1);
+	double r = field_at(k->m, k->fields, t, 2);
+
+	if (e >= JUNCTION_SHARE && l >= JUNCTION_SHARE && r >= JUNCTION_SHARE)
+		return 1;
+	return n && nearest(c, pts, n) < JUNCTION_MM;
 }
 
 /*
@@ -296,10 +378,10 @@ static double helix(const struct check *k, size_t t, int local)
 	double n[3], c[3], l[3], ab[3], h;
 	const double *f = k->fibres + 9 * t;
 
-	field_gradient(n, k->m, k->fields, t, 0);
+	field_gradient(n, k->m, k->ng, t, 0);
 	if (unit(n) != 0)
 		return NAN;
-	field_gradient(ab, k->m, k->fields, t, 3);
+	field_gradient(ab, k->m, k->ng, t, 3);
 	cross(c, local ? ab : k->axis, n);
 	if (unit(c) != 0)
 		return NAN;
@@ -318,11 +400,11 @@ int main(int argc, char **argv)
 	struct twin_tetmesh *m = NULL;
 	struct twin_fibres_info info;
 	struct check k;
-	double *fibres = NULL, *base_pts = NULL, *junction_pts = NULL, lon_diff = 0;
+	double g_mean = 0, *fibres = NULL, *ng = NULL, *base_pts = NULL, *junction_pts = NULL, lon_diff = 0;
 	unsigned char *mark = NULL;
 	uint32_t *nb = NULL;
 	const char *path = NULL, *lon = NULL;
-	size_t n_base = 0, n_junction = 0, count[N_ZONES] = { 0 }, bad_unit = 0, wall = 0;
+	size_t n_base = 0, n_junction = 0, n_undefined = 0, count[N_ZONES] = { 0 }, bad_unit = 0, wall = 0;
 	int rc = 1, failed = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -360,9 +442,10 @@ int main(int argc, char **argv)
 	k.m = m;
 	k.fibres = fibres;
 	k.fields = info.fields;
+	k.ng = ng = recover_gradients(m, info.fields);
 	mark = calloc(m->n_nodes, 1);
 	k.zone = calloc(m->n_tets, 1);
-	if (!mark || !k.zone)
+	if (!ng || !mark || !k.zone)
 		goto oom;
 
 	/* nodes: of the LV and RV walls, of the base, of the valves, outer surfaces */
@@ -382,13 +465,16 @@ int main(int argc, char **argv)
 			b = N_BASE;
 		if (strcmp(name, "mitral_valve") == 0 || strcmp(name, "aortic_valve") == 0)
 			b |= N_VALVE;
-		if (strcmp(name, "epicardium") == 0 || strcmp(name, "endocardium_rv") == 0)
-			b |= N_OUTER;
+		if (strcmp(name, "epicardium") == 0)
+			b |= N_OUTER | N_EPI;
+		if (strcmp(name, "endocardium_rv") == 0)
+			b |= N_OUTER | N_RV_ENDO;
 		for (int a = 0; a < 3; a++)
 			mark[m->tris[3 * i + a]] |= (unsigned char)b;
 	}
 	for (size_t i = 0; i < m->n_nodes; i++)
-		if ((mark[i] & (N_LV | N_RV | N_OUTER)) == (N_LV | N_RV | N_OUTER))
+		if ((mark[i] & (N_LV | N_RV | N_OUTER)) == (N_LV | N_RV | N_OUTER) ||
+		    (mark[i] & (N_EPI | N_RV_ENDO)) == (N_EPI | N_RV_ENDO))
 			mark[i] |= N_JUNCTION;
 	/* the long axis: apex to the centroid of the mitral and aortic valves */
 	{
@@ -410,6 +496,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, PROG ": mesh '%s': no valve and no base for the long axis\n", path);
 			goto out;
 		}
+	}
+	/* a typical transmural gradient: the root mean square of grad phi_epi at the wall's nodes */
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < m->n_nodes; i++)
+			if (mark[i] & (N_LV | N_RV)) {
+				g_mean += dot(k.ng + 12 * i, k.ng + 12 * i);
+				n++;
+			}
+		g_mean = sqrt(g_mean / (double)(n ? n : 1));
 	}
 	base_pts = points(m, mark, N_BASE, &n_base);
 	junction_pts = points(m, mark, N_JUNCTION, &n_junction);
@@ -436,18 +533,23 @@ int main(int argc, char **argv)
 		if (dot(d, d) - along * along < 25 || nearest(c, base_pts, n_base) < 5 ||
 		    (n_junction && nearest(c, junction_pts, n_junction) < 4))
 			continue;
+		if (undefined(m, k.ng, t, g_mean)) {
+			n_undefined++;
+			continue;
+		}
 		if (m->tet_region[t] == TWIN_FIBRES_RV_WALL) {
-			k.zone[t] = clear_of(m, info.fields, t, 1) ? Z_RV : Z_NEAR;
+			k.zone[t] = clear_of(m, k.ng, t, 1) ? Z_RV : Z_NEAR;
 		} else if (field_at(m, info.fields, t, 2) > field_at(m, info.fields, t, 0)) {
 			k.zone[t] = Z_SEPTUM;
 		} else {
-			k.zone[t] = clear_of(m, info.fields, t, 2) ? Z_LV : Z_NEAR;
+			k.zone[t] = clear_of(m, k.ng, t, 2) ? Z_LV : Z_NEAR;
 		}
 		count[k.zone[t]]++;
 	}
 	printf("# %s: %zu wall tets (biventricular %d); measured: LV free wall %zu, RV wall %zu (each "
-	       "clear of the other ventricle), septum %zu, free walls near the other ventricle %zu\n", path,
-	       wall, info.biventricular, count[Z_LV], count[Z_RV], count[Z_SEPTUM], count[Z_NEAR]);
+	       "clear of the other ventricle), septum %zu, free walls near the other ventricle %zu; "
+	       "%zu with no transmural direction at a node left out\n", path,
+	       wall, info.biventricular, count[Z_LV], count[Z_RV], count[Z_SEPTUM], count[Z_NEAR], n_undefined);
 	if (lon)
 		printf("# fibres read from '%s': at most %.2g from the computed ones\n", lon, lon_diff);
 	printf("# 1. vectors not of unit length: %zu\n", bad_unit);
@@ -463,7 +565,7 @@ int main(int argc, char **argv)
 
 			if (!k.zone[t])
 				continue;
-			field_gradient(g, m, info.fields, t, k.zone[t] == Z_SEPTUM ? 1 : 0);
+			field_gradient(g, m, k.ng, t, k.zone[t] == Z_SEPTUM ? 1 : 0);
 			off = fabs(90 - axis_angle(fibres + 9 * t, g));
 			worst[k.zone[t]] = fmax(worst[k.zone[t]], off);
 			over[k.zone[t]] += off > (k.zone[t] == Z_LV || k.zone[t] == Z_RV ? 1 : 5);
@@ -535,7 +637,7 @@ int main(int argc, char **argv)
 		goto oom;
 	{
 		double worst = 0, where[3] = { 0, 0, 0 };
-		size_t counted = 0, over = 0, n_flat = 0;
+		size_t counted = 0, over = 0, n_junction_tets = 0;
 
 		for (size_t t = 0; t < m->n_tets; t++) {
 			double s[3][3] = { { 0 } }, v[3], a, c[3], d[3], along;
@@ -543,20 +645,20 @@ int main(int argc, char **argv)
 
 			if (!is_wall(m->tet_region[t]))
 				continue;
-			if (flat(m, info.fields, t)) {
-				n_flat++;
-				continue;
-			}
 			centroid(c, m, t);
 			for (int i = 0; i < 3; i++)
 				d[i] = c[i] - k.apex[i];
 			along = dot(d, k.axis);
-			if (dot(d, d) - along * along < 25 || (n_junction && nearest(c, junction_pts, n_junction) < 4))
+			if (dot(d, d) - along * along < 25 || nearest(c, base_pts, n_base) < 5)
 				continue;
+			if (at_junction(&k, c, t, junction_pts, n_junction)) {
+				n_junction_tets++;
+				continue;
+			}
 			for (int f = 0; f < 4; f++) {
 				const double *g;
 
-				if (nb[4 * t + f] == NONE || flat(m, info.fields, nb[4 * t + f]))
+				if (nb[4 * t + f] == NONE)
 					continue;
 				g = fibres + 9 * (size_t)nb[4 * t + f];
 				for (int i = 0; i < 3; i++)
@@ -585,8 +687,8 @@ int main(int argc, char **argv)
 			}
 		}
 		printf("# 4. fibre against its neighbours' mean: worst %.2f deg over %zu of %zu wall tets, "
-		       "%zu over 45, at (%.1f, %.1f, %.1f); %zu tets with all nodes on one boundary left out\n",
-		       worst, counted, wall, over, where[0], where[1], where[2], n_flat);
+		       "%zu over 45, at (%.1f, %.1f, %.1f); %zu tets of the septal junctions left out\n",
+		       worst, counted, wall, over, where[0], where[1], where[2], n_junction_tets);
 		failed |= (!(worst <= 45) || counted * 2 < wall) << 4;
 	}
 	for (int c = 1; c <= 4; c++)
@@ -600,6 +702,7 @@ out:
 	if (info.fields)
 		twin_fibres_info_release(&info);
 	free(nb);
+	free(ng);
 	free(base_pts);
 	free(junction_pts);
 	free(k.zone);

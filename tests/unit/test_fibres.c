@@ -502,23 +502,63 @@ static double field_at(const struct phantom *p, size_t t, int f)
  * The gradient of field f in tet t, by solving J^T g = du with J the edge
  * matrix (Cramer's rule): independent of the code under test.
  */
+/*
+ * The gradient of field f at t's centroid as fibres.h takes it: the mean of
+ * its nodes' recovered gradients, each the volume-weighted mean of the
+ * element gradients (Cramer's rule on the edge matrix) around the node.
+ * Recomputed here from the fields; cached per phantom and field.
+ */
+static const struct phantom *grad_cached;
+static double *ng;
+
 static void field_gradient(double g[3], const struct phantom *p, size_t t, int f)
 {
-	const uint32_t *v = p->mesh->tets + 4 * t;
-	double e[3][3], du[3], det, c[3][3];
+	const struct twin_tetmesh *m = p->mesh;
 
-	for (int k = 0; k < 3; k++) {
-		for (int i = 0; i < 3; i++)
-			e[k][i] = p->mesh->xyz[3 * v[k + 1] + i] - p->mesh->xyz[3 * v[0] + i];
-		du[k] = p->info.fields[4 * v[k + 1] + f] - p->info.fields[4 * v[0] + f];
+	if (grad_cached != p || !ng) {
+		double *w = calloc(m->n_nodes, sizeof(*w));
+
+		free(ng);
+		ng = calloc(12 * m->n_nodes, sizeof(*ng));
+		assert_non_null(w);
+		assert_non_null(ng);
+		for (size_t k = 0; k < m->n_tets; k++) {
+			const uint32_t *v = m->tets + 4 * k;
+			double e[3][3], c[3][3], det;
+
+			if (!is_wall(m, k))
+				continue;
+			for (int a = 0; a < 3; a++)
+				for (int i = 0; i < 3; i++)
+					e[a][i] = m->xyz[3 * v[a + 1] + i] - m->xyz[3 * v[0] + i];
+			/* rows e[a] . g = du[a] */
+			cross(c[0], e[1], e[2]);
+			cross(c[1], e[2], e[0]);
+			cross(c[2], e[0], e[1]);
+			det = dot(e[0], c[0]);
+			for (int h = 0; h < 4; h++) {
+				double du[3], ge[3];
+
+				for (int a = 0; a < 3; a++)
+					du[a] = p->info.fields[4 * v[a + 1] + h] - p->info.fields[4 * v[0] + h];
+				for (int i = 0; i < 3; i++)
+					ge[i] = (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det;
+				for (int a = 0; a < 4; a++)
+					for (int i = 0; i < 3; i++)
+						ng[12 * (size_t)v[a] + 3 * h + i] += fabs(det) * ge[i];
+			}
+			for (int a = 0; a < 4; a++)
+				w[v[a]] += fabs(det);
+		}
+		for (size_t i = 0; i < m->n_nodes; i++)
+			for (int k = 0; k < 12; k++)
+				ng[12 * i + k] = w[i] > 0 ? ng[12 * i + k] / w[i] : 0;
+		free(w);
+		grad_cached = p;
 	}
-	/* rows e[k] . g = du[k] */
-	cross(c[0], e[1], e[2]);
-	cross(c[1], e[2], e[0]);
-	cross(c[2], e[0], e[1]);
-	det = dot(e[0], c[0]);
 	for (int i = 0; i < 3; i++)
-		g[i] = (du[0] * c[0][i] + du[1] * c[1][i] + du[2] * c[2][i]) / det;
+		g[i] = (ng[12 * (size_t)m->tets[4 * t] + 3 * f + i] + ng[12 * (size_t)m->tets[4 * t + 1] + 3 * f + i] +
+			ng[12 * (size_t)m->tets[4 * t + 2] + 3 * f + i] + ng[12 * (size_t)m->tets[4 * t + 3] + 3 * f + i]) / 4;
 }
 
 /*
@@ -559,11 +599,13 @@ static void lv_fields(void **state)
 	assert_true(nb > 0 && na > 0 && below / (double)nb < above / (double)na);
 }
 
+static double lv_depth(const double p[3], double n[3]);
+
 static void lv_vectors_unit_and_orthogonal(void **state)
 {
 	struct phantom *p = lv_phantom();
 	size_t wall = 0, zero = 0;
-	double worst_tm = 0;
+	double worst_tm = 0, worst_n = 0;
 
 	(void)state;
 	if (!p)
@@ -571,7 +613,7 @@ static void lv_vectors_unit_and_orthogonal(void **state)
 	assert_int_equal(p->info.biventricular, 0);
 	for (size_t t = 0; t < p->mesh->n_tets; t++) {
 		const double *f = p->fibres + 9 * t;
-		double q[3][3], g[3];
+		double q[3][3], g[3], c[3], n[3];
 
 		if (!is_wall(p->mesh, t)) {
 			for (int i = 0; i < 9; i++)
@@ -585,12 +627,24 @@ static void lv_vectors_unit_and_orthogonal(void **state)
 		assert_orthonormal(q, 1e-9);
 		field_gradient(g, p, t, 0);
 		worst_tm = fmax(worst_tm, fabs(90 - axis_angle(q[0], g)));
+		centroid(c, p->mesh, t);
+		if (hypot(c[0], c[1]) >= 5) {
+			lv_depth(c, n);
+			worst_n = fmax(worst_n, fabs(90 - axis_angle(q[0], n)));
+		}
 	}
 	assert_int_equal(wall, p->info.n_tets);
 	assert_int_equal(zero, 9 * (p->mesh->n_tets - wall));
-	printf("# lv: %zu wall tets, %zu nodes; fibre vs transmural gradient: worst %.3f deg off 90\n",
-	       wall, p->info.n_nodes, worst_tm);
+	printf("# lv: %zu wall tets, %zu nodes; fibre vs transmural gradient: worst %.3f deg off 90; "
+	       "vs the ellipsoids' normal (5 mm around the axis left out): worst %.2f deg off 90\n",
+	       wall, p->info.n_nodes, worst_tm, worst_n);
 	assert_true(worst_tm < 1);
+	/*
+	 * The phantom's own normal is no Laplace solution's gradient, but near
+	 * one: with element gradients (constant per tet, jumping) fibres left it
+	 * by up to 32 degrees, with recovered ones by 3.
+	 */
+	assert_true(worst_n < 5);
 }
 
 /*
@@ -1470,6 +1524,7 @@ static int group_teardown(void **state)
 	(void)state;
 	phantom_release(&lv);
 	phantom_release(&biv);
+	free(ng);
 	return 0;
 }
 
