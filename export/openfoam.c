@@ -336,8 +336,15 @@ static int check_openings(struct twin_err *err, const struct foam *fm)
 	}
 	for (c = 0; c < fm->n_cells; c++)
 		up[c] = (uint32_t)c;
-	for (f = 0; f < fm->n_internal; f++)
-		up[find(up, fm->faces[f].owner)] = find(up, fm->faces[f].neighbour);
+	/* the higher root goes under the lower: with owners ascending the trees stay flat */
+	for (f = 0; f < fm->n_internal; f++) {
+		uint32_t a = find(up, fm->faces[f].owner), b = find(up, fm->faces[f].neighbour);
+
+		if (a < b)
+			up[b] = a;
+		else
+			up[a] = b;
+	}
 	for (k = 0; k < fm->n_patches; k++) {
 		const struct patch *p = &fm->patches[k];
 
