@@ -18,26 +18,34 @@
 static const struct twin_export_target targets[] = {
 	{ "vtu", "millimetres", "VTK XML: heart.vtu (volume, cell array region) and surfaces/<surface>.vtp, for ParaView",
 	  "cell arrays fibre, sheet and sheet_normal of heart.vtu (Float64, 3 components, zeros outside the myocardium)",
+	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_vtu },
 	{ "svmp", "millimetres", "svMultiPhysics: mesh-complete/mesh-complete.mesh.vtu, mesh-complete/mesh-surfaces/<surface>.vtp and the mesh section of solver.xml",
 	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml; mesh-complete.mesh.vtu carries them too as cell arrays fibre, sheet and sheet_normal",
+	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_svmp },
 	{ "abaqus", "millimetres", "Abaqus / CalculiX: heart.inp with C3D4 elements, one ELSET per region, NSETs and an element-face SURFACE per surface",
 	  "*DISTRIBUTION FIBRE_AXES (per myocardium element: fibre as local axis 1, sheet in the 1-2 plane; default global axes) and *ORIENTATION FIBRES that uses it: give ORIENTATION=FIBRES on the myocardium's *SOLID SECTION. CalculiX reads it and warns once that it does not know the *DISTRIBUTION TABLE line, which Abaqus needs",
+	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
 	  twin_export_abaqus },
 	{ "febio", "millimetres", "FEBio 4.0: heart.feb with Nodes, Elements per region, Surfaces, NodeSets, MeshDomains and placeholder materials",
 	  "MeshData: an ElementData of type mat_axis per myocardium region (elem_set the region, <a> fibre, <d> sheet per element)",
+	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
 	  twin_export_febio },
 	{ "opencarp", "micrometres", "openCARP: heart.pts, heart.elem (region tags), heart.<surface>.surf and heart.<surface>.vtx, 0-based",
 	  "heart.lon: header 2, then per element of heart.elem the fibre and the sheet (6 numbers; zeros outside the myocardium)",
+	  "text: coordinates in micrometres with at most 6 decimals (the MSH doubles in mm times 1000, rounded to the nearest 0.000001 um; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
 	  twin_export_opencarp },
 	{ "openfoam", "metres", "OpenFOAM: an icoFoam case of the blood pool: constant/polyMesh (binary) with one patch per tagged surface that bounds it (inlets and outlets as patch, the rest as wall), 0/U (5 L/min into each circulation), 0/p, system/",
-	  NULL, twin_export_openfoam },
+	  NULL, "binary polyMesh (32-bit labels, 64-bit scalars): points are the MSH doubles times 0.001, exactly as computed; dictionaries in text",
+	  twin_export_openfoam },
 	{ "xdmf", "millimetres", "XDMF + HDF5 for dolfinx: heart.xdmf + heart.h5 (grid mesh, with the region ids as cell tags) and facets.xdmf + facets.h5 (grid facet_tags, the surface tags)",
 	  "cell attributes fibre, sheet and sheet_normal of grid mesh (vectors, Float64, heart.h5:/mesh/fibre, /mesh/sheet, /mesh/sheet_normal; zeros outside the myocardium)",
+	  "binary HDF5: coordinates and fibres 64-bit floats exactly as in heart.msh and as computed, ids 32-bit",
 	  twin_export_xdmf },
 	{ "msh22", "millimetres", "Gmsh MSH 2.2 (ASCII) with physical names, for gmshToFoam and older tools; surface tags are offset by 100 so that none equals a region id (gmshToFoam looks names up by tag alone)",
-	  NULL, twin_export_msh22 },
+	  NULL, "text (MSH 2.2 ASCII, which gmshToFoam reads): coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped)",
+	  twin_export_msh22 },
 };
 
 const struct twin_export_target *twin_export_targets(size_t *n)
@@ -642,6 +650,7 @@ static int write_readme(struct twin_err *err, const struct twin_export_target *t
 		goto out;
 	fprintf(o.f, "twin-export target '%s'\n%s.\n\n", t->name, t->summary);
 	fprintf(o.f, "Units: %s. Coordinates are patient LPS.\n", t->units);
+	fprintf(o.f, "Numbers: %s.\n", t->numbers);
 	fprintf(o.f, "Mesh: %zu nodes, %zu linear tetrahedra, %zu tagged triangles.\n\n",
 		m->n_nodes, m->n_tets, m->n_tris);
 	fprintf(o.f, "Regions (id, name, tetrahedra):\n");

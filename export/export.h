@@ -50,6 +50,8 @@ struct twin_export_target {
 	const char *summary;  /* one line for the README */
 	/* where the fibres go, for the README; NULL when the format has no place for them */
 	const char *fibres;
+	/* how numbers are written, their precision in text formats, for the README */
+	const char *numbers;
 	/* writes the target's files into dir, an empty folder */
 	int (*write)(struct twin_err *err, const struct twin_export *x, const char *dir);
 };

@@ -77,7 +77,7 @@ static char *element_line(void *ctx, size_t i, char *p)
 	memcpy(p, "Tt ", 3);
 	p = twin_export_put_ids(p + 3, m->tets + 4 * i, 4, 0, " ");
 	*p++ = ' ';
-	p = twin_export_put_u(p, (uint32_t)m->tet_region[i]);
+	p = twin_export_put_i(p, m->tet_region[i]);
 	*p++ = '\n';
 	return p;
 }
