@@ -15,7 +15,6 @@
 #include <libxml/xmlwriter.h>
 
 #include "export.h"
-#include "files.h"
 
 #define W(call) ok = ok && (call) >= 0
 
@@ -129,12 +128,34 @@ static char *axis_line(void *ctx, size_t i, char *p)
 	return p + 11;
 }
 
-static int raw_sink(void *ctx, const char *buf, size_t len)
+/* libxml2's output goes through the file's 1 MiB buffer */
+static int out_write(void *ctx, const char *buf, int len)
 {
-	return xmlTextWriterWriteRawLen(ctx, X(buf), (int)len) < 0 ? -1 : 0;
+	struct twin_export_file *o = ctx;
+
+	return fwrite(buf, 1, (size_t)len, o->f) == (size_t)len ? len : -1;
 }
 
-static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
+static int raw_sink(void *ctx, const char *buf, size_t len)
+{
+	struct twin_export_file *o = ctx;
+
+	return fwrite(buf, 1, len, o->f) == len ? 0 : -1;
+}
+
+/*
+ * Lines straight into the file, past libxml2: its open start tag is closed
+ * and its buffer flushed first, so the text lands where the writer stands.
+ */
+static int bulk(xmlTextWriter *w, struct twin_export_file *o, size_t n, twin_export_line_fn *fn,
+		void *ctx)
+{
+	if (xmlTextWriterWriteRaw(w, X("")) < 0 || xmlTextWriterFlush(w) < 0)
+		return -1;
+	return twin_export_lines(NULL, n, fn, ctx, raw_sink, o);
+}
+
+static int write_mesh(xmlTextWriter *w, struct twin_export_file *o, const struct twin_export *x,
 		      const struct twin_export_groups *g, const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
@@ -153,7 +174,7 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 	lines.fid = fid;
 	W(xmlTextWriterStartElement(w, X("Nodes")));
 	W(xmlTextWriterWriteAttribute(w, X("name"), X("all")));
-	ok = ok && twin_export_lines(NULL, m->n_nodes, node_line, &lines, raw_sink, w) == 0;
+	ok = ok && bulk(w, o, m->n_nodes, node_line, &lines) == 0;
 	W(xmlTextWriterWriteRaw(w, X("\n  ")));
 	W(xmlTextWriterEndElement(w));
 	for (rg = 0; ok && rg < m->n_regions; rg++) {
@@ -161,7 +182,7 @@ static int write_mesh(xmlTextWriter *w, const struct twin_export *x,
 		W(xmlTextWriterWriteAttribute(w, X("type"), X("tet4")));
 		W(xmlTextWriterWriteAttribute(w, X("name"), X(m->regions[rg].name)));
 		lines.region = m->regions[rg].tag;
-		ok = ok && twin_export_lines(NULL, m->n_tets, element_line, &lines, raw_sink, w) == 0;
+		ok = ok && bulk(w, o, m->n_tets, element_line, &lines) == 0;
 		W(xmlTextWriterWriteRaw(w, X("\n  ")));
 		W(xmlTextWriterEndElement(w));
 	}
@@ -225,7 +246,8 @@ static int write_nodesets(xmlTextWriter *w, const struct twin_tetmesh *m,
 }
 
 /* <ElementData type="mat_axis" elem_set="region"> per myocardium region */
-static int write_mat_axis(xmlTextWriter *w, const struct twin_export *x, const uint32_t *fid)
+static int write_mat_axis(xmlTextWriter *w, struct twin_export_file *o, const struct twin_export *x,
+			  const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct lines lines = { m, fid, 0, 0, x->fibres };
@@ -247,7 +269,7 @@ static int write_mat_axis(xmlTextWriter *w, const struct twin_export *x, const u
 		W(xmlTextWriterStartElement(w, X("ElementData")));
 		W(xmlTextWriterWriteAttribute(w, X("type"), X("mat_axis")));
 		W(xmlTextWriterWriteAttribute(w, X("elem_set"), X(m->regions[rg].name)));
-		ok = ok && twin_export_lines(NULL, m->n_tets, axis_line, &lines, raw_sink, w) == 0;
+		ok = ok && bulk(w, o, m->n_tets, axis_line, &lines) == 0;
 		W(xmlTextWriterWriteRaw(w, X("\n  ")));
 		W(xmlTextWriterEndElement(w));
 	}
@@ -259,15 +281,16 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_groups g = { 0, NULL, NULL };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
+	xmlOutputBuffer *out;
 	xmlTextWriter *w = NULL;
-	char *path = twin_path_join(dir, "heart.feb");
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
 	uint32_t *fid = malloc(m->n_tets * sizeof(*fid));
 	size_t r, i;
 	uint32_t id = 0;
 	int ok = 1, rc = -1;
 
-	if (!path || !mark || !fid) {
+	if (!mark || !fid) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
@@ -276,11 +299,15 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 		for (i = 0; i < m->n_tets; i++)
 			if (m->tet_region[i] == m->regions[r].tag)
 				fid[i] = ++id;
-	if (twin_export_groups_init(err, &g, m) != 0)
+	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_open(err, &o, dir, "heart.feb") != 0)
 		goto out;
-	w = xmlNewTextWriterFilename(path, 0);
+	/* the writer owns out; closing it leaves o open */
+	out = xmlOutputBufferCreateIO(out_write, NULL, &o, NULL);
+	w = out ? xmlNewTextWriter(out) : NULL;
 	if (!w) {
-		twin_err_set(err, TWIN_EIO, "cannot create '%s'", path);
+		if (out)
+			xmlOutputBufferClose(out);
+		twin_err_set(err, TWIN_EFAIL, "cannot write '%s': out of memory", o.path);
 		goto out;
 	}
 	W(xmlTextWriterSetIndent(w, 1));
@@ -306,7 +333,7 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 	}
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("Mesh")));
-	if (!ok || write_mesh(w, x, &g, fid) != 0 || write_nodesets(w, m, &g, mark) != 0)
+	if (!ok || write_mesh(w, &o, x, &g, fid) != 0 || write_nodesets(w, m, &g, mark) != 0)
 		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("MeshDomains")));
@@ -317,23 +344,23 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 		W(xmlTextWriterEndElement(w));
 	}
 	W(xmlTextWriterEndElement(w));
-	if (ok && x->fibres && write_mat_axis(w, x, fid) != 0)
+	if (ok && x->fibres && write_mat_axis(w, &o, x, fid) != 0)
 		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterEndDocument(w));
 	xmlFreeTextWriter(w);
 	w = NULL;
 	if (!ok) {
-		twin_err_set(err, TWIN_EIO, "cannot write '%s': write error", path);
+		twin_err_set(err, TWIN_EIO, "cannot write '%s': write error", o.path);
 		goto out;
 	}
-	rc = 0;
+	rc = twin_export_close(err, &o);
 out:
 	if (w)
 		xmlFreeTextWriter(w);
+	twin_export_abort(&o);
 	twin_export_groups_release(&g);
 	free(mark);
 	free(fid);
-	free(path);
 	return rc;
 }
