@@ -590,6 +590,88 @@ out:
 	return rc;
 }
 
+/*
+ * Bright-blood MR: fat is bright too (bSSFP), a little darker than blood, and
+ * the pericardial fat wraps the heart, so a pool that takes it joins every
+ * chamber and vessel. Of the tissue at or above t, when its histogram has two
+ * modes with a deep valley between them, blood is the upper mode: returns the
+ * valley, or t when the histogram has one mode (no fat, or fat suppressed).
+ */
+#define FAT_BINS 64
+#define FAT_VALLEY 0.35 /* the valley is this much of the lower mode's height at most */
+static double above_fat(const struct work *k, const unsigned char *tissue, double t)
+{
+	double hi = t, h[FAT_BINS] = { 0 }, g[FAT_BINS], width, best = FAT_VALLEY, cut = t;
+	size_t n = 0, above = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		if (tissue[i] && k->w[i] >= t) {
+			hi = fmax(hi, k->w[i]);
+			n++;
+		}
+	if (n == 0 || hi <= t)
+		return t;
+	width = (hi - t) / FAT_BINS;
+	for (size_t i = 0; i < k->n; i++)
+		if (tissue[i] && k->w[i] >= t)
+			h[(int)fmin((k->w[i] - t) / width, FAT_BINS - 1)]++;
+	for (int b = 0; b < FAT_BINS; b++)
+		g[b] = 0.25 * (b > 0 ? h[b - 1] : h[b]) + 0.5 * h[b] + 0.25 * (b + 1 < FAT_BINS ? h[b + 1] : h[b]);
+	/* the deepest valley: its height over the lower of the highest bins on either side */
+	for (int b = 1; b + 1 < FAT_BINS; b++) {
+		double left = 0.0, right = 0.0;
+
+		for (int q = 0; q < b; q++)
+			left = fmax(left, g[q]);
+		for (int q = b + 1; q < FAT_BINS; q++)
+			right = fmax(right, g[q]);
+		if (fmin(left, right) > 0.0 && g[b] / fmin(left, right) < best) {
+			best = g[b] / fmin(left, right);
+			cut = t + width * (b + 0.5);
+		}
+	}
+	/* the upper mode must hold a heart's blood */
+	for (size_t i = 0; i < k->n; i++)
+		above += tissue[i] && k->w[i] >= cut;
+	return (double)above * k->vox_ml >= MIN_POOL_ML ? cut : t;
+}
+
+/*
+ * Above the fat, the blood's blurred edge against the darker wall falls
+ * short: the pool grows by EDGE_MM into voxels brighter than halfway
+ * between blood and the tissue below dark (the wall).
+ */
+#define EDGE_MM 1.5
+static int grow_edge(struct twin_err *err, struct work *k, const unsigned char *tissue, double dark)
+{
+	struct twin_volume *grown = NULL;
+	unsigned char *pool = k->pool->data, *g;
+	double blood, spread, sum = 0.0, cnt = 0.0, half;
+
+	if (masked_stats(err, k, pool, &blood, &spread) != 0)
+		return -1;
+	for (size_t i = 0; i < k->n; i++)
+		if (tissue[i] && k->w[i] < dark) {
+			sum += k->w[i];
+			cnt++;
+		}
+	if (cnt == 0.0)
+		return 0;
+	half = 0.5 * (blood + sum / cnt);
+	if (!(grown = mask_like(err, k)))
+		return -1;
+	g = grown->data;
+	memcpy(g, pool, k->n);
+	if (morph(err, grown, EDGE_MM) != 0) {
+		twin_volume_free(grown);
+		return -1;
+	}
+	for (size_t i = 0; i < k->n; i++)
+		pool[i] |= g[i] && tissue[i] && k->w[i] >= half;
+	twin_volume_free(grown);
+	return 0;
+}
+
 static int find_pool(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
 {
 	struct twin_volume *tissue = NULL;
@@ -631,8 +713,8 @@ static int find_pool(struct twin_err *err, struct work *k, struct twin_heart_rep
 	} else {
 		if (twin_itk_otsu(err, k->img, tissue, 2, 512, t) != 0)
 			goto out;
-		/* bright blood over fat over soft tissue */
-		rep->t_blood = t[1];
+		/* bright blood over fat over soft tissue; the fat may fall into the blood's class */
+		rep->t_blood = above_fat(k, tissue->data, t[1]);
 		rep->t_wall = t[0];
 		k->wall_lo = rep->t_air;
 		k->wall_hi = t[0];
@@ -640,6 +722,8 @@ static int find_pool(struct twin_err *err, struct work *k, struct twin_heart_rep
 	pool = k->pool->data;
 	for (size_t i = 0; i < k->n; i++)
 		pool[i] = m[i] && k->w[i] >= rep->t_blood;
+	if (!rep->is_ct && rep->t_blood > t[1] && grow_edge(err, k, tissue->data, t[0]) != 0)
+		goto out;
 	if (rep->is_ct && remove_bone(err, k, rep) != 0)
 		goto out;
 	if (twin_itk_fill_holes(err, k->pool) != 0 || keep_heart(err, k, rep) != 0)
