@@ -1,7 +1,8 @@
 #!/bin/sh
 # twin-segment on small twin-phantom studies (96x96x72 at 2 mm): Dice against
 # the truth of at least 0.90 for every blood pool and 0.80 for the LV wall, for
-# CT and MR, axial and oblique, two noise levels and several seeds; the same
+# CT and MR, axial and oblique, two noise levels and several seeds (MR seed
+# 10 among them; tests/segment_sweep.sh runs 128 such studies); the same
 # with a technician's seeds (CSV and Slicer markups); label maps brought in
 # (TotalSegmentator ids, MM-WHS codes, a CSV map) come back unchanged; the
 # outputs (labels on the input grid, labels.xml, four PNGs, the manifest
@@ -105,7 +106,7 @@ dice() {
 	fi
 }
 
-echo "1..12"
+echo "1..16"
 
 # the default 1 mm working grid once; the others at 1.5 mm to keep make check short
 if study ct1 --seed 1; then
@@ -173,3 +174,8 @@ more ct3 "CT noise 30 HU, seed 5" --seed 5 --noise 30
 more ct4 "CT noise 5 HU, seed 8" --seed 8 --noise 5
 more mr1 "MR axial, seed 2" --modality mr --seed 2
 more mr2 "MR oblique, seed 6" --modality mr --orientation oblique --seed 6
+# bright-blood MR shows the fat nearly as bright as blood: the pool must leave it out
+more mr3 "MR axial, seed 10" --modality mr --seed 10
+more mr4 "MR axial noise 40, seed 13" --modality mr --noise 40 --seed 13
+more mr5 "MR oblique noise 40, seed 11" --modality mr --orientation oblique --noise 40 --seed 11
+more ct5 "CT axial noise 30, seed 14" --seed 14 --noise 30
