@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -412,6 +413,15 @@ static int read_pixels(struct twin_err *err, void *ctx, const struct twin_frame 
 
 /* ---- helpers ---------------------------------------------------------------- */
 
+/* Monotonic seconds, for the times that -v gives. */
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int is_dir(const char *path)
 {
 	struct stat st;
@@ -589,6 +599,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	const struct twin_frame **frames = NULL;
 	struct twin_volume *v = NULL;
 	size_t n = st->n;
+	double t0, t1;
 	int rc = -1;
 
 	memset(&opt, 0, sizeof(opt));
@@ -612,6 +623,7 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	twin_progress_init(&progress, r->cli, name, n);
 	opt.progress = progress_cb;
 	opt.progress_ctx = &progress;
+	t0 = now();
 	v = twin_assemble(err, &opt, frames, &n, g);
 	/* this thread read too: its file is closed here, the others' as they ended */
 	close_open(pthread_getspecific(rd.open));
@@ -624,8 +636,11 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 		goto out;
 	}
 	twin_progress_done(&progress);
+	t1 = now();
 	if (twin_nifti_save_hashed(err, path, v, &out->size, out->sha256) != 0)
 		goto out;
+	twin_cli_info(r->cli, "'%s': %zu slices read and hashed in %.3f s, written and hashed in %.3f s",
+		      name, n, t1 - t0, now() - t1);
 	vol->file = name;
 	vol->phase = phase;
 	vol->slices_read = n;
@@ -880,6 +895,7 @@ static int run(struct twin_err *err, struct run *r)
 	const struct twin_cli *cli = r->cli;
 	const char *dicom_dir = cli->args[0];
 	struct twin_err first;
+	double t0;
 
 	if (!opt_list && cli->nargs != 2)
 		return twin_err_set(err, TWIN_EUSAGE, "want DICOM_DIR and CASE_DIR");
@@ -899,8 +915,10 @@ static int run(struct twin_err *err, struct run *r)
 	if (r->nfiles == 0)
 		return twin_err_set(err, TWIN_EINPUT, "'%s': no files, so no DICOM images", dicom_dir);
 	twin_err_init(&first);
+	t0 = now();
 	if (scan_all(err, r, &first) != 0)
 		return -1;
+	twin_cli_info(cli, "%zu headers read in %.3f s", r->nfiles, now() - t0);
 	if (gather(err, r) != 0)
 		return -1;
 	if (r->nframes == 0)
