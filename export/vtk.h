@@ -1,8 +1,8 @@
 /*
  * vtk: one VTK XML file (.vtu of tetrahedra or .vtp of triangles) with raw
  * appended binary data, UInt64 headers, little-endian, Int32 connectivity
- * and offsets. Shared by the vtu and
- * svmp writers. Owns nothing. Includes err.h and export.h only.
+ * and offsets. Shared by the vtu and svmp writers. Owns nothing. Includes
+ * err.h and export.h only.
  */
 #ifndef TWIN_VTK_H
 #define TWIN_VTK_H
