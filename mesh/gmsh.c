@@ -46,31 +46,158 @@ static double size_at(int dim, int tag, double x, double y, double z, void *data
 	return opt->size;
 }
 
-/* The patch (0-based) of each value pair a * 256 + b; the pairs of each patch. */
+/*
+ * The patches: one per value pair a * 256 + b and the connected regions on
+ * its two sides, so that no two enclosed regions (a pocket of background
+ * between chambers) have the same set of bounding surfaces: HXT rebuilds
+ * the volumes from those sets.
+ * Triangle t is on patch of[t]; patch i has pair[i] and triangles
+ * tri[start[i] .. start[i+1]-1], in order.
+ */
 struct patches {
-	int *of;         /* 65536 entries */
+	int *of;
 	uint16_t *pair;
+	size_t *start;
+	uint32_t *tri;
 	size_t n;
 };
 
+static void patches_release(struct patches *p)
+{
+	free(p->of);
+	free(p->pair);
+	free(p->start);
+	free(p->tri);
+	memset(p, 0, sizeof(*p));
+}
+
+struct edge {
+	uint64_t key;   /* the two vertices, the smaller first */
+	uint32_t tri;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->key != y->key)
+		return (x->key > y->key) - (x->key < y->key);
+	return (x->tri > y->tri) - (x->tri < y->tri);
+}
+
+static uint32_t root(uint32_t *up, uint32_t t)
+{
+	while (up[t] != t) {
+		up[t] = up[up[t]];
+		t = up[t];
+	}
+	return t;
+}
+
+static uint16_t code_of(const struct twin_surface *s, size_t t)
+{
+	return (uint16_t)(s->tri_side[2 * t] << 8 | s->tri_side[2 * t + 1]);
+}
+
 static int find_patches(struct twin_err *err, struct patches *p, const struct twin_surface *s)
 {
-	p->of = malloc(65536 * sizeof(*p->of));
-	p->pair = malloc(65536 * sizeof(*p->pair));
-	p->n = 0;
-	if (!p->of || !p->pair)
-		return twin_err_set(err, TWIN_EFAIL, "out of memory");
-	for (size_t i = 0; i < 65536; i++)
-		p->of[i] = NO_PATCH;
-	for (size_t t = 0; t < s->n_tris; t++) {
-		uint16_t code = (uint16_t)(s->tri_side[2 * t] << 8 | s->tri_side[2 * t + 1]);
+	size_t nt = s->n_tris ? s->n_tris : 1, ne = 3 * s->n_tris, hsize = 16;
+	struct edge *e = malloc(3 * nt * sizeof(*e));
+	uint32_t *up = malloc(2 * nt * sizeof(*up));
+	size_t *fill = NULL;
+	uint64_t *hkey = NULL;
+	int *hval = NULL, rc = -1;
 
-		if (p->of[code] == NO_PATCH) {
-			p->of[code] = (int)p->n;
-			p->pair[p->n++] = code;
+	memset(p, 0, sizeof(*p));
+	p->of = malloc(nt * sizeof(*p->of));
+	p->pair = malloc(nt * sizeof(*p->pair));
+	p->tri = malloc(nt * sizeof(*p->tri));
+	while (hsize < 2 * nt)
+		hsize *= 2;
+	hkey = malloc(hsize * sizeof(*hkey));
+	hval = malloc(hsize * sizeof(*hval));
+	if (!e || !up || !p->of || !p->pair || !p->tri || !hkey || !hval) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	if (s->n_tris >= UINT32_MAX / 2) {
+		twin_err_set(err, TWIN_EUNSUPPORTED, "%zu surface triangles are too many", s->n_tris);
+		goto out;
+	}
+	for (size_t t = 0; t < s->n_tris; t++) {
+		up[2 * t] = (uint32_t)(2 * t);
+		up[2 * t + 1] = (uint32_t)(2 * t + 1);
+		for (int k = 0; k < 3; k++) {
+			uint64_t a = s->tris[3 * t + k], b = s->tris[3 * t + (k + 1) % 3];
+
+			e[3 * t + k].key = a < b ? a << 32 | b : b << 32 | a;
+			e[3 * t + k].tri = (uint32_t)t;
 		}
 	}
-	return 0;
+	qsort(e, ne, sizeof(*e), by_key);
+	/*
+	 * Node 2t + k is the region on side k of triangle t. Around an edge,
+	 * the two sides that hold one value face one region (where more hold
+	 * it, a pinch, they stay apart). A patch is a pair and the regions on
+	 * its two sides: an enclosed pocket gets surfaces of its own.
+	 */
+	for (size_t i = 0, j; i < ne; i = j) {
+		for (j = i + 1; j < ne && e[j].key == e[i].key; j++)
+			;
+		for (size_t a = 2 * i; a < 2 * j; a++) {
+			uint8_t v = s->tri_side[2 * (size_t)e[a / 2].tri + a % 2];
+			size_t b = 2 * j, same = 0;
+
+			for (size_t c = 2 * i; c < 2 * j; c++)
+				if (c != a && s->tri_side[2 * (size_t)e[c / 2].tri + c % 2] == v) {
+					same++;
+					b = c;
+				}
+			if (same == 1 && b > a) {
+				uint32_t ra = root(up, 2 * e[a / 2].tri + (uint32_t)(a % 2));
+				uint32_t rb = root(up, 2 * e[b / 2].tri + (uint32_t)(b % 2));
+
+				if (ra != rb)
+					up[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+			}
+		}
+	}
+	/* patches numbered by their first triangle */
+	for (size_t i = 0; i < hsize; i++)
+		hkey[i] = UINT64_MAX;
+	for (size_t t = 0; t < s->n_tris; t++) {
+		uint64_t key = (uint64_t)root(up, 2 * (uint32_t)t) << 32 | root(up, 2 * (uint32_t)t + 1);
+		size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (hsize - 1);
+
+		while (hkey[h] != UINT64_MAX && hkey[h] != key)
+			h = (h + 1) & (hsize - 1);
+		if (hkey[h] == UINT64_MAX) {
+			hkey[h] = key;
+			hval[h] = (int)p->n;
+			p->pair[p->n++] = code_of(s, t);
+		}
+		p->of[t] = hval[h];
+	}
+	p->start = calloc(p->n + 1, sizeof(*p->start));
+	fill = calloc(p->n + 1, sizeof(*fill));
+	if (!p->start || !fill) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
+	for (size_t t = 0; t < s->n_tris; t++)
+		p->start[p->of[t] + 1]++;
+	for (size_t i = 0; i < p->n; i++)
+		p->start[i + 1] += p->start[i];
+	for (size_t t = 0; t < s->n_tris; t++)
+		p->tri[p->start[p->of[t]] + fill[p->of[t]]++] = (uint32_t)t;
+	rc = 0;
+out:
+	free(hkey);
+	free(hval);
+	free(fill);
+	free(e);
+	free(up);
+	return rc;
 }
 
 /* Hands the surface to Gmsh: nodes on the first patch that uses them. */
@@ -78,23 +205,31 @@ static int add_surfaces(struct twin_err *err, const struct twin_surface *s, cons
 {
 	int *owner = malloc((s->n_verts ? s->n_verts : 1) * sizeof(*owner));
 	size_t *tags = malloc((s->n_verts + 3 * s->n_tris + 1) * sizeof(*tags));
+	size_t *vstart = calloc(p->n + 1, sizeof(*vstart)), *vfill = calloc(p->n + 1, sizeof(*vfill));
+	uint32_t *vert = malloc((s->n_verts ? s->n_verts : 1) * sizeof(*vert));
 	double *xyz = malloc((3 * s->n_verts + 1) * sizeof(*xyz));
 	size_t next_elem = 1;
 	int ierr = 0, rc = -1;
 
-	if (!owner || !tags || !xyz) {
+	if (!owner || !tags || !xyz || !vstart || !vfill || !vert) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
 	for (size_t v = 0; v < s->n_verts; v++)
 		owner[v] = NO_PATCH;
-	for (size_t t = 0; t < s->n_tris; t++) {
-		int patch = p->of[s->tri_side[2 * t] << 8 | s->tri_side[2 * t + 1]];
-
+	for (size_t t = 0; t < s->n_tris; t++)
 		for (int k = 0; k < 3; k++)
 			if (owner[s->tris[3 * t + k]] == NO_PATCH)
-				owner[s->tris[3 * t + k]] = patch;
-	}
+				owner[s->tris[3 * t + k]] = p->of[t];
+	/* the vertices of each patch, in order */
+	for (size_t v = 0; v < s->n_verts; v++)
+		if (owner[v] != NO_PATCH)
+			vstart[owner[v] + 1]++;
+	for (size_t i = 0; i < p->n; i++)
+		vstart[i + 1] += vstart[i];
+	for (size_t v = 0; v < s->n_verts; v++)
+		if (owner[v] != NO_PATCH)
+			vert[vstart[owner[v]] + vfill[owner[v]]++] = (uint32_t)v;
 	/* every node first: a triangle may use the nodes of a later patch */
 	for (size_t i = 0; i < p->n; i++) {
 		size_t nn = 0;
@@ -102,12 +237,10 @@ static int add_surfaces(struct twin_err *err, const struct twin_surface *s, cons
 		gmshModelAddDiscreteEntity(2, (int)i + 1, NULL, 0, &ierr);
 		if (gmsh_failed(err, ierr, "adding a surface"))
 			goto out;
-		for (size_t v = 0; v < s->n_verts; v++)
-			if (owner[v] == (int)i) {
-				tags[nn] = v + 1;
-				memcpy(xyz + 3 * nn, s->xyz + 3 * v, 3 * sizeof(*xyz));
-				nn++;
-			}
+		for (size_t k = vstart[i]; k < vstart[i + 1]; k++, nn++) {
+			tags[nn] = vert[k] + 1;
+			memcpy(xyz + 3 * nn, s->xyz + 3 * vert[k], 3 * sizeof(*xyz));
+		}
 		if (nn) {
 			gmshModelMeshAddNodes(2, (int)i + 1, tags, nn, xyz, 3 * nn, NULL, 0, &ierr);
 			if (gmsh_failed(err, ierr, "adding nodes"))
@@ -115,20 +248,17 @@ static int add_surfaces(struct twin_err *err, const struct twin_surface *s, cons
 		}
 	}
 	for (size_t i = 0; i < p->n; i++) {
-		size_t ne = 0, *etags;
+		size_t ne = p->start[i + 1] - p->start[i];
 
 		/* element tags first, then their nodes, in one buffer */
-		for (size_t t = 0; t < s->n_tris; t++)
-			if (p->of[s->tri_side[2 * t] << 8 | s->tri_side[2 * t + 1]] == (int)i)
-				tags[ne++] = next_elem++;
-		etags = tags;
-		for (size_t t = 0, k = 0; t < s->n_tris; t++)
-			if (p->of[s->tri_side[2 * t] << 8 | s->tri_side[2 * t + 1]] == (int)i) {
-				for (int c = 0; c < 3; c++)
-					tags[ne + 3 * k + c] = s->tris[3 * t + c] + 1;
-				k++;
-			}
-		gmshModelMeshAddElementsByType((int)i + 1, 2, etags, ne, tags + ne, 3 * ne, &ierr);
+		for (size_t k = 0; k < ne; k++) {
+			uint32_t t = p->tri[p->start[i] + k];
+
+			tags[k] = next_elem++;
+			for (int c = 0; c < 3; c++)
+				tags[ne + 3 * k + c] = s->tris[3 * t + c] + 1;
+		}
+		gmshModelMeshAddElementsByType((int)i + 1, 2, tags, ne, tags + ne, 3 * ne, &ierr);
 		if (gmsh_failed(err, ierr, "adding triangles"))
 			goto out;
 	}
@@ -137,31 +267,43 @@ out:
 	free(xyz);
 	free(tags);
 	free(owner);
+	free(vstart);
+	free(vfill);
+	free(vert);
 	return rc;
 }
 
 /* One volume per meshed label: a surface loop of the discrete patches on its side. */
 static int add_volumes(struct twin_err *err, const struct twin_grid *g, const struct patches *p)
 {
-	int bound[512], ierr = 0;
+	int *bound = malloc((p->n ? p->n : 1) * sizeof(*bound)), ierr = 0, rc = -1;
 
+	if (!bound) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
+		goto out;
+	}
 	for (unsigned l = 1; l < TWIN_GRID_LABELS; l++) {
 		size_t nb = 0;
 
 		if (!(g->meshed >> l & 1) || !g->count[l])
 			continue;
-		for (size_t i = 0; i < p->n && nb < 512; i++)
+		for (size_t i = 0; i < p->n; i++)
 			if ((p->pair[i] >> 8) == l || (p->pair[i] & 255) == l)
 				bound[nb++] = (int)i + 1;
 		gmshModelGeoAddSurfaceLoop(bound, nb, (int)l, &ierr);
 		if (gmsh_failed(err, ierr, "adding a surface loop"))
-			return -1;
+			goto out;
 		gmshModelGeoAddVolume((int[]){ (int)l }, 1, (int)l, &ierr);
 		if (gmsh_failed(err, ierr, "adding a volume"))
-			return -1;
+			goto out;
 	}
 	gmshModelGeoSynchronize(&ierr);
-	return gmsh_failed(err, ierr, "synchronising");
+	if (gmsh_failed(err, ierr, "synchronising"))
+		goto out;
+	rc = 0;
+out:
+	free(bound);
+	return rc;
 }
 
 /* Reads the mesh back: the tets of each volume, the triangles of each patch. */
@@ -266,11 +408,8 @@ static struct twin_tetmesh *read_back(struct twin_err *err, const struct twin_gr
 			side->region[1] = meshed(g, a) && meshed(g, b) ? (int32_t)b : 0;
 		}
 	}
+	/* a flat tet that Gmsh's optimiser leaves is for the repair to take out; twin_mesh_build checks after it */
 	twin_tetmesh_orient(m);
-	if (twin_tetmesh_check(err, m) != 0) {
-		twin_err_prefix(err, "gmsh's mesh");
-		goto out;
-	}
 	fail = 0;
 out:
 	for (unsigned l = 0; l < TWIN_GRID_LABELS; l++) {
@@ -360,7 +499,7 @@ struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surf
 				    struct twin_gmsh_info *info)
 {
 	struct twin_tetmesh *m = NULL;
-	struct patches p = { NULL, NULL, 0 };
+	struct patches p = { NULL, NULL, NULL, NULL, 0 };
 	int ierr = 0, used = 0;
 	double w = twin_gmsh_wall(), c = twin_gmsh_cpu();
 
@@ -405,8 +544,7 @@ struct twin_tetmesh *twin_gmsh_mesh(struct twin_err *err, const struct twin_surf
 	m = read_back(err, g, &p, info);
 	lap(info, 3, &w, &c);
 out:
-	free(p.of);
-	free(p.pair);
+	patches_release(&p);
 	gmshFinalize(&ierr);
 	return m;
 }

@@ -18,8 +18,11 @@
 #include "tetmesh.h"
 
 /*
- * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses Delaunay: Gmsh 4.8's HXT
- * fails to recover some facets of a whole smoothed heart.
+ * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses Delaunay. Gmsh 4.8 meshes
+ * the volumes of one connected heart as one Delaunay, on one thread
+ * (Mesh.MaxNumThreads3D is HXT's only). HXT rebuilds the volumes once each
+ * enclosed region has its own surfaces (find_patches splits them so), but its
+ * optimiser has been seen to stall on the phantom heart.
  */
 enum twin_gmsh_algorithm {
 	TWIN_GMSH_HXT = 10,
@@ -55,8 +58,9 @@ double twin_gmsh_cpu(void);
 /*
  * The tet mesh of s (triangulated, in world coordinates) for the meshed
  * labels of g. Region id = label id, named by labels.h; each surface tag is
- * one interface or cap, named by surfaces.h; the mesh passes
- * twin_tetmesh_check. Gmsh prints nothing; its failures are TWIN_EDEP with
+ * one interface or cap, named by surfaces.h; the tets are oriented, but a
+ * flat one that Gmsh's optimiser left stays (for repair.h to take out, before
+ * twin_tetmesh_check). Gmsh prints nothing; its failures are TWIN_EDEP with
  * Gmsh's last error. Returns an owned mesh (twin_tetmesh_free) or NULL.
  * info (may be NULL) is filled on success.
  * Not thread-safe: Gmsh has one global state.
