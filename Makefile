@@ -4,7 +4,7 @@
 #   make deps         installs the Debian 12 packages that are missing (apt-get, as root)
 #   make check        deps, build, every unit suite and black-box test, one summary line
 #   make check-valgrind   the unit suites under valgrind
-#   make demo         a phantom study through the stages that exist
+#   make demo         dcm2twin on a phantom study, into demo/case
 #   make bench        the benchmarks in bench/
 #
 # V=1 shows the commands, SANITIZE=address,undefined builds with sanitizers
