@@ -10,16 +10,14 @@
 # Commands run in a fresh folder $T with the programs on PATH and the shared
 # data in $DATA. Prints TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
+. "$here/../tap.sh"
 : "${TWIN_SHARED_DATA:=$here/../../../shared/data}"
-PATH="$TWIN_BIN:$PATH"
 DATA=$TWIN_SHARED_DATA
 export PATH DATA
 
 set -- "$here"/cases/*.case
 [ -e "$1" ] || set --
 echo "1..$#"
-n=0
 for c in "$@"; do
 	n=$((n + 1))
 	name=$(basename "$c" .case)

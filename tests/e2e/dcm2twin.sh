@@ -6,16 +6,7 @@
 # run with its own exit code and message; twin-export's partial failure is
 # exit 8 with a report; --print-config; --report; valgrind on dcm2twin. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
+. "$here/../tap.sh"
 
 echo "1..17"
 

@@ -11,18 +11,10 @@
 # a myocardium without an epicardium gets a warning and no fibres.
 # A program that is missing is a visible SKIP. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
+. "$here/../tap.sh"
 PY=/usr/bin/python3
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 # has PROGRAM / pyhas MODULE: whether it is installed
-has() { command -v "$1" >/dev/null 2>&1; }
 pyhas() { $PY -c "import $1" >/dev/null 2>&1; }
 
 echo "1..15"

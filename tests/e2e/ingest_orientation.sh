@@ -6,17 +6,9 @@
 # frame of dcm2niix's 4-D file and an affine within 1e-3 mm, in world space.
 # TAP; SKIP without the data or dcm2niix.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
+. "$here/../tap.sh"
 : "${TWIN_SHARED_DATA:=$here/../../../shared/data}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 root=$TWIN_SHARED_DATA/dicom/dcm_qa_orientation/In
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 if [ ! -d "$root" ]; then
 	echo "1..1"

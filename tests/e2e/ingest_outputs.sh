@@ -5,14 +5,8 @@
 # folder itself is at fault; --uncompressed writes image.nii; --keep-phi keeps
 # the patient fields in series.xml and nowhere else. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+. "$here/../tap.sh"
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 check() { label=$1; shift; if "$@"; then ok "$label"; else notok "$label" "$(cat "$W/err" 2>/dev/null)"; fi; }
 
 # the files of a folder with their checksums, hidden ones included

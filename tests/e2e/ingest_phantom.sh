@@ -4,14 +4,7 @@
 # whatever the orientation, file order, layout or transfer syntax; the
 # default choices (main series, 75 % phase) and the privacy rule hold. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+. "$here/../tap.sh"
 
 # phantom NAME ARGS...: a study in $W/NAME, converted into $W/NAME/case
 convert() {

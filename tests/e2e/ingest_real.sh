@@ -4,16 +4,8 @@
 # them as one 4-D file, compared frame by frame). Voxels must be
 # equal and the affine within 1e-3 mm, in world space. TAP; SKIP without the data.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
+. "$here/../tap.sh"
 : "${TWIN_SHARED_DATA:=$here/../../../shared/data}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 phases=$(seq 0 19)
 echo "1..21"

@@ -7,17 +7,8 @@
 # when that stage is built (pipeline_memcheck.sh runs twin-mesh under
 # valgrind). TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
+. "$here/../tap.sh"
 XSD=$here/../../mesh/quality.xsd
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
 echo "1..9"
 

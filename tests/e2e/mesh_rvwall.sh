@@ -6,16 +6,8 @@
 # twin-export's fibres on that biventricular wall meet the criteria of
 # issue 7 as tests/tools/twin-fibrecheck measures them. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
+. "$here/../tap.sh"
 PY=/usr/bin/python3
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
 echo "1..9"
 

@@ -8,15 +8,7 @@
 # any ASan, LeakSanitizer or UBSan report fails them (tests/ubsan.supp holds
 # the few third-party ones). About 65 s of CPU under valgrind. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; printf '%s\n' "$@" | sed 's/^/#   /'; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. "$here/../tap.sh"
 
 echo "1..4"
 # The checker: the build's own sanitizers, else valgrind, else none.

@@ -6,16 +6,7 @@
 # check is shown to fail when a picture is missing. Also a case where only
 # twin-ingest ran, and a corrupt quality.xml. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
+. "$here/../tap.sh"
 
 TESTS="a phantom study through the four stages
 the report is written, well-formed, with the mesh pictures

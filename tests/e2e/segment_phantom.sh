@@ -8,15 +8,8 @@
 # outputs (labels on the input grid, labels.xml, four PNGs, the manifest
 # record) are there. TAP. Dice is computed by /usr/bin/python3 with nibabel.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+. "$here/../tap.sh"
 PY=/usr/bin/python3
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
 
 cat >"$W/check.py" <<'PYEOF'
 import sys, json

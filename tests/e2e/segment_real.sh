@@ -7,16 +7,8 @@
 # adult's, wide where the field of view may cut a vessel; an RA or an RV
 # that took the other's blood falls outside them. TAP; SKIP without the data.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
+. "$here/../tap.sh"
 : "${TWIN_SHARED_DATA:=$here/../../../shared/data}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 
 echo "1..3"
 cta=$TWIN_SHARED_DATA/cta/ts_pulmonary_cta

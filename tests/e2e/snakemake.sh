@@ -12,20 +12,11 @@
 # Debian's /usr/bin/snakemake (a pyenv python3 on PATH lacks its modules), or
 # TWIN_SNAKEMAKE; a visible SKIP without it. TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../../build/bin}"
+. "$here/../tap.sh"
 TWIN_BIN=$(cd "$TWIN_BIN" && pwd)
-PATH="$TWIN_BIN:$PATH"
 SNAKEFILE=$here/../../workflow/Snakefile
 XSD=$here/../../common/manifest.xsd
 SNAKEMAKE=${TWIN_SNAKEMAKE:-/usr/bin/snakemake}
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi; }
 
 TESTS="the bad study fails alone|two cases get heart.msh and every export folder|four ok manifest records each|a log per stage and case|a report per case|a dry run has nothing to do|a dry run plans only the failed study|a changed conf reruns every stage|a partial export is recorded|partial=fail fails the export|a job on a fake Slurm"
 echo "1..11"
