@@ -757,13 +757,36 @@ int twin_conf_load_file(struct twin_err *err, struct twin_conf *conf, const char
 	return rc;
 }
 
+/*
+ * Sets key k to the text value, noting origin. Errors: "'key' = 'value'
+ * must be ...", or out of memory.
+ */
+static int set_key(struct twin_err *err, struct twin_conf *conf, int k, const char *value,
+		   const char *origin)
+{
+	char why[512];
+	struct val v;
+	int rc = parse_value(&keys[k], value, &v, why, sizeof(why));
+
+	if (rc == -1)
+		return twin_err_set(err, TWIN_ECONFIG, "'%s' = '%s' %s", keys[k].name, value, why);
+	if (rc == 0 && !(v.origin = strdup(origin))) {
+		val_release(&v);
+		rc = -2;
+	}
+	if (rc != 0)
+		return twin_err_set(err, TWIN_EFAIL, "out of memory");
+	val_release(&conf->v[k]);
+	conf->v[k] = v;
+	return 0;
+}
+
 int twin_conf_set(struct twin_err *err, struct twin_conf *conf, const char *arg)
 {
 	const char *eq = strchr(arg, '=');
 	const char *key = arg;
 	char msg[768], why[512], full[128];
 	char *value = NULL;
-	struct val v;
 	size_t kn;
 	int k, rc;
 
@@ -791,24 +814,25 @@ int twin_conf_set(struct twin_err *err, struct twin_conf *conf, const char *arg)
 		return twin_err_set(err, TWIN_EFAIL, "--set '%s': out of memory", arg);
 	if (!value)
 		return twin_err_set(err, TWIN_ECONFIG, "--set '%s': '%s': %s", arg, full, why);
-	rc = parse_value(&keys[k], value, &v, why, sizeof(why));
-	if (rc == 0) {
-		v.origin = strdup("--set");
-		if (!v.origin) {
-			val_release(&v);
-			rc = -2;
-		}
-	}
-	if (rc == -1)
-		twin_err_set(err, TWIN_ECONFIG, "--set '%s': '%s' = '%s' %s", arg, full, value, why);
-	else if (rc == -2)
-		twin_err_set(err, TWIN_EFAIL, "--set '%s': out of memory", arg);
-	else {
-		val_release(&conf->v[k]);
-		conf->v[k] = v;
-	}
+	rc = set_key(err, conf, k, value, "--set");
+	if (rc != 0)
+		twin_err_prefix(err, "--set '%s'", arg);
 	free(value);
-	return rc == 0 ? 0 : -1;
+	return rc;
+}
+
+int twin_conf_set_value(struct twin_err *err, struct twin_conf *conf, const char *option,
+			const char *key, const char *value)
+{
+	int k = find_key(key);
+
+	if (k < 0) {
+		fprintf(stderr, "twin_conf_set_value: '%s' is not a declared key\n", key);
+		abort();
+	}
+	if (set_key(err, conf, k, value, option) != 0)
+		return twin_err_prefix(err, "%s '%s'", option, value);
+	return 0;
 }
 
 static const char *type_name(enum type t)

@@ -38,6 +38,14 @@ int twin_conf_load_string(struct twin_err *err, struct twin_conf *conf,
 int twin_conf_set(struct twin_err *err, struct twin_conf *conf, const char *arg);
 
 /*
+ * Sets key, a declared key, from a program's own option ("--size") that
+ * stands for it; the option becomes the key's origin. Errors begin
+ * "--size 'value': ". An undeclared key is a programming error: it aborts.
+ */
+int twin_conf_set_value(struct twin_err *err, struct twin_conf *conf, const char *option,
+			const char *key, const char *value);
+
+/*
  * Typed getters. Asking for a key that is not declared, or with the wrong
  * type, is a programming error: it prints the name and aborts.
  * twin_conf_string also reads enum keys; its pointer stays valid until the

@@ -140,20 +140,9 @@ static int run(struct twin_err *err, const struct twin_cli *cli)
 
 	twin_err_init(&first);
 	targets = twin_export_targets(&n);
-	if (opt_targets) {
-		struct twin_err cerr;
-		char buf[512];
-		const char *why;
-
-		twin_err_init(&cerr);
-		snprintf(buf, sizeof(buf), "export.targets=%s", opt_targets);
-		if (twin_conf_set(&cerr, cli->conf, buf) != 0) {
-			/* say --targets, not the --set it stands for */
-			why = strstr(cerr.msg, "': ");
-			return twin_err_set(err, cerr.code, "--targets '%s': %s", opt_targets,
-					    why ? why + 3 : cerr.msg);
-		}
-	}
+	if (opt_targets &&
+	    twin_conf_set_value(err, cli->conf, "--targets", "export.targets", opt_targets) != 0)
+		return -1;
 	msh = twin_path_join(case_dir, "mesh/heart.msh");
 	out_dir = twin_path_join(case_dir, "export");
 	rec = twin_manifest_record_new(err, PROG, twin_cli_version());

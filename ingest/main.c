@@ -842,23 +842,14 @@ out:
 
 static int apply_options(struct twin_err *err, struct twin_conf *conf)
 {
-	char buf[1024];
-
-	if (opt_series) {
-		snprintf(buf, sizeof(buf), "ingest.series=%s", opt_series);
-		if (twin_conf_set(err, conf, buf) != 0)
-			return -1;
-	}
-	if (opt_phase) {
-		snprintf(buf, sizeof(buf), "ingest.phase=%s", opt_phase);
-		if (twin_conf_set(err, conf, buf) != 0)
-			return -1;
-	}
-	if (opt_all_phases && twin_conf_set(err, conf, "ingest.all_phases=true") != 0)
+	if (opt_series && twin_conf_set_value(err, conf, "--series", "ingest.series", opt_series) != 0)
 		return -1;
-	if (opt_keep_phi && twin_conf_set(err, conf, "ingest.keep_phi=true") != 0)
+	if (opt_phase && twin_conf_set_value(err, conf, "--phase", "ingest.phase", opt_phase) != 0)
 		return -1;
-
+	if (opt_all_phases && twin_conf_set_value(err, conf, "--all-phases", "ingest.all_phases", "true") != 0)
+		return -1;
+	if (opt_keep_phi && twin_conf_set_value(err, conf, "--keep-phi", "ingest.keep_phi", "true") != 0)
+		return -1;
 	return 0;
 }
 

@@ -60,18 +60,10 @@ static void progress_cb(void *ctx, unsigned done)
 
 static int apply_options(struct twin_err *err, struct twin_conf *conf)
 {
-	char buf[512];
-
-	if (opt_size) {
-		snprintf(buf, sizeof(buf), "mesh.size=%s", opt_size);
-		if (twin_conf_set(err, conf, buf) != 0)
-			return -1;
-	}
-	if (opt_select) {
-		snprintf(buf, sizeof(buf), "mesh.labels=%s", opt_select);
-		if (twin_conf_set(err, conf, buf) != 0)
-			return -1;
-	}
+	if (opt_size && twin_conf_set_value(err, conf, "--size", "mesh.size", opt_size) != 0)
+		return -1;
+	if (opt_select && twin_conf_set_value(err, conf, "--select", "mesh.labels", opt_select) != 0)
+		return -1;
 	return 0;
 }
 

@@ -55,16 +55,6 @@ struct run {
 	char *warning;
 };
 
-static int set_option(struct twin_err *err, struct twin_conf *conf, const char *key, const char *value)
-{
-	char buf[4200];
-
-	if (strlen(value) > 4000)
-		return twin_err_set(err, TWIN_EUSAGE, "--%s: value too long", key);
-	snprintf(buf, sizeof(buf), "segment.%s=%s", key, value);
-	return twin_conf_set(err, conf, buf);
-}
-
 /* A label map from elsewhere, remapped and put onto the image's grid. */
 static int import_labels(struct twin_err *err, struct run *r)
 {
@@ -263,7 +253,7 @@ static int run(struct twin_err *err, struct run *r)
 	struct twin_progress progress;
 	int rc = -1, partial;
 
-	if (opt_seeds && set_option(err, conf, "seeds", opt_seeds) != 0)
+	if (opt_seeds && twin_conf_set_value(err, conf, "--seeds", "segment.seeds", opt_seeds) != 0)
 		return -1;
 	if (opt_map && !opt_labels)
 		return twin_err_set(err, TWIN_EUSAGE, "--map needs --labels");

@@ -359,6 +359,24 @@ static void set_overrides(void **state)
 	assert_string_equal(twin_conf_origin(fx->conf, "ingest.all_phases"), "default");
 }
 
+/* A program's own option stands for a key: its name is the origin and starts its errors. */
+static void set_value_from_option(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_ok(fx->err, twin_conf_set_value(&fx->err, fx->conf, "--size", "mesh.size", "2.5"));
+	assert_true(twin_conf_double(fx->conf, "mesh.size") == 2.5);
+	assert_string_equal(twin_conf_origin(fx->conf, "mesh.size"), "--size");
+	/* taken as it is: no quotes removed, '#' kept */
+	assert_ok(fx->err, twin_conf_set_value(&fx->err, fx->conf, "--series", "ingest.series", "\"CTA #2\""));
+	assert_string_equal(twin_conf_string(fx->conf, "ingest.series"), "\"CTA #2\"");
+	assert_int_equal(twin_conf_set_value(&fx->err, fx->conf, "--size", "mesh.size", "3x"), -1);
+	assert_int_equal(fx->err.code, TWIN_ECONFIG);
+	assert_true(strncmp(fx->err.msg, "--size '3x': 'mesh.size' = '3x' ", 32) == 0);
+	/* a failed set keeps the earlier value */
+	assert_true(twin_conf_double(fx->conf, "mesh.size") == 2.5);
+}
+
 static void set_errors(void **state)
 {
 	static const struct {
@@ -575,6 +593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(foreach_filters_and_stops, setup, teardown),
 		cmocka_unit_test_setup_teardown(doc_matches_committed_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(undeclared_getter_aborts, setup, teardown),
+		cmocka_unit_test_setup_teardown(set_value_from_option, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
