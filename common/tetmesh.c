@@ -392,8 +392,9 @@ static int same3(const uint32_t *tri, const uint32_t k[3])
 	return s[0] == k[0] && s[1] == k[1] && s[2] == k[2];
 }
 
-struct twin_tetmesh_parent *twin_tetmesh_face_index(struct twin_err *err,
-						    const struct twin_tetmesh *mesh)
+/* Parents of every triangle; strict fails on a bad one, else marks it (see tetmesh.h). */
+static struct twin_tetmesh_parent *face_parents(struct twin_err *err, const struct twin_tetmesh *mesh,
+						 int strict)
 {
 	struct twin_tetmesh_parent *par = NULL;
 	uint32_t *slot = NULL, *canon = NULL;
@@ -452,18 +453,20 @@ struct twin_tetmesh_parent *twin_tetmesh_face_index(struct twin_err *err,
 			} else if (p->tet[1] == TWIN_TETMESH_NONE) {
 				p->tet[1] = (uint32_t)t;
 				p->face[1] = (uint8_t)f;
-			} else {
+			} else if (strict) {
 				twin_err_set(err, TWIN_EINPUT,
 					     "triangle %u is a face of more than two tetrahedra (%u, %u, %zu)",
 					     (unsigned)slot[h], (unsigned)p->tet[0], (unsigned)p->tet[1], t);
 				goto fail;
+			} else {
+				p->face[1] = TWIN_TETMESH_FACE_SHARED;
 			}
 		}
 	}
 	for (size_t i = 0; i < mesh->n_tris; i++) {
 		const uint32_t *tri = mesh->tris + 3 * i;
 		par[i] = par[canon[i]];
-		if (par[i].tet[0] == TWIN_TETMESH_NONE) {
+		if (strict && par[i].tet[0] == TWIN_TETMESH_NONE) {
 			twin_err_set(err, TWIN_EINPUT,
 				     "triangle %zu (nodes %u %u %u) is not a face of any tetrahedron",
 				     i, (unsigned)tri[0], (unsigned)tri[1], (unsigned)tri[2]);
@@ -478,4 +481,16 @@ fail:
 	free(canon);
 	free(par);
 	return NULL;
+}
+
+struct twin_tetmesh_parent *twin_tetmesh_face_index(struct twin_err *err,
+						    const struct twin_tetmesh *mesh)
+{
+	return face_parents(err, mesh, 1);
+}
+
+struct twin_tetmesh_parent *twin_tetmesh_face_parents(struct twin_err *err,
+						      const struct twin_tetmesh *mesh)
+{
+	return face_parents(err, mesh, 0);
 }

@@ -137,6 +137,18 @@ struct twin_tetmesh_parent {
 struct twin_tetmesh_parent *twin_tetmesh_face_index(struct twin_err *err,
 						    const struct twin_tetmesh *mesh);
 
+/* face[1] of a triangle that is a face of more than two tetrahedra. */
+#define TWIN_TETMESH_FACE_SHARED 4
+
+/*
+ * The same for checking a mesh: never fails on a bad triangle. One that is a
+ * face of no tetrahedron keeps tet[0] == TWIN_TETMESH_NONE; one that is a
+ * face of more than two keeps its first two, with face[1] ==
+ * TWIN_TETMESH_FACE_SHARED. Errors: out of memory, too many triangles.
+ */
+struct twin_tetmesh_parent *twin_tetmesh_face_parents(struct twin_err *err,
+						      const struct twin_tetmesh *mesh);
+
 #ifdef __cplusplus
 }
 #endif

@@ -95,43 +95,6 @@ double twin_quality_min_dihedral(const double *p[4])
 	return least;
 }
 
-/* The sorted nodes of a triangle, the key of the face table. */
-static void sorted3(uint32_t k[3], uint32_t a, uint32_t b, uint32_t c)
-{
-	uint32_t s;
-
-	if (a > b) { s = a; a = b; b = s; }
-	if (b > c) { s = b; b = c; c = s; }
-	if (a > b) { s = a; a = b; b = s; }
-	k[0] = a;
-	k[1] = b;
-	k[2] = c;
-}
-
-static size_t face_hash(const uint32_t k[3], size_t mask)
-{
-	uint64_t h = k[0] * 0x9E3779B97F4A7C15ull;
-
-	h ^= k[1] + 0x7F4A7C15ull + (h << 6) + (h >> 2);
-	h *= 0xBF58476D1CE4E5B9ull;
-	h ^= k[2] + (h >> 31);
-	h *= 0x94D049BB133111EBull;
-	return (size_t)(h ^ (h >> 29)) & mask;
-}
-
-/* The slot of key k in the table of triangle keys, or of the empty slot where it would go. */
-static size_t face_slot(const uint32_t *slot, const uint32_t *key, const uint32_t k[3], size_t mask)
-{
-	size_t h = face_hash(k, mask);
-
-	while (slot[h] != UINT32_MAX &&
-	       !(key[3 * (size_t)slot[h]] == k[0] && key[3 * (size_t)slot[h] + 1] == k[1] &&
-		 key[3 * (size_t)slot[h] + 2] == k[2]))
-		h = (h + 1) & mask;
-	return h;
-}
-
-/* Whether regions r[0..n-1] (n <= 2) are those of side s. */
 static int fits(const struct twin_quality_side *s, const int32_t r[2], unsigned n)
 {
 	unsigned want = s->region[1] ? 2 : 1;
@@ -151,59 +114,16 @@ static int fits(const struct twin_quality_side *s, const int32_t r[2], unsigned 
 static int check_faces(struct twin_err *err, struct twin_quality *q, const struct twin_tetmesh *m,
 		       const struct twin_quality_side *sides, size_t nsides)
 {
-	uint32_t *slot = NULL, *key = NULL, *first = NULL, *count = NULL;
-	int32_t *region = NULL;
-	size_t size = 16, mask, nt = m->n_tris ? m->n_tris : 1;
-	int rc = -1;
+	struct twin_tetmesh_parent *par = twin_tetmesh_face_parents(err, m);
 
 	q->first_bad_triangle = SIZE_MAX;
-	if (m->n_tris >= UINT32_MAX) {
-		twin_err_set(err, TWIN_EUNSUPPORTED, "mesh quality: %zu triangles are too many", m->n_tris);
-		return -1;
-	}
-	while (size < 2 * m->n_tris)
-		size *= 2;
-	mask = size - 1;
-	slot = malloc(size * sizeof(*slot));
-	key = malloc(3 * nt * sizeof(*key));
-	first = malloc(nt * sizeof(*first));
-	count = calloc(nt, sizeof(*count));
-	region = malloc(2 * nt * sizeof(*region));
-	if (!slot || !key || !first || !count || !region) {
-		twin_err_set(err, TWIN_EFAIL, "mesh quality: out of memory");
-		goto out;
-	}
-	memset(slot, 0xff, size * sizeof(*slot));
+	if (!par)
+		return twin_err_prefix(err, "mesh quality");
 	for (size_t i = 0; i < m->n_tris; i++) {
-		const uint32_t *t = m->tris + 3 * i;
-		size_t h;
-
-		sorted3(key + 3 * i, t[0], t[1], t[2]);
-		h = face_slot(slot, key, key + 3 * i, mask);
-		if (slot[h] == UINT32_MAX)
-			slot[h] = (uint32_t)i;
-		first[i] = slot[h];
-	}
-	for (size_t t = 0; t < m->n_tets && m->n_tris; t++) {
-		const uint32_t *n = m->tets + 4 * t;
-
-		for (int f = 0; f < 4; f++) {
-			const uint8_t *fn = twin_tetmesh_face_nodes[f];
-			uint32_t k[3], i;
-			size_t h;
-
-			sorted3(k, n[fn[0]], n[fn[1]], n[fn[2]]);
-			h = face_slot(slot, key, k, mask);
-			if ((i = slot[h]) == UINT32_MAX)
-				continue;
-			if (count[i] < 2)
-				region[2 * (size_t)i + count[i]] = m->tet_region[t];
-			count[i]++;
-		}
-	}
-	for (size_t i = 0; i < m->n_tris; i++) {
-		uint32_t c = count[first[i]];
-		const int32_t *r = region + 2 * (size_t)first[i];
+		const struct twin_tetmesh_parent *p = par + i;
+		unsigned c = p->tet[0] == TWIN_TETMESH_NONE ? 0 : p->tet[1] == TWIN_TETMESH_NONE ? 1 :
+			     p->face[1] == TWIN_TETMESH_FACE_SHARED ? 3 : 2;
+		int32_t r[2] = { c > 0 ? m->tet_region[p->tet[0]] : 0, c > 1 ? m->tet_region[p->tet[1]] : 0 };
 		int32_t tag = m->tri_surface[i];
 		int known = 0, ok = 0;
 
@@ -226,14 +146,8 @@ static int check_faces(struct twin_err *err, struct twin_quality *q, const struc
 				q->first_bad_triangle = i;
 		}
 	}
-	rc = 0;
-out:
-	free(slot);
-	free(key);
-	free(first);
-	free(count);
-	free(region);
-	return rc;
+	free(par);
+	return 0;
 }
 
 int twin_quality_measure(struct twin_err *err, struct twin_quality *q, const struct twin_tetmesh *m,
