@@ -123,8 +123,8 @@ static void vein_leaves_image(void **state)
 	twin_volume_free(v);
 }
 
-/* A stub shorter than about two radii, and the neck of the mitral valve, are no vessels. */
-static void short_stub(void **state)
+/* A vessel end shorter than about two radii, and the neck of the mitral valve, are no vessels. */
+static void short_vessel_end(void **state)
 {
 	const double dir[3] = { 0, 1, 0 };
 	struct twin_volume *v = atrium(dir, 13);
@@ -161,7 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vein_ends_inside),
 		cmocka_unit_test(vein_leaves_image),
-		cmocka_unit_test(short_stub),
+		cmocka_unit_test(short_vessel_end),
 		cmocka_unit_test(not_meshed),
 	};
 
