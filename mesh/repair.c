@@ -510,6 +510,57 @@ static double tri_normal(const struct twin_tetmesh *m, uint32_t t, double nrm[3]
 #define TURN_COS 0.94      /* cos 20 degrees: how far a moved node's triangles may turn */
 
 /*
+ * A compass search for surface node v: steps along each of dirs, from 0.1 of
+ * scale down to 0.005, at most 0.3 of scale from where v was and only so far
+ * that none of its triangles tr turns from its normal no by more than
+ * TURN_COS; v ends where its tets ts have the largest smallest dihedral
+ * angle. Returns 1 when v moved.
+ */
+static int compass(struct twin_tetmesh *m, uint32_t v, const uint32_t *ts, size_t n, const uint32_t *tr,
+		   size_t nt, double (*no)[3], double (*dirs)[3], int ndirs, double scale)
+{
+	double old[3], cur[3], before, best;
+	int moved = 0;
+
+	before = best = worst_of(m, ts, n);
+	memcpy(old, m->xyz + 3 * v, sizeof(old));
+	memcpy(cur, old, sizeof(cur));
+	for (double h = 0.1 * scale; h > 0.005 * scale && moved < 32;) {
+		int better = 0;
+
+		for (int d = 0; d < ndirs && !better; d++) {
+			double off = 0, turn = 1, w;
+
+			for (int k = 0; k < 3; k++) {
+				m->xyz[3 * v + k] = cur[k] + h * dirs[d][k];
+				off += (m->xyz[3 * v + k] - old[k]) * (m->xyz[3 * v + k] - old[k]);
+			}
+			if (off > 0.09 * scale * scale)
+				continue;
+			for (size_t i = 0; i < nt && turn >= TURN_COS; i++) {
+				double nn[3];
+
+				tri_normal(m, tr[i], nn);
+				turn = nn[0] * no[i][0] + nn[1] * no[i][1] + nn[2] * no[i][2];
+			}
+			if (turn < TURN_COS)
+				continue;
+			w = worst_of(m, ts, n);
+			if (w > best) {
+				best = w;
+				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
+				better = 1;
+				moved++;
+			}
+		}
+		if (!better)
+			h /= 2;
+	}
+	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
+	return best > before;
+}
+
+/*
  * Moves surface node v within the plane of its surface where its tets'
  * smallest dihedral angle is larger, by a compass search, at most 0.3 of its
  * mean edge: only a node inside one tagged surface (no junction, at most two
@@ -523,9 +574,8 @@ static int relocate_surface(struct twin_tetmesh *m, const struct incidence *tets
 {
 	const uint32_t *ts = tets->item + tets->start[v], *tr = tris->item + tris->start[v];
 	size_t n = tets->start[v + 1] - tets->start[v], nt = tris->start[v + 1] - tris->start[v];
-	double no[SURFACE_TRIS][3], N[3] = { 0, 0, 0 }, t1[3], t2[3], old[3], cur[3], before, best, edge = 0, len;
+	double no[SURFACE_TRIS][3], N[3] = { 0, 0, 0 }, t1[3], t2[3], dirs[8][3], edge = 0, len;
 	int32_t r0 = 0, r1 = 0;
-	int moved = 0;
 
 	if (n == 0 || nt == 0 || nt > SURFACE_TRIS)
 		return 0;
@@ -577,42 +627,10 @@ static int relocate_surface(struct twin_tetmesh *m, const struct incidence *tets
 					     (m->xyz[3 * o + 2] - m->xyz[3 * v + 2]) * (m->xyz[3 * o + 2] - m->xyz[3 * v + 2]));
 		}
 	edge /= (double)(2 * nt);
-	before = best = worst_of(m, ts, n);
-	memcpy(old, m->xyz + 3 * v, sizeof(old));
-	memcpy(cur, old, sizeof(cur));
-	for (double h = 0.1 * edge; h > 0.005 * edge && moved < 32;) {
-		int better = 0;
-
-		for (int d = 0; d < 8 && !better; d++) {
-			double c = cos(d * M_PI / 4), s = sin(d * M_PI / 4), w, off = 0, turn = 1;
-
-			for (int k = 0; k < 3; k++) {
-				m->xyz[3 * v + k] = cur[k] + h * (c * t1[k] + s * t2[k]);
-				off += (m->xyz[3 * v + k] - old[k]) * (m->xyz[3 * v + k] - old[k]);
-			}
-			if (off > 0.09 * edge * edge)
-				continue;
-			for (size_t i = 0; i < nt && turn >= TURN_COS; i++) {
-				double nn[3];
-
-				tri_normal(m, tr[i], nn);
-				turn = nn[0] * no[i][0] + nn[1] * no[i][1] + nn[2] * no[i][2];
-			}
-			if (turn < TURN_COS)
-				continue;
-			w = worst_of(m, ts, n);
-			if (w > best) {
-				best = w;
-				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
-				better = 1;
-				moved++;
-			}
-		}
-		if (!better)
-			h /= 2;
-	}
-	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
-	return best > before;
+	for (int d = 0; d < 8; d++)
+		for (int k = 0; k < 3; k++)
+			dirs[d][k] = cos(d * M_PI / 4) * t1[k] + sin(d * M_PI / 4) * t2[k];
+	return compass(m, v, ts, n, tr, nt, no, dirs, 8, edge);
 }
 
 /*
@@ -627,9 +645,9 @@ static int relocate_line(struct twin_tetmesh *m, const struct incidence *tets, c
 {
 	const uint32_t *ts = tets->item + tets->start[v], *tr = tris->item + tris->start[v];
 	size_t n = tets->start[v + 1] - tets->start[v], nt = tris->start[v + 1] - tris->start[v];
-	double no[SURFACE_TRIS][3], t[3], old[3], cur[3], before, best, len = 0, span;
+	double no[SURFACE_TRIS][3], t[3], dirs[2][3], len = 0, span;
 	uint32_t ends[2];
-	int nends = 0, moved = 0;
+	int nends = 0;
 
 	if (n == 0 || nt == 0 || nt > SURFACE_TRIS)
 		return 0;
@@ -666,42 +684,11 @@ static int relocate_line(struct twin_tetmesh *m, const struct incidence *tets, c
 	for (int k = 0; k < 3; k++)
 		t[k] /= len;
 	span = 0.5 * len;
-	before = best = worst_of(m, ts, n);
-	memcpy(old, m->xyz + 3 * v, sizeof(old));
-	memcpy(cur, old, sizeof(cur));
-	for (double h = 0.1 * span; h > 0.005 * span && moved < 32;) {
-		int better = 0;
-
-		for (int d = -1; d <= 1 && !better; d += 2) {
-			double off = 0, turn = 1, w;
-
-			for (int k = 0; k < 3; k++) {
-				m->xyz[3 * v + k] = cur[k] + d * h * t[k];
-				off += (m->xyz[3 * v + k] - old[k]) * (m->xyz[3 * v + k] - old[k]);
-			}
-			if (off > 0.09 * span * span)
-				continue;
-			for (size_t i = 0; i < nt && turn >= TURN_COS; i++) {
-				double nn[3];
-
-				tri_normal(m, tr[i], nn);
-				turn = nn[0] * no[i][0] + nn[1] * no[i][1] + nn[2] * no[i][2];
-			}
-			if (turn < TURN_COS)
-				continue;
-			w = worst_of(m, ts, n);
-			if (w > best) {
-				best = w;
-				memcpy(cur, m->xyz + 3 * v, sizeof(cur));
-				better = 1;
-				moved++;
-			}
-		}
-		if (!better)
-			h /= 2;
+	for (int k = 0; k < 3; k++) {
+		dirs[0][k] = -t[k];
+		dirs[1][k] = t[k];
 	}
-	memcpy(m->xyz + 3 * v, best > before ? cur : old, sizeof(old));
-	return best > before;
+	return compass(m, v, ts, n, tr, nt, no, dirs, 2, span);
 }
 
 static int grow(struct twin_tetmesh *m, size_t *cap)
