@@ -1,6 +1,6 @@
 # dcm2twin — one plain Makefile.
 #
-#   make              libtwin.a, every stage that exists, the tools under tests/
+#   make              libtwin.a, the four stages, dcm2twin, the tools under tests/
 #   make deps         installs the Debian 12 packages that are missing (apt-get, as root)
 #   make check        deps, build, every unit suite and black-box test, one summary line
 #   make check-valgrind   the unit suites under valgrind
