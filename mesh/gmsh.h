@@ -18,11 +18,11 @@
 #include "tetmesh.h"
 
 /*
- * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses Delaunay. Gmsh 4.8 meshes
- * the volumes of one connected heart as one Delaunay, on one thread
- * (Mesh.MaxNumThreads3D is HXT's only). HXT rebuilds the volumes once each
- * enclosed region has its own surfaces (find_patches splits them so), but its
- * optimiser has been seen to stall on the phantom heart.
+ * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses HXT: it meshes and
+ * optimises on every thread (Mesh.MaxNumThreads3D), and rebuilds the volumes
+ * once each enclosed region has its own surfaces (find_patches splits them
+ * so). Delaunay, on one thread in Gmsh 4.8 and about six times the CPU, is
+ * the fallback.
  */
 enum twin_gmsh_algorithm {
 	TWIN_GMSH_HXT = 10,

@@ -68,6 +68,37 @@ static double size_of(const struct twin_mesh_settings *set, unsigned id)
 	return set->label_size[id] > 0 ? set->label_size[id] : set->size;
 }
 
+/*
+ * Gmsh on s, adding its times to res. When HXT fails (Gmsh's error), the
+ * same surface again with Delaunay, with a warning, and Delaunay after.
+ */
+static struct twin_tetmesh *tetrahedralise(struct twin_err *err, struct twin_mesh_result *res,
+					   const struct twin_surface *s, const struct twin_grid *g,
+					   struct twin_gmsh_opt *mopt, struct twin_gmsh_info *info,
+					   const char *name, twin_grid_warn_fn *warn, void *ctx)
+{
+	for (;;) {
+		struct twin_tetmesh *m;
+
+		twin_err_init(err);
+		m = twin_gmsh_mesh(err, s, g, mopt, info);
+		for (int k = 0; k < 4; k++) {
+			res->wall[2 + k] += info->wall[k];
+			res->cpu[2 + k] += info->cpu[k];
+		}
+		if (m || mopt->algorithm != TWIN_GMSH_HXT || err->code != TWIN_EDEP)
+			return m;
+		mopt->algorithm = TWIN_GMSH_DELAUNAY;
+		if (warn) {
+			char msg[TWIN_ERR_MSG_MAX + 1100];
+
+			snprintf(msg, sizeof(msg), "'%.1000s': Gmsh's HXT failed (%s): meshed with Delaunay",
+				 name, err->msg);
+			warn(ctx, msg);
+		}
+	}
+}
+
 int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const struct twin_volume *labels,
 		    const char *name, const struct twin_mesh_settings *set, twin_grid_warn_fn *warn, void *ctx)
 {
@@ -116,7 +147,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 	mopt.size = set->size;
 	for (unsigned id = 1; id < TWIN_GRID_LABELS; id++)
 		mopt.region_size[id] = set->label_size[id];
-	mopt.algorithm = TWIN_GMSH_DELAUNAY;
+	mopt.algorithm = TWIN_GMSH_HXT;
 	mopt.optimize = 1;
 	mopt.threads = set->threads;
 	mopt.verbose = set->verbose;
@@ -138,12 +169,7 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 			res->seconds_surface = seconds() - t0;
 			step(set, 2);
 		}
-		twin_err_init(&gerr);
-		res->mesh = twin_gmsh_mesh(&gerr, &s, &g, &mopt, &info);
-		for (int k = 0; k < 4; k++) {
-			res->wall[2 + k] += info.wall[k];
-			res->cpu[2 + k] += info.cpu[k];
-		}
+		res->mesh = tetrahedralise(&gerr, res, &s, &g, &mopt, &info, name, warn, ctx);
 		w = twin_gmsh_wall();
 		c = twin_gmsh_cpu();
 		if (res->mesh)

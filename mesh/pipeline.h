@@ -33,7 +33,7 @@ struct twin_mesh_settings {
 
 /* The stages whose times twin-mesh -v shows, in order. */
 #define TWIN_MESH_NSTAGES 8
-#define TWIN_MESH_STAGES { "label map", "surface", "gmsh input", "tetrahedralise", "netgen", \
+#define TWIN_MESH_STAGES { "label map", "surface", "gmsh input", "tetrahedralise", "optimise", \
 			   "gmsh output", "repair", "quality" }
 
 /* The settings from the mesh.* keys of conf. */
