@@ -21,8 +21,8 @@
  * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses HXT: it meshes and
  * optimises on every thread (Mesh.MaxNumThreads3D), and rebuilds the volumes
  * once each enclosed region has its own surfaces (find_patches splits them
- * so). Delaunay, on one thread in Gmsh 4.8 and about six times the CPU, is
- * the fallback.
+ * so). Delaunay, on one thread in Gmsh 4.8 and with about ten times the
+ * CPU time, is the fallback.
  */
 enum twin_gmsh_algorithm {
 	TWIN_GMSH_HXT = 10,
