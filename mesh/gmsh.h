@@ -18,11 +18,11 @@
 #include "tetmesh.h"
 
 /*
- * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses HXT: it meshes and
- * optimises on every thread (Mesh.MaxNumThreads3D), and rebuilds the volumes
- * once each enclosed region has its own surfaces (find_patches splits them
- * so). Delaunay, on one thread in Gmsh 4.8 and with about ten times the
- * CPU time, is the fallback.
+ * Gmsh's Mesh.Algorithm3D numbers. twin-mesh uses HXT, which rebuilds the
+ * volumes once each enclosed region has its own surfaces (find_patches
+ * splits them so); it can run on several threads (threads below; Gmsh's
+ * default is one, the one measured). Delaunay, on one thread in Gmsh 4.8 and
+ * with about ten times the CPU time, is the fallback.
  */
 enum twin_gmsh_algorithm {
 	TWIN_GMSH_HXT = 10,
