@@ -21,7 +21,7 @@ static const struct twin_export_target targets[] = {
 	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_vtu },
 	{ "svmp", "millimetres", "svMultiPhysics: mesh-complete/mesh-complete.mesh.vtu, mesh-complete/mesh-surfaces/<surface>.vtp and the mesh section of solver.xml",
-	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml; mesh-complete.mesh.vtu carries them too as cell arrays fibre, sheet and sheet_normal",
+	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml (svMultiPhysics takes the sheet normal as their cross product; the vtu target has all three for ParaView)",
 	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_svmp },
 	{ "abaqus", "millimetres", "Abaqus / CalculiX: heart.inp with C3D4 elements, one ELSET per region, NSETs and an element-face SURFACE per surface",
