@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,9 +437,40 @@ static void put_digits(char *e, uint64_t v, int count)
 		e[-1] = (char)('0' + w % 10);
 }
 
+/*
+ * The 8 decimal digits of v < 10^8, one per byte in text order (byte k the
+ * digit of 10^(7 - k), not yet ASCII): v in two halves, each half in two
+ * pairs, each pair in two digits, every split made in all lanes of one
+ * 64-bit word by a multiplication with a reciprocal. A fraction then needs
+ * no loop over its digits or its trailing zeros: its last digit that is
+ * not zero is the highest byte that is not zero.
+ */
+static inline uint64_t digits8(uint32_t v)
+{
+	uint64_t x = v / 10000 | (uint64_t)(v % 10000) << 32, q;
+
+	q = (x * 10486) >> 20 & 0x0000007f0000007full;   /* / 100 below 10000 */
+	x = q | (x - q * 100) << 16;
+	q = (x * 103) >> 10 & 0x000f000f000f000full;     /* / 10 below 100 */
+	return q | (x - q * 10) << 8;
+}
+
 char *twin_export_put_u(char *p, uint64_t v)
 {
-	int n = count_digits(v);
+	int n;
+
+	if (v < 100000000) {
+		/* all 8 digits at once, less the leading zeros (0 keeps one) */
+		uint64_t x = digits8((uint32_t)v);
+		int lead = x ? __builtin_ctzll(x) >> 3 : 7;
+
+		x = (x + 0x3030303030303030ull) >> (8 * lead);
+		memcpy(p, &x, 8);
+		p += 8 - lead;
+		*p = '\0';
+		return p;
+	}
+	n = count_digits(v);
 
 	put_digits(p + n, v, n);
 	p[n] = '\0';
@@ -454,24 +486,6 @@ char *twin_export_put_i(char *p, int64_t v)
 	return twin_export_put_u(p, (uint64_t)v);
 }
 
-/*
- * The 8 decimal digits of v < 10^8, one per byte in text order (byte k the
- * digit of 10^(7 - k), not yet ASCII): v in two halves, each half in two
- * pairs, each pair in two digits, every split made in all lanes of one
- * 64-bit word by a multiplication with a reciprocal. A fraction then needs
- * no loop over its digits or its trailing zeros: its last digit that is
- * not zero is the highest byte that is not zero.
- */
-static uint64_t digits8(uint32_t v)
-{
-	uint64_t x = v / 10000 | (uint64_t)(v % 10000) << 32, q;
-
-	q = (x * 10486) >> 20 & 0x0000007f0000007full;   /* / 100 below 10000 */
-	x = q | (x - q * 100) << 16;
-	q = (x * 103) >> 10 & 0x000f000f000f000full;     /* / 10 below 100 */
-	return q | (x - q * 10) << 8;
-}
-
 char *twin_export_put_fixed(char *p, double v, int decimals)
 {
 	static const double scale[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
@@ -482,11 +496,11 @@ char *twin_export_put_fixed(char *p, double v, int decimals)
 
 	if (decimals < 0 || decimals > 9)
 		decimals = 9;
-	a = v * scale[decimals];
-	if (!(a > -4.6e18 && a < 4.6e18))
+	a = fabs(v) * scale[decimals];
+	if (!(a < 4.6e18))
 		return p + snprintf(p, 32, "%.17g", v);
-	/* v rounded to a whole number of 10^-decimals */
-	n = (uint64_t)((a < 0 ? -a : a) + 0.5);
+	/* |v| rounded to a whole number of 10^-decimals; below 2^63, so signed */
+	n = (uint64_t)(int64_t)(a + 0.5);
 	/* the writers' precisions divide by a constant; others by a variable */
 	switch (decimals) {
 	case 5: whole = n / 100000; break;
@@ -497,7 +511,7 @@ char *twin_export_put_fixed(char *p, double v, int decimals)
 	frac = n - whole * pow10[decimals];
 	/* no branch on the sign: half the numbers are negative, at random */
 	*p = '-';
-	p += a < 0 && n;
+	p += (v < 0) & (n != 0);
 	/* a unit vector's whole part is one digit: no call for it */
 	if (whole < 10)
 		*p++ = (char)('0' + whole);
