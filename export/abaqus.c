@@ -18,6 +18,7 @@ static const char *const face_label[4] = { "S3", "S4", "S2", "S1" };
 
 struct lines {
 	const struct twin_tetmesh *m;
+	const struct twin_export_ids *ids;
 	int32_t region;
 };
 
@@ -44,7 +45,7 @@ static char *element_line(void *ctx, size_t i, char *p)
 	p = twin_export_put_u(p, i + 1);
 	*p++ = ',';
 	*p++ = ' ';
-	p = twin_export_put_ids(p, l->m->tets + 4 * i, 4, 1, ", ");
+	p = twin_export_put_ids(p, l->ids, l->m->tets + 4 * i, 4, ", ");
 	*p++ = '\n';
 	return p;
 }
@@ -61,7 +62,7 @@ static char *axes_line(void *ctx, size_t i, char *p)
 	for (int c = 0; c < 6; c++) {
 		*p++ = ',';
 		*p++ = ' ';
-		p = twin_export_put_fixed(p, f[c], 8);
+		p = twin_export_put_fixed(p, f[c], TWIN_EXPORT_FIBRE_DECIMALS);
 	}
 	*p++ = '\n';
 	return p;
@@ -97,7 +98,8 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	struct twin_export_groups g = { 0, NULL, NULL };
 	char id[TWIN_TETMESH_NAME_MAX + 3];
-	struct lines lines = { NULL, 0 };
+	struct twin_export_ids ids = { NULL, 0 };
+	struct lines lines = { NULL, &ids, 0 };
 	uint8_t *mark = NULL;
 	size_t i, r, k;
 	int rc = -1;
@@ -107,7 +109,8 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_open(err, &o, dir, "heart.inp") != 0)
+	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_ids_init(err, &ids, m->n_nodes, 1) != 0 ||
+	    twin_export_open(err, &o, dir, "heart.inp") != 0)
 		goto out;
 	fprintf(o.f, "** dcm2twin heart mesh: %zu nodes, %zu C3D4 elements, %zu regions, %zu surfaces\n"
 		"** units: millimetres; element ids are the tetrahedra in heart.msh order, 1-based\n"
@@ -175,6 +178,7 @@ int twin_export_abaqus(struct twin_err *err, const struct twin_export *x, const 
 out:
 	twin_export_abort(&o);
 	twin_export_groups_release(&g);
+	twin_export_ids_release(&ids);
 	free(mark);
 	return rc;
 }

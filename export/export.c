@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +22,20 @@ static const struct twin_export_target targets[] = {
 	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_vtu },
 	{ "svmp", "millimetres", "svMultiPhysics: mesh-complete/mesh-complete.mesh.vtu, mesh-complete/mesh-surfaces/<surface>.vtp and the mesh section of solver.xml",
-	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml; mesh-complete.mesh.vtu carries them too as cell arrays fibre, sheet and sheet_normal",
+	  "fibres/fibre.vtu and fibres/sheet.vtu (the volume mesh with cell array FIB_DIR, Float64, 3 components, zeros outside the myocardium), named in that order by <Fiber_direction_file_path> in solver.xml (svMultiPhysics takes the sheet normal as their cross product; the vtu target has all three for ParaView)",
 	  "binary (raw appended, little-endian): coordinates and fibres Float64 exactly as in heart.msh and as computed, ids Int32",
 	  twin_export_svmp },
 	{ "abaqus", "millimetres", "Abaqus / CalculiX: heart.inp with C3D4 elements, one ELSET per region, NSETs and an element-face SURFACE per surface",
 	  "*DISTRIBUTION FIBRE_AXES (per myocardium element: fibre as local axis 1, sheet in the 1-2 plane; default global axes) and *ORIENTATION FIBRES that uses it: give ORIENTATION=FIBRES on the myocardium's *SOLID SECTION. CalculiX reads it and warns once that it does not know the *DISTRIBUTION TABLE line, which Abaqus needs",
-	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
+	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 5 decimals (within 0.0005 degrees)",
 	  twin_export_abaqus },
 	{ "febio", "millimetres", "FEBio 4.0: heart.feb with Nodes, Elements per region, Surfaces, NodeSets, MeshDomains and placeholder materials",
 	  "MeshData: an ElementData of type mat_axis per myocardium region (elem_set the region, <a> fibre, <d> sheet per element)",
-	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
+	  "text: coordinates in text with at most 6 decimals (the MSH doubles rounded to the nearest 0.000001 mm, 1 nm; trailing zeros dropped); fibre and sheet components with at most 5 decimals (within 0.0005 degrees)",
 	  twin_export_febio },
 	{ "opencarp", "micrometres", "openCARP: heart.pts, heart.elem (region tags), heart.<surface>.surf and heart.<surface>.vtx, 0-based",
 	  "heart.lon: header 2, then per element of heart.elem the fibre and the sheet (6 numbers; zeros outside the myocardium)",
-	  "text: coordinates in micrometres with at most 6 decimals (the MSH doubles in mm times 1000, rounded to the nearest 0.000001 um; trailing zeros dropped); fibre and sheet components with at most 8 decimals",
+	  "text: coordinates in micrometres with at most 6 decimals (the MSH doubles in mm times 1000, rounded to the nearest 0.000001 um; trailing zeros dropped); fibre and sheet components with at most 5 decimals (within 0.0005 degrees)",
 	  twin_export_opencarp },
 	{ "openfoam", "metres", "OpenFOAM: an icoFoam case of the blood pool: constant/polyMesh (binary) with one patch per tagged surface that bounds it (inlets and outlets as patch, the rest as wall), 0/U (5 L/min into each circulation), 0/p, system/",
 	  NULL, "binary polyMesh (32-bit labels, 64-bit scalars): points are the MSH doubles times 0.001, exactly as computed; dictionaries in text",
@@ -436,9 +437,40 @@ static void put_digits(char *e, uint64_t v, int count)
 		e[-1] = (char)('0' + w % 10);
 }
 
+/*
+ * The 8 decimal digits of v < 10^8, one per byte in text order (byte k the
+ * digit of 10^(7 - k), not yet ASCII): v in two halves, each half in two
+ * pairs, each pair in two digits, every split made in all lanes of one
+ * 64-bit word by a multiplication with a reciprocal. A fraction then needs
+ * no loop over its digits or its trailing zeros: its last digit that is
+ * not zero is the highest byte that is not zero.
+ */
+static inline uint64_t digits8(uint32_t v)
+{
+	uint64_t x = v / 10000 | (uint64_t)(v % 10000) << 32, q;
+
+	q = (x * 10486) >> 20 & 0x0000007f0000007full;   /* / 100 below 10000 */
+	x = q | (x - q * 100) << 16;
+	q = (x * 103) >> 10 & 0x000f000f000f000full;     /* / 10 below 100 */
+	return q | (x - q * 10) << 8;
+}
+
 char *twin_export_put_u(char *p, uint64_t v)
 {
-	int n = count_digits(v);
+	int n;
+
+	if (v < 100000000) {
+		/* all 8 digits at once, less the leading zeros (0 keeps one) */
+		uint64_t x = digits8((uint32_t)v);
+		int lead = x ? __builtin_ctzll(x) >> 3 : 7;
+
+		x = (x + 0x3030303030303030ull) >> (8 * lead);
+		memcpy(p, &x, 8);
+		p += 8 - lead;
+		*p = '\0';
+		return p;
+	}
+	n = count_digits(v);
 
 	put_digits(p + n, v, n);
 	p[n] = '\0';
@@ -464,30 +496,42 @@ char *twin_export_put_fixed(char *p, double v, int decimals)
 
 	if (decimals < 0 || decimals > 9)
 		decimals = 9;
-	a = v * scale[decimals];
-	if (!(a > -4.6e18 && a < 4.6e18))
+	a = fabs(v) * scale[decimals];
+	if (!(a < 4.6e18))
 		return p + snprintf(p, 32, "%.17g", v);
-	/* v rounded to a whole number of 10^-decimals */
-	n = (uint64_t)((a < 0 ? -a : a) + 0.5);
+	/* |v| rounded to a whole number of 10^-decimals; below 2^63, so signed */
+	n = (uint64_t)(int64_t)(a + 0.5);
 	/* the writers' precisions divide by a constant; others by a variable */
 	switch (decimals) {
+	case 5: whole = n / 100000; break;
 	case 6: whole = n / 1000000; break;
 	case 8: whole = n / 100000000; break;
 	default: whole = n / pow10[decimals]; break;
 	}
 	frac = n - whole * pow10[decimals];
-	if (a < 0 && n)
-		*p++ = '-';
-	p = twin_export_put_u(p, whole);
+	/* no branch on the sign: half the numbers are negative, at random */
+	*p = '-';
+	p += (v < 0) & (n != 0);
+	/* a unit vector's whole part is one digit: no call for it */
+	if (whole < 10)
+		*p++ = (char)('0' + whole);
+	else
+		p = twin_export_put_u(p, whole);
+	*p = '\0';
 	if (frac) {
-		/* drop trailing zeros of the fraction */
-		while (frac % 10 == 0) {
-			frac /= 10;
-			decimals--;
-		}
+		uint64_t x;
+
 		*p++ = '.';
-		put_digits(p + decimals, frac, decimals);
-		p += decimals;
+		if (decimals == 9) {
+			*p++ = (char)('0' + frac / 100000000);
+			frac %= 100000000;
+		} else {
+			frac *= pow10[8 - decimals];
+		}
+		/* the digits up to the last that is not zero */
+		x = digits8((uint32_t)frac);
+		memcpy(p, &(uint64_t){ x + 0x3030303030303030ull }, 8);
+		p += x ? ((63 - __builtin_clzll(x)) >> 3) + 1 : 0;
 		*p = '\0';
 	}
 	return p;
@@ -501,12 +545,34 @@ static char *put_sep(char *p, const char *sep)
 	return p;
 }
 
-char *twin_export_put_ids(char *p, const uint32_t *ids, int n, uint32_t base, const char *sep)
+int twin_export_ids_init(struct twin_err *err, struct twin_export_ids *t, size_t n, uint32_t base)
+{
+	t->n = n;
+	t->slot = calloc(n ? n : 1, sizeof(*t->slot));
+	if (!t->slot)
+		return twin_err_set(err, TWIN_EFAIL, "text of %zu node ids: out of memory", n);
+	for (size_t i = 0; i < n; i++)
+		t->slot[i][15] = (char)(twin_export_put_u(t->slot[i], (uint64_t)i + base) - t->slot[i]);
+	return 0;
+}
+
+void twin_export_ids_release(struct twin_export_ids *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+}
+
+char *twin_export_put_ids(char *p, const struct twin_export_ids *t, const uint32_t *ids, int n,
+			  const char *sep)
 {
 	for (int k = 0; k < n; k++) {
+		const char *s = t->slot[ids[k]];
+
 		if (k)
 			p = put_sep(p, sep);
-		p = twin_export_put_u(p, (uint64_t)ids[k] + base);
+		/* the whole slot: its digits, then zeros (the NUL) */
+		memcpy(p, s, 16);
+		p += s[15];
 	}
 	return p;
 }

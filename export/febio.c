@@ -77,6 +77,7 @@ static void raw_close(struct raw *r, char *q, const char *tag)
 
 struct lines {
 	const struct twin_tetmesh *m;
+	const struct twin_export_ids *ids;
 	const uint32_t *fid; /* FEBio id of each tetrahedron */
 	int32_t region;
 	uint32_t first;      /* FEBio id of the region's first element, less one */
@@ -98,7 +99,7 @@ static char *element_line(void *ctx, size_t i, char *p)
 
 	if (l->m->tet_region[i] != l->region)
 		return p;
-	p = twin_export_put_ids(raw_open(p, "elem", l->fid[i]), l->m->tets + 4 * i, 4, 1, ",");
+	p = twin_export_put_ids(raw_open(p, "elem", l->fid[i]), l->ids, l->m->tets + 4 * i, 4, ",");
 	memcpy(p, "</elem>", 7);
 	return p + 7;
 }
@@ -122,7 +123,7 @@ static char *axis_line(void *ctx, size_t i, char *p)
 		} else if (c) {
 			*p++ = ',';
 		}
-		p = twin_export_put_fixed(p, f[c], 8);
+		p = twin_export_put_fixed(p, f[c], TWIN_EXPORT_FIBRE_DECIMALS);
 	}
 	memcpy(p, "</d></elem>", 11);
 	return p + 11;
@@ -156,11 +157,12 @@ static int bulk(xmlTextWriter *w, struct twin_export_file *o, size_t n, twin_exp
 }
 
 static int write_mesh(xmlTextWriter *w, struct twin_export_file *o, const struct twin_export *x,
-		      const struct twin_export_groups *g, const uint32_t *fid)
+		      const struct twin_export_groups *g, const struct twin_export_ids *ids,
+		      const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct raw *r = malloc(sizeof(*r));
-	struct lines lines = { NULL, NULL, 0, 0, NULL };
+	struct lines lines = { NULL, NULL, NULL, 0, 0, NULL };
 	size_t i, k, rg;
 	int ok = 1;
 	char *q;
@@ -171,6 +173,7 @@ static int write_mesh(xmlTextWriter *w, struct twin_export_file *o, const struct
 	r->len = 0;
 	r->ok = 1;
 	lines.m = m;
+	lines.ids = ids;
 	lines.fid = fid;
 	W(xmlTextWriterStartElement(w, X("Nodes")));
 	W(xmlTextWriterWriteAttribute(w, X("name"), X("all")));
@@ -197,7 +200,7 @@ static int write_mesh(xmlTextWriter *w, struct twin_export_file *o, const struct
 			for (int c = 0; c < 3; c++)
 				v[c] = m->tets[4 * (size_t)tet + twin_tetmesh_face_nodes[f][c]];
 			q = raw_open(raw_line(r), "tri3", i - g->start[k] + 1);
-			q = twin_export_put_ids(q, v, 3, 1, ",");
+			q = twin_export_put_ids(q, ids, v, 3, ",");
 			raw_close(r, q, "tri3");
 		}
 		raw_end(r, "\n  ");
@@ -250,7 +253,7 @@ static int write_mat_axis(xmlTextWriter *w, struct twin_export_file *o, const st
 			  const uint32_t *fid)
 {
 	const struct twin_tetmesh *m = x->mesh;
-	struct lines lines = { m, fid, 0, 0, x->fibres };
+	struct lines lines = { m, NULL, fid, 0, 0, x->fibres };
 	size_t rg, i;
 	uint32_t before = 0;
 	int ok = 1;
@@ -286,6 +289,7 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 	xmlTextWriter *w = NULL;
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
 	uint32_t *fid = malloc(m->n_tets * sizeof(*fid));
+	struct twin_export_ids ids = { NULL, 0 };
 	size_t r, i;
 	uint32_t id = 0;
 	int ok = 1, rc = -1;
@@ -299,7 +303,8 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 		for (i = 0; i < m->n_tets; i++)
 			if (m->tet_region[i] == m->regions[r].tag)
 				fid[i] = ++id;
-	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_open(err, &o, dir, "heart.feb") != 0)
+	if (twin_export_groups_init(err, &g, m) != 0 || twin_export_ids_init(err, &ids, m->n_nodes, 1) != 0 ||
+	    twin_export_open(err, &o, dir, "heart.feb") != 0)
 		goto out;
 	/* the writer owns out; closing it leaves o open */
 	out = xmlOutputBufferCreateIO(out_write, NULL, &o, NULL);
@@ -333,7 +338,7 @@ int twin_export_febio(struct twin_err *err, const struct twin_export *x, const c
 	}
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("Mesh")));
-	if (!ok || write_mesh(w, &o, x, &g, fid) != 0 || write_nodesets(w, m, &g, mark) != 0)
+	if (!ok || write_mesh(w, &o, x, &g, &ids, fid) != 0 || write_nodesets(w, m, &g, mark) != 0)
 		ok = 0;
 	W(xmlTextWriterEndElement(w));
 	W(xmlTextWriterStartElement(w, X("MeshDomains")));
@@ -360,6 +365,7 @@ out:
 		xmlFreeTextWriter(w);
 	twin_export_abort(&o);
 	twin_export_groups_release(&g);
+	twin_export_ids_release(&ids);
 	free(mark);
 	free(fid);
 	return rc;

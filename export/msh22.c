@@ -24,6 +24,7 @@ static char *node_line(void *ctx, size_t i, char *p)
 
 struct lines {
 	const struct twin_tetmesh *m;
+	const struct twin_export_ids *ids;
 	uint32_t offset; /* added to every surface tag but 0 */
 };
 
@@ -34,18 +35,19 @@ static char *element_line(void *ctx, size_t i, char *p)
 	const struct twin_tetmesh *m = l->m;
 	int tri = i < m->n_tris;
 	size_t e = tri ? i : i - m->n_tris;
-	uint32_t tag[2];
+	uint32_t tag;
 
 	if (tri)
-		tag[0] = (uint32_t)m->tri_surface[e] + (m->tri_surface[e] ? l->offset : 0);
+		tag = (uint32_t)m->tri_surface[e] + (m->tri_surface[e] ? l->offset : 0);
 	else
-		tag[0] = (uint32_t)m->tet_region[e];
-	tag[1] = tag[0];
+		tag = (uint32_t)m->tet_region[e];
 	p = twin_export_put_u(p, i + 1);
 	memcpy(p, tri ? " 2 2 " : " 4 2 ", 5);
-	p = twin_export_put_ids(p + 5, tag, 2, 0, " ");
+	p = twin_export_put_u(p + 5, tag);
 	*p++ = ' ';
-	p = twin_export_put_ids(p, tri ? m->tris + 3 * e : m->tets + 4 * e, tri ? 3 : 4, 1, " ");
+	p = twin_export_put_u(p, tag);
+	*p++ = ' ';
+	p = twin_export_put_ids(p, l->ids, tri ? m->tris + 3 * e : m->tets + 4 * e, tri ? 3 : 4, " ");
 	*p++ = '\n';
 	return p;
 }
@@ -53,12 +55,16 @@ static char *element_line(void *ctx, size_t i, char *p)
 int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const char *dir)
 {
 	const struct twin_tetmesh *m = x->mesh;
-	struct twin_export_file o;
-	struct lines lines = { m, 100 };
+	struct twin_export_file o = { NULL, NULL, NULL, 0 };
+	struct twin_export_ids ids = { NULL, 0 };
+	struct lines lines = { m, &ids, 100 };
 	size_t i;
+	int rc = -1;
 
-	if (twin_export_open(err, &o, dir, "heart.msh") != 0)
+	if (twin_export_ids_init(err, &ids, m->n_nodes, 1) != 0)
 		return -1;
+	if (twin_export_open(err, &o, dir, "heart.msh") != 0)
+		goto out;
 	fprintf(o.f, "$MeshFormat\n2.2 0 8\n$EndMeshFormat\n$PhysicalNames\n%zu\n",
 		m->n_surfaces + m->n_regions);
 	for (i = 0; i < m->n_regions; i++)
@@ -76,8 +82,9 @@ int twin_export_msh22(struct twin_err *err, const struct twin_export *x, const c
 	if (twin_export_file_lines(err, &o, m->n_tris + m->n_tets, element_line, &lines) != 0)
 		goto out;
 	fprintf(o.f, "$EndElements\n");
-	return twin_export_close(err, &o);
+	rc = twin_export_close(err, &o);
 out:
 	twin_export_abort(&o);
-	return -1;
+	twin_export_ids_release(&ids);
+	return rc;
 }

@@ -11,7 +11,8 @@
 #include "export.h"
 
 static int write_surface(struct twin_err *err, const struct twin_export *x,
-			 const struct twin_export_groups *g, size_t k, const char *dir, uint8_t *mark)
+			 const struct twin_export_groups *g, const struct twin_export_ids *ids, size_t k,
+			 const char *dir, uint8_t *mark)
 {
 	const struct twin_tetmesh *m = x->mesh;
 	struct twin_export_file o;
@@ -35,7 +36,7 @@ static int write_surface(struct twin_err *err, const struct twin_export *x,
 		t = m->tets + 4 * (size_t)tet;
 		for (c = 0; c < 3; c++)
 			v[c] = t[twin_tetmesh_face_nodes[f][c]];
-		q = twin_export_put_ids(stpcpy(twin_export_line(&o), "Tr "), v, 3, 0, " ");
+		q = twin_export_put_ids(stpcpy(twin_export_line(&o), "Tr "), ids, v, 3, " ");
 		*q++ = '\n';
 		twin_export_end_line(&o, q);
 		for (c = 0; c < 3; c++)
@@ -69,28 +70,39 @@ static char *point_line(void *ctx, size_t i, char *p)
 	return p;
 }
 
+struct lines {
+	const struct twin_tetmesh *m;
+	const struct twin_export_ids *ids;
+};
+
 /* "Tt n0 n1 n2 n3 region" */
 static char *element_line(void *ctx, size_t i, char *p)
 {
-	const struct twin_tetmesh *m = ctx;
+	const struct lines *l = ctx;
+	const struct twin_tetmesh *m = l->m;
 
 	memcpy(p, "Tt ", 3);
-	p = twin_export_put_ids(p + 3, m->tets + 4 * i, 4, 0, " ");
+	p = twin_export_put_ids(p + 3, l->ids, m->tets + 4 * i, 4, " ");
 	*p++ = ' ';
 	p = twin_export_put_i(p, m->tet_region[i]);
 	*p++ = '\n';
 	return p;
 }
 
-/* "fx fy fz sx sy sz" with 8 decimals */
+/* "fx fy fz sx sy sz" */
 static char *fibre_line(void *ctx, size_t i, char *p)
 {
 	const double *f = (const double *)ctx + 9 * i;
 
+	/* outside the myocardium (a third of the heart) all six are zero */
+	if (!(f[0] || f[1] || f[2] || f[3] || f[4] || f[5])) {
+		memcpy(p, "0 0 0 0 0 0\n", 12);
+		return p + 12;
+	}
 	for (int c = 0; c < 6; c++) {
 		if (c)
 			*p++ = ' ';
-		p = twin_export_put_fixed(p, f[c], 8);
+		p = twin_export_put_fixed(p, f[c], TWIN_EXPORT_FIBRE_DECIMALS);
 	}
 	*p++ = '\n';
 	return p;
@@ -102,6 +114,8 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 	struct twin_export_groups g = { 0, NULL, NULL };
 	struct twin_export_file o = { NULL, NULL, NULL, 0 };
 	uint8_t *mark = malloc(m->n_nodes ? m->n_nodes : 1);
+	struct twin_export_ids ids = { NULL, 0 };
+	struct lines lines = { m, &ids };
 	size_t k;
 	int rc = -1;
 
@@ -109,7 +123,8 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
-	if (twin_export_open(err, &o, dir, "heart.pts") != 0)
+	if (twin_export_ids_init(err, &ids, m->n_nodes, 0) != 0 ||
+	    twin_export_open(err, &o, dir, "heart.pts") != 0)
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_nodes);
 	if (twin_export_file_lines(err, &o, m->n_nodes, point_line, (void *)m) != 0)
@@ -119,7 +134,7 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 	if (twin_export_open(err, &o, dir, "heart.elem") != 0)
 		goto out;
 	fprintf(o.f, "%zu\n", m->n_tets);
-	if (twin_export_file_lines(err, &o, m->n_tets, element_line, (void *)m) != 0)
+	if (twin_export_file_lines(err, &o, m->n_tets, element_line, &lines) != 0)
 		goto out;
 	if (twin_export_close(err, &o) != 0)
 		goto out;
@@ -134,12 +149,13 @@ int twin_export_opencarp(struct twin_err *err, const struct twin_export *x, cons
 	if (twin_export_groups_init(err, &g, m) != 0)
 		goto out;
 	for (k = 0; k < g.n; k++)
-		if (write_surface(err, x, &g, k, dir, mark) != 0)
+		if (write_surface(err, x, &g, &ids, k, dir, mark) != 0)
 			goto out;
 	rc = 0;
 out:
 	twin_export_abort(&o);
 	twin_export_groups_release(&g);
+	twin_export_ids_release(&ids);
 	free(mark);
 	return rc;
 }

@@ -74,7 +74,7 @@ struct foam {
 	const struct twin_export *x;
 	uint32_t *cell_of;    /* per tet: cell index or UINT32_MAX */
 	uint32_t *point_of;   /* per node: point index or UINT32_MAX */
-	uint32_t *face_patch; /* per 4 * tet + local face: 1 + surface index, or 0 */
+	uint32_t *face_patch; /* per 4 * cell + local face: 1 + surface index, or 0 */
 	uint32_t *tet_of;     /* per cell: its tetrahedron */
 	struct pface *faces;
 	size_t n_cells, n_points, n_faces, n_internal;
@@ -201,7 +201,7 @@ static int match_faces(struct twin_err *err, struct foam *fm)
 	/* boundary faces: a counting sort by patch keeps the cell order */
 	for (i = 0; i < nf; i++)
 		if (nb[i] == UINT32_MAX) {
-			uint32_t s = fm->face_patch[4 * (size_t)fm->tet_of[i / 4] + i % 4];
+			uint32_t s = fm->face_patch[i];
 
 			count[(s ? s : m->n_surfaces + 1) + 1]++;
 		}
@@ -211,7 +211,7 @@ static int match_faces(struct twin_err *err, struct foam *fm)
 	for (i = 0; i < nf; i++)
 		if (nb[i] == UINT32_MAX) {
 			uint32_t local = 4 * fm->tet_of[i / 4] + (uint32_t)(i % 4);
-			uint32_t s = fm->face_patch[local];
+			uint32_t s = fm->face_patch[i];
 			struct pface *f;
 
 			s = s ? s : (uint32_t)m->n_surfaces + 1;
@@ -237,22 +237,24 @@ static int build(struct twin_err *err, struct foam *fm)
 {
 	const struct twin_tetmesh *m = fm->x->mesh;
 	size_t i, k, np;
-	int rc = -1;
+	int rc = -1, blood = 0;
 
 	fm->cell_of = malloc(m->n_tets * sizeof(*fm->cell_of));
 	fm->point_of = malloc((m->n_nodes ? m->n_nodes : 1) * sizeof(*fm->point_of));
-	fm->face_patch = calloc(4 * m->n_tets, sizeof(*fm->face_patch));
 	fm->patches = calloc(m->n_surfaces + 1, sizeof(*fm->patches));
 	fm->tet_of = malloc(m->n_tets * sizeof(*fm->tet_of));
-	if (!fm->cell_of || !fm->point_of || !fm->face_patch || !fm->patches || !fm->tet_of) {
+	if (!fm->cell_of || !fm->point_of || !fm->patches || !fm->tet_of) {
 		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
 	for (i = 0; i < m->n_nodes; i++)
 		fm->point_of[i] = UINT32_MAX;
 	for (i = 0; i < m->n_tets; i++) {
+		/* the kind of a region looked up when it changes, not per tetrahedron */
+		if (i == 0 || m->tet_region[i] != m->tet_region[i - 1])
+			blood = twin_export_region_kind(m->tet_region[i]) == TWIN_LABEL_BLOOD;
 		fm->cell_of[i] = UINT32_MAX;
-		if (twin_export_region_kind(m->tet_region[i]) != TWIN_LABEL_BLOOD)
+		if (!blood)
 			continue;
 		fm->tet_of[fm->n_cells] = (uint32_t)i;
 		fm->cell_of[i] = (uint32_t)fm->n_cells++;
@@ -261,6 +263,12 @@ static int build(struct twin_err *err, struct foam *fm)
 	}
 	if (fm->n_cells == 0) {
 		twin_err_set(err, TWIN_EINPUT, "no blood region (heart_ventricle_left, aorta, ...): the case is a blood-pool mesh");
+		goto out;
+	}
+	/* per cell, not per tetrahedron: a third of the size to clear */
+	fm->face_patch = calloc(4 * fm->n_cells, sizeof(*fm->face_patch));
+	if (!fm->face_patch) {
+		twin_err_set(err, TWIN_EFAIL, "out of memory");
 		goto out;
 	}
 	for (i = 0, np = 0; i < m->n_nodes; i++)
@@ -279,7 +287,7 @@ static int build(struct twin_err *err, struct foam *fm)
 			if (m->surfaces[k].tag == m->tri_surface[i])
 				break;
 		if (k < m->n_surfaces)
-			fm->face_patch[4 * (size_t)p->tet[b1] + p->face[b1]] = (uint32_t)k + 1;
+			fm->face_patch[4 * (size_t)fm->cell_of[p->tet[b1]] + p->face[b1]] = (uint32_t)k + 1;
 	}
 	if (match_faces(err, fm) != 0)
 		goto out;
@@ -354,11 +362,12 @@ static int check_openings(struct twin_err *err, const struct foam *fm)
 	for (c = 0; c < fm->n_cells; c++)
 		pools += find(up, (uint32_t)c) == c;
 	for (c = 0; c < fm->n_cells && rc == 0; c++) {
-		char where[TWIN_TETMESH_NAME_MAX * 2 + 32] = "";
+		char where[TWIN_TETMESH_NAME_MAX * 2 + 32];
 		uint8_t h = has[c];
 
 		if (find(up, (uint32_t)c) != c || h == 3)
 			continue;
+		where[0] = '\0';
 		if (pools > 1) {
 			const char *name = twin_tetmesh_region_name(m, m->tet_region[fm->tet_of[c]]);
 

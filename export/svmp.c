@@ -5,8 +5,9 @@
  * GlobalElementID (the parent tetrahedron) and ModelFaceID, and solver.xml
  * holding the <Add_mesh> section that names them. With fibres,
  * fibres/fibre.vtu and fibres/sheet.vtu: the volume with one cell array
- * FIB_DIR each, named in that order by <Fiber_direction_file_path>; the
- * mesh-complete volume carries fibre, sheet and sheet_normal as well.
+ * FIB_DIR each, named in that order by <Fiber_direction_file_path>. The
+ * mesh-complete volume does not carry them again: svMultiPhysics reads them
+ * only from those files, and the vtu target has all three for ParaView.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -79,12 +80,9 @@ int twin_export_svmp(struct twin_err *err, const struct twin_export *x, const ch
 		const struct twin_vtk_array cd[] = {
 			{ "GlobalElementID", TWIN_VTK_INT32, 1, elem_id, 0 },
 			{ "ModelRegionID", TWIN_VTK_INT32, 1, m->tet_region, 0 },
-			{ "fibre", TWIN_VTK_FLOAT64, 3, fib, 9 },
-			{ "sheet", TWIN_VTK_FLOAT64, 3, fib ? fib + 3 : NULL, 9 },
-			{ "sheet_normal", TWIN_VTK_FLOAT64, 3, fib ? fib + 6 : NULL, 9 },
 		};
-		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, pd, 1, cd,
-					    fib ? 5 : 2, fields, m->n_regions };
+		struct twin_vtk_piece p = { 0, m->n_nodes, m->xyz, m->n_tets, m->tets, pd, 1, cd, 2,
+					    fields, m->n_regions };
 
 		if (twin_vtk_write(err, dir, "mesh-complete/mesh-complete.mesh.vtu", &p) != 0)
 			goto out;

@@ -33,52 +33,67 @@ static void array_header(FILE *f, const char *name, const char *type, int ncomp,
 	*offset += 8 + bytes;
 }
 
-static void block(FILE *f, const void *data, uint64_t bytes)
+/* A block of raw bytes after its UInt64 size, past o's buffer. */
+static void block(struct twin_export_file *o, const void *data, uint64_t bytes)
 {
-	fwrite(&bytes, 8, 1, f);
+	twin_export_flush(o);
+	fwrite(&bytes, 8, 1, o->f);
 	if (bytes)
-		fwrite(data, 1, bytes, f);
+		fwrite(data, 1, bytes, o->f);
 }
 
-/* Array a of n tuples: as it is, or gathered from its stride in chunks. */
-static void array_block(FILE *f, const struct twin_vtk_array *a, size_t n)
+/*
+ * Array a of n tuples: as it is, or gathered from its stride straight into
+ * o's buffer, 4 bytes at a time (a copy of a variable length is a call per
+ * tuple, which cost more than the copy).
+ */
+static void array_block(struct twin_export_file *o, const struct twin_vtk_array *a, size_t n)
 {
-	size_t size = type_size(a->type), nc = (size_t)a->ncomp, tuple = nc * size;
+	size_t size = type_size(a->type), tuple = (size_t)a->ncomp * size, step = a->stride * size;
 	const char *src = a->data;
-	char buf[1 << 15];
 	uint64_t bytes = n * tuple;
-	size_t i, k, per = sizeof(buf) / tuple;
+	size_t i, c;
+	char *p;
 
-	if (a->stride == 0 || a->stride == nc) {
-		block(f, src, bytes);
+	if (a->stride == 0 || a->stride == (size_t)a->ncomp) {
+		block(o, src, bytes);
 		return;
 	}
-	fwrite(&bytes, 8, 1, f);
-	for (i = 0; i < n; i += k) {
-		for (k = 0; k < per && i + k < n; k++)
-			memcpy(buf + k * tuple, src + (i + k) * a->stride * size, tuple);
-		fwrite(buf, tuple, k, f);
+	p = twin_export_line(o);
+	memcpy(p, &bytes, 8);
+	twin_export_end_line(o, p + 8);
+	for (i = 0; i < n; i++, src += step) {
+		p = twin_export_line(o);
+		for (c = 0; c < tuple; c += 4)
+			memcpy(p + c, src + c, 4);
+		twin_export_end_line(o, p + tuple);
 	}
 }
 
 /* Offsets (npc, 2 npc, ...) as Int32, or cell types as UInt8 when types. */
-static void count_block(FILE *f, size_t n, int npc, int types)
+static void count_block(struct twin_export_file *o, size_t n, int npc, int types)
 {
-	int32_t buf[4096];
-	uint8_t tbuf[4096];
 	uint64_t bytes = types ? n : n * 4;
-	size_t i, k;
+	size_t i, k, per = TWIN_EXPORT_LINE_MAX / 4;
+	char *p = twin_export_line(o);
 
-	fwrite(&bytes, 8, 1, f);
+	memcpy(p, &bytes, 8);
+	twin_export_end_line(o, p + 8);
 	for (i = 0; i < n; i += k) {
-		for (k = 0; k < 4096 && i + k < n; k++) {
-			buf[k] = (int32_t)(i + k + 1) * npc;
-			tbuf[k] = npc == 4 ? 10 : 5;
+		p = twin_export_line(o);
+		if (types) {
+			k = n - i < TWIN_EXPORT_LINE_MAX ? n - i : TWIN_EXPORT_LINE_MAX;
+			memset(p, npc == 4 ? 10 : 5, k);
+			twin_export_end_line(o, p + k);
+			continue;
 		}
-		if (types)
-			fwrite(tbuf, 1, k, f);
-		else
-			fwrite(buf, 4, k, f);
+		k = n - i < per ? n - i : per;
+		for (size_t j = 0; j < k; j++) {
+			int32_t v = (int32_t)(i + j + 1) * npc;
+
+			memcpy(p + 4 * j, &v, 4);
+		}
+		twin_export_end_line(o, p + 4 * k);
 	}
 }
 
@@ -136,15 +151,16 @@ int twin_vtk_write(struct twin_err *err, const char *dir, const char *name,
 	fprintf(o.f, "      </%s>\n    </Piece>\n  </%s>\n  <AppendedData encoding=\"raw\">\n   _",
 		cells, kind);
 	for (i = 0; i < p->n_point_data; i++)
-		array_block(o.f, &p->point_data[i], p->n_points);
+		array_block(&o, &p->point_data[i], p->n_points);
 	for (i = 0; i < p->n_cell_data; i++)
-		array_block(o.f, &p->cell_data[i], p->n_cells);
-	block(o.f, p->xyz, p->n_points * 24);
+		array_block(&o, &p->cell_data[i], p->n_cells);
+	block(&o, p->xyz, p->n_points * 24);
 	/* the ids are below 2^31: uint32_t is Int32 as it is */
-	block(o.f, p->conn, p->n_cells * npc * 4);
-	count_block(o.f, p->n_cells, npc, 0);
+	block(&o, p->conn, p->n_cells * npc * 4);
+	count_block(&o, p->n_cells, npc, 0);
 	if (!p->poly)
-		count_block(o.f, p->n_cells, npc, 1);
+		count_block(&o, p->n_cells, npc, 1);
+	twin_export_flush(&o);
 	fprintf(o.f, "\n  </AppendedData>\n</VTKFile>\n");
 	return twin_export_close(err, &o);
 }
