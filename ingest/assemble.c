@@ -20,7 +20,10 @@ struct job {
 	struct twin_volume *vol; /* n slices, int16 or float32 */
 	struct twin_affine vol_affine;
 	unsigned char *failed;  /* per frame */
+	unsigned char *stored;  /* per frame, while streaming */
 	size_t next, done, shown, nfailed;
+	size_t final;           /* leading frames stored, told to opt->slices */
+	int streaming;
 	int overflow;           /* an int16 volume met a value it cannot hold */
 	struct twin_err first;  /* the first reader error */
 	pthread_mutex_t lock;
@@ -104,6 +107,23 @@ static int store(struct job *job, size_t k, const int32_t *v)
 	}
 }
 
+/* Under job->lock: frame k is stored (ok) or not; the streaming caller hears of it. */
+static void tell_slices(struct job *job, size_t k, int ok)
+{
+	size_t was = job->final;
+
+	if (!ok) {
+		job->streaming = 0;
+		job->opt->slices(job->opt->slices_ctx, NULL, 0);
+		return;
+	}
+	job->stored[k] = 1;
+	while (job->final < job->n && job->stored[job->final])
+		job->final++;
+	if (job->final > was)
+		job->opt->slices(job->opt->slices_ctx, job->vol, job->final);
+}
+
 static void *worker(void *arg)
 {
 	struct job *job = arg;
@@ -139,6 +159,8 @@ static void *worker(void *arg)
 			if (job->opt->progress)
 				job->opt->progress(job->opt->progress_ctx, job->done, job->n);
 		}
+		if (job->streaming)
+			tell_slices(job, k, rc == 0 && !over);
 		if (rc == 0) {
 			pthread_mutex_unlock(&job->lock);
 			continue;
@@ -370,6 +392,11 @@ struct twin_volume *twin_assemble(struct twin_err *err, const struct twin_assemb
 	job.vol = twin_volume_new(err, choose_dtype(&job), dim, &g->even);
 	if (!job.vol)
 		goto out;
+	/* the volume read is the one returned: the caller may take its slices as they come */
+	if (opt->slices && job.vol->dtype == TWIN_I16 && !g->uneven && !g->tilted) {
+		job.stored = calloc(job.n, 1);
+		job.streaming = job.stored != NULL;
+	}
 	if (read_all(err, &job) != 0)
 		goto out;
 	if (job.nfailed && drop_failed(err, &job, n, g) != 0)
@@ -401,5 +428,6 @@ out:
 	twin_volume_free(even);
 	twin_volume_free(job.vol);
 	free(job.failed);
+	free(job.stored);
 	return out;
 }
