@@ -5,10 +5,10 @@
 # and twin-ingest (.nii.gz) against dcm2niix -z y, with the peak resident
 # memory and the CPU time (user + system) of each from /usr/bin/time -v.
 # Targets: uncompressed wall time no more than dcm2niix's; .nii.gz wall
-# time no more than half of dcm2niix -z y's;
-# peak memory no more than twice the volume (512*512*300 int16). The volumes
-# written must be equal to dcm2niix's. Prints a table; exit 1 when a target
-# is missed. INGEST_BENCH_STUDY=DIR reuses a study made by twin-phantom.
+# time no more than half of dcm2niix -z y's; peak memory no more than twice
+# the volume (512*512*300 int16). The volumes written must be equal to
+# dcm2niix's. Prints a table; exit 1 when a target is missed.
+# INGEST_BENCH_STUDY=DIR reuses a study made by twin-phantom.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TWIN_BIN:=$here/../build/bin}"
 : "${INGEST_BENCH_ROUNDS:=3}"
