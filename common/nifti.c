@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "nifti.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -904,54 +905,160 @@ done:
 	return rc;
 }
 
-/* The bytes of an uncompressed file, hashed on a thread of their own while they are written. */
-struct hash_job {
-	const unsigned char *hdr, *data;
+/*
+ * An uncompressed file written while its volume is filled: a writer and a
+ * hasher thread each follow `ready`, the bytes of data that are final.
+ */
+struct twin_nifti_stream {
+	unsigned char hdr[VOX_OFFSET];
+	const unsigned char *data;
 	size_t len;
-	struct twin_sha256 *h;
-	int rc;
-	struct twin_err err;
+	struct twin_atomic a;
+	struct twin_sha256 *h;      /* NULL: no digest wanted */
+	pthread_t tid[2];
+	int started[2];             /* writer, hasher */
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	size_t ready;
+	int closing;                /* 1: finish, -1: give up */
+	int write_errno;            /* the writer's failure, 0 if none */
+	size_t written, hashed;     /* how far each got */
+	struct twin_err hash_err;
 };
 
-static void *hash_worker(void *arg)
+/* Waits for data past pos; the bytes that may be taken from pos, at most cap (0: stop). */
+static size_t next_piece(struct twin_nifti_stream *s, size_t pos, size_t cap)
 {
-	struct hash_job *job = arg;
+	size_t n;
 
-	job->rc = -1;
-	if (twin_sha256_update(&job->err, job->h, job->hdr, VOX_OFFSET) == 0 &&
-	    twin_sha256_update(&job->err, job->h, job->data, job->len) == 0)
-		job->rc = 0;
+	pthread_mutex_lock(&s->lock);
+	while (s->ready == pos && !s->closing)
+		pthread_cond_wait(&s->more, &s->lock);
+	n = s->closing < 0 ? 0 : s->ready - pos;
+	pthread_mutex_unlock(&s->lock);
+	return n < cap ? n : cap;
+}
+
+static void *stream_writer(void *arg)
+{
+	struct twin_nifti_stream *s = arg;
+	size_t pos = 0, synced = 0, n;
+
+	if (write_some(s->a.f, s->hdr, VOX_OFFSET) != 0) {
+		s->write_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	while (pos < s->len && (n = next_piece(s, pos, WRITE_CHUNK)) > 0) {
+		if (fwrite(s->data + pos, 1, n, s->a.f) != n || fflush(s->a.f) != 0) {
+			s->write_errno = errno ? errno : EIO;
+			return NULL;
+		}
+		pos += n;
+		if (pos - synced >= WRITE_CHUNK) {
+#ifdef SYNC_FILE_RANGE_WRITE
+			/* only advice: an error here shows again at the fsync */
+			sync_file_range(s->a.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+			synced = pos;
+		}
+	}
+	s->written = pos;
 	return NULL;
 }
 
-/* Header and data in pieces of WRITE_CHUNK, hashed into h alongside when it is not NULL. */
-static int write_plain(struct twin_err *err, const char *path, FILE *f, const unsigned char *hdr,
-		       const unsigned char *data, size_t len, struct twin_sha256 *h)
+static void *stream_hasher(void *arg)
 {
-	struct hash_job job;
-	pthread_t tid;
-	int started = 0, rc;
+	struct twin_nifti_stream *s = arg;
+	size_t pos = 0, n;
 
-	memset(&job, 0, sizeof(job));
-	job.hdr = hdr;
-	job.data = data;
-	job.len = len;
-	job.h = h;
-	twin_err_init(&job.err);
-	if (h && !(started = pthread_create(&tid, NULL, hash_worker, &job) == 0))
-		hash_worker(&job);
-	rc = fwrite(hdr, 1, VOX_OFFSET, f) == VOX_OFFSET ? 0 : -1;
-	for (size_t off = 0; rc == 0 && off < len; off += WRITE_CHUNK)
-		rc = write_some(f, data + off, len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK);
-	if (rc != 0)
-		twin_err_errno(err, "cannot write", path);
-	if (started)
-		pthread_join(tid, NULL);
-	if (rc == 0 && h && job.rc != 0) {
-		*err = job.err;
-		twin_err_prefix(err, "'%s'", path);
-		rc = -1;
+	if (twin_sha256_update(&s->hash_err, s->h, s->hdr, VOX_OFFSET) != 0)
+		return NULL;
+	while (pos < s->len && (n = next_piece(s, pos, WRITE_CHUNK)) > 0) {
+		if (twin_sha256_update(&s->hash_err, s->h, s->data + pos, n) != 0)
+			return NULL;
+		pos += n;
 	}
+	s->hashed = pos;
+	return NULL;
+}
+
+struct twin_nifti_stream *twin_nifti_stream_open(struct twin_err *err, const char *path,
+						 const struct twin_volume *v, int hashed)
+{
+	struct twin_nifti_stream *s = calloc(1, sizeof(*s));
+	void *(*fn[2])(void *) = { stream_writer, stream_hasher };
+
+	if (!s) {
+		twin_err_set(err, TWIN_EFAIL, "cannot write '%s': out of memory", path);
+		return NULL;
+	}
+	s->data = v->data;
+	s->len = twin_volume_bytes(v);
+	twin_err_init(&s->hash_err);
+	if (build_header(err, path, v, s->hdr) != 0 || (hashed && !(s->h = twin_sha256_new(err)))) {
+		twin_sha256_free(s->h);
+		free(s);
+		return NULL;
+	}
+	if (twin_atomic_open(err, &s->a, path) != 0) {
+		twin_sha256_free(s->h);
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->more, NULL);
+	/* a thread that cannot start runs in twin_nifti_stream_close */
+	for (int i = 0; i < (s->h ? 2 : 1); i++)
+		s->started[i] = pthread_create(&s->tid[i], NULL, fn[i], s) == 0;
+	return s;
+}
+
+void twin_nifti_stream_ready(struct twin_nifti_stream *s, size_t bytes)
+{
+	pthread_mutex_lock(&s->lock);
+	if (bytes > s->ready && bytes <= s->len) {
+		s->ready = bytes;
+		pthread_cond_broadcast(&s->more);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+int twin_nifti_stream_close(struct twin_err *err, struct twin_nifti_stream *s, int ok,
+			    uint64_t *size, char sha256[TWIN_SHA256_HEX])
+{
+	void *(*fn[2])(void *) = { stream_writer, stream_hasher };
+	const char *path = s->a.path;
+	int rc = -1;
+
+	pthread_mutex_lock(&s->lock);
+	s->closing = ok ? 1 : -1;
+	pthread_cond_broadcast(&s->more);
+	pthread_mutex_unlock(&s->lock);
+	for (int i = 0; i < (s->h ? 2 : 1); i++) {
+		if (s->started[i])
+			pthread_join(s->tid[i], NULL);
+		else if (ok)
+			fn[i](s);
+	}
+	pthread_cond_destroy(&s->more);
+	pthread_mutex_destroy(&s->lock);
+	if (!ok)
+		goto out;
+	if (s->write_errno) {
+		errno = s->write_errno;
+		twin_err_errno(err, "cannot write", path);
+	} else if (s->hash_err.code != TWIN_OK) {
+		twin_err_set(err, s->hash_err.code, "'%s': %s", path, s->hash_err.msg);
+	} else if (s->written != s->len || (s->h && s->hashed != s->len)) {
+		twin_err_set(err, TWIN_EFAIL, "cannot write '%s': closed before its data was ready", path);
+	} else if (!s->h || twin_sha256_final(err, s->h, sha256, size) == 0) {
+		rc = twin_atomic_commit(err, &s->a);
+	}
+out:
+	if (rc != 0 && s->a.path)
+		twin_atomic_abort(&s->a);
+	twin_sha256_free(s->h);
+	free(s);
 	return rc;
 }
 
@@ -960,20 +1067,25 @@ int twin_nifti_save_hashed(struct twin_err *err, const char *path, const struct 
 {
 	unsigned char hdr[VOX_OFFSET];
 	size_t len = twin_volume_bytes(v), pl = strlen(path);
+	struct twin_nifti_stream *s;
 	struct twin_sha256 *h = NULL;
 	struct twin_atomic a;
 	int rc = -1;
 
+	if (pl <= 3 || strcmp(path + pl - 3, ".gz") != 0) {
+		s = twin_nifti_stream_open(err, path, v, sha256 != NULL);
+		if (!s)
+			return -1;
+		twin_nifti_stream_ready(s, len);
+		return twin_nifti_stream_close(err, s, 1, size, sha256);
+	}
 	if (build_header(err, path, v, hdr) != 0)
 		return -1;
 	if (sha256 && !(h = twin_sha256_new(err)))
 		return -1;
 	if (twin_atomic_open(err, &a, path) != 0)
 		goto out;
-	if (pl > 3 && strcmp(path + pl - 3, ".gz") == 0)
-		rc = write_gzip(err, path, a.f, hdr, v->data, len, h);
-	else
-		rc = write_plain(err, path, a.f, hdr, v->data, len, h);
+	rc = write_gzip(err, path, a.f, hdr, v->data, len, h);
 	if (rc == 0 && h && twin_sha256_final(err, h, sha256, size) != 0)
 		rc = -1;
 	if (rc != 0) {

@@ -57,6 +57,26 @@ int twin_nifti_save(struct twin_err *err, const char *path, const struct twin_vo
 int twin_nifti_save_hashed(struct twin_err *err, const char *path, const struct twin_volume *v,
 			   uint64_t *size, char sha256[TWIN_SHA256_HEX]);
 
+/*
+ * An uncompressed file written while v is still being filled, so that the
+ * writing and hashing overlap the filling. v's dim, dtype and affine must
+ * be final at twin_nifti_stream_open (the header goes first), v->data only
+ * as twin_nifti_stream_ready says: its first `bytes` bytes are final and
+ * stay unchanged. Two threads of the stream write them to a temporary file
+ * and hash them (when hashed is not 0) as they come.
+ * twin_nifti_stream_close with ok 1, once every byte is ready, fsyncs and
+ * renames the file into path and gives its size and SHA-256 (sha256 may
+ * be NULL when not hashed), as twin_nifti_save_hashed, and returns 0;
+ * with ok 0 (or on any error) it removes the file and returns -1. Either
+ * way it frees the stream.
+ */
+struct twin_nifti_stream;
+struct twin_nifti_stream *twin_nifti_stream_open(struct twin_err *err, const char *path,
+						 const struct twin_volume *v, int hashed);
+void twin_nifti_stream_ready(struct twin_nifti_stream *s, size_t bytes);
+int twin_nifti_stream_close(struct twin_err *err, struct twin_nifti_stream *s, int ok,
+			    uint64_t *size, char sha256[TWIN_SHA256_HEX]);
+
 #ifdef __cplusplus
 }
 #endif

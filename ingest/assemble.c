@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
-#define STORE_BLOCK 4096 /* values rescaled at a time: 16 KiB of int32 */
 
 /* What the threads share while reading a stack. */
 struct job {
@@ -20,15 +19,24 @@ struct job {
 	struct twin_volume *vol; /* n slices, int16 or float32 */
 	struct twin_affine vol_affine;
 	unsigned char *failed;  /* per frame */
+	unsigned char *stored;  /* per frame, while streaming */
 	size_t next, done, shown, nfailed;
+	size_t final;           /* leading frames stored, told to opt->slices */
+	int streaming;
 	int overflow;           /* an int16 volume met a value it cannot hold */
 	struct twin_err first;  /* the first reader error */
 	pthread_mutex_t lock;
 };
 
-/* The smallest and largest of v[0..n), in eight lanes the compiler vectorises. */
-static void range(const int32_t *v, size_t n, int32_t *lo, int32_t *hi)
+/*
+ * out = s * v + c as int16, and the smallest and largest of v, in one pass
+ * of eight lanes that the compiler vectorises. Where v is out of range the
+ * products wrap (unsigned, so defined): the caller sees it in lo and hi.
+ */
+static void rescale_i16(int16_t *restrict out, const int32_t *restrict v, size_t n, int32_t s, int32_t c,
+			int32_t *lo, int32_t *hi)
 {
+	uint32_t us = (uint32_t)s, uc = (uint32_t)c;
 	int32_t l[8], h[8];
 	size_t i = 0;
 
@@ -38,12 +46,16 @@ static void range(const int32_t *v, size_t n, int32_t *lo, int32_t *hi)
 	}
 	for (; i + 8 <= n; i += 8)
 		for (int k = 0; k < 8; k++) {
-			l[k] = v[i + k] < l[k] ? v[i + k] : l[k];
-			h[k] = v[i + k] > h[k] ? v[i + k] : h[k];
+			int32_t x = v[i + k];
+
+			l[k] = x < l[k] ? x : l[k];
+			h[k] = x > h[k] ? x : h[k];
+			out[i + k] = (int16_t)(us * (uint32_t)x + uc);
 		}
 	for (; i < n; i++) {
 		l[0] = v[i] < l[0] ? v[i] : l[0];
 		h[0] = v[i] > h[0] ? v[i] : h[0];
+		out[i] = (int16_t)(us * (uint32_t)v[i] + uc);
 	}
 	for (int k = 1; k < 8; k++) {
 		l[0] = l[k] < l[0] ? l[k] : l[0];
@@ -53,23 +65,11 @@ static void range(const int32_t *v, size_t n, int32_t *lo, int32_t *hi)
 	*hi = h[0];
 }
 
-/* out = s * v + c, every result known to fit in int16; in blocks the compiler vectorises. */
-static void rescale_i16(int16_t *restrict out, const int32_t *restrict v, size_t n, int32_t s, int32_t c)
-{
-	size_t i = 0;
-
-	for (; i + 64 <= n; i += 64)
-		for (size_t j = i; j < i + 64; j++)
-			out[j] = (int16_t)(s * v[j] + c);
-	for (; i < n; i++)
-		out[i] = (int16_t)(s * v[i] + c);
-}
-
 /*
  * Rescales frame k's stored values into the volume. An int16 volume has
  * whole-number rescales only (see choose_dtype); 1 when a value does not
- * fit in int16 (the slice is then partly written, and the volume read
- * again as float32), else 0.
+ * fit in int16 (the slice then holds wrapped values, and the volume is
+ * read again as float32), else 0.
  */
 static int store(struct job *job, size_t k, const int32_t *v)
 {
@@ -82,19 +82,10 @@ static int store(struct job *job, size_t k, const int32_t *v)
 		int64_t s = (int64_t)slope, c = (int64_t)icpt, a, b;
 		int32_t lo, hi;
 
-		/* block by block, so that the second pass finds the values in L1 */
-		for (i = 0; i < job->plane; i += STORE_BLOCK) {
-			size_t m = job->plane - i < STORE_BLOCK ? job->plane - i : STORE_BLOCK;
-
-			range(v + i, m, &lo, &hi);
-			a = s * lo + c;
-			b = s * hi + c;
-			if (a < INT16_MIN || a > INT16_MAX || b < INT16_MIN || b > INT16_MAX)
-				return 1;
-			/* |s * v| <= 32767 + |c| here, so int32 holds every step */
-			rescale_i16(out + i, v + i, m, (int32_t)s, (int32_t)c);
-		}
-		return 0;
+		rescale_i16(out, v, job->plane, (int32_t)s, (int32_t)c, &lo, &hi);
+		a = s * lo + c;
+		b = s * hi + c;
+		return a < INT16_MIN || a > INT16_MAX || b < INT16_MIN || b > INT16_MAX;
 	} else {
 		float *out = (float *)job->vol->data + k * job->plane;
 
@@ -102,6 +93,23 @@ static int store(struct job *job, size_t k, const int32_t *v)
 			out[i] = (float)(slope * v[i] + icpt);
 		return 0;
 	}
+}
+
+/* Under job->lock: frame k is stored (ok) or not; the streaming caller hears of it. */
+static void tell_slices(struct job *job, size_t k, int ok)
+{
+	size_t was = job->final;
+
+	if (!ok) {
+		job->streaming = 0;
+		job->opt->slices(job->opt->slices_ctx, NULL, 0);
+		return;
+	}
+	job->stored[k] = 1;
+	while (job->final < job->n && job->stored[job->final])
+		job->final++;
+	if (job->final > was)
+		job->opt->slices(job->opt->slices_ctx, job->vol, job->final);
 }
 
 static void *worker(void *arg)
@@ -139,6 +147,8 @@ static void *worker(void *arg)
 			if (job->opt->progress)
 				job->opt->progress(job->opt->progress_ctx, job->done, job->n);
 		}
+		if (job->streaming)
+			tell_slices(job, k, rc == 0 && !over);
 		if (rc == 0) {
 			pthread_mutex_unlock(&job->lock);
 			continue;
@@ -370,6 +380,11 @@ struct twin_volume *twin_assemble(struct twin_err *err, const struct twin_assemb
 	job.vol = twin_volume_new(err, choose_dtype(&job), dim, &g->even);
 	if (!job.vol)
 		goto out;
+	/* the volume read is the one returned: the caller may take its slices as they come */
+	if (opt->slices && job.vol->dtype == TWIN_I16 && !g->uneven && !g->tilted) {
+		job.stored = calloc(job.n, 1);
+		job.streaming = job.stored != NULL;
+	}
 	if (read_all(err, &job) != 0)
 		goto out;
 	if (job.nfailed && drop_failed(err, &job, n, g) != 0)
@@ -401,5 +416,6 @@ out:
 	twin_volume_free(even);
 	twin_volume_free(job.vol);
 	free(job.failed);
+	free(job.stored);
 	return out;
 }

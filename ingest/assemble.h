@@ -35,6 +35,15 @@ struct twin_assemble_opt {
 	/* Called after each frame, one call at a time, with frames done so far; may be NULL. */
 	void (*progress)(void *ctx, size_t done, size_t total);
 	void *progress_ctx;
+	/*
+	 * When the volume is read as it will be returned (int16, nothing to
+	 * resample), called one call at a time with it and the number of its
+	 * leading slices that are final, as that grows; then with NULL when a
+	 * frame fails or overflows: the volume returned will be another. May
+	 * be NULL.
+	 */
+	void (*slices)(void *ctx, const struct twin_volume *v, size_t done);
+	void *slices_ctx;
 	int threads;             /* 0: every core */
 	enum twin_uneven uneven;
 };

@@ -587,6 +587,62 @@ struct written {
 	char sha256[TWIN_SHA256_HEX];
 };
 
+/*
+ * An uncompressed volume written and hashed while its slices are read (see
+ * twin_nifti_stream). It is opened at the first slice, and given up when
+ * the assembler says that the volume returned will be another; the volume
+ * is then saved after it is read.
+ */
+struct streamer {
+	const char *path;
+	struct twin_nifti_stream *s;
+	const struct twin_volume *v;  /* the volume streamed */
+	size_t done;                  /* its slices told final */
+	int off;                      /* given up, or never to be */
+};
+
+static void stream_slices(void *ctx, const struct twin_volume *v, size_t done)
+{
+	struct streamer *st = ctx;
+	struct twin_err err;
+
+	if (st->off)
+		return;
+	if (!v) {
+		st->off = 1;
+		if (st->s)
+			twin_nifti_stream_close(NULL, st->s, 0, NULL, NULL);
+		st->s = NULL;
+		return;
+	}
+	/* a stream that cannot open leaves the volume to be saved afterwards, which says why */
+	twin_err_init(&err);
+	if (!st->s && !(st->s = twin_nifti_stream_open(&err, st->path, v, 1))) {
+		st->off = 1;
+		return;
+	}
+	st->v = v;
+	st->done = done;
+	twin_nifti_stream_ready(st->s, done * v->dim[0] * v->dim[1] * twin_dtype_size(v->dtype));
+}
+
+/* v written to path: by the stream when it holds the whole of v, else saved now. */
+static int save_volume(struct twin_err *err, struct streamer *st, const struct twin_volume *v,
+		       struct written *out)
+{
+	int whole = st->s && !st->off && st->v == v && st->done == v->dim[2];
+
+	if (st->s) {
+		struct twin_nifti_stream *s = st->s;
+
+		st->s = NULL;
+		if (whole)
+			return twin_nifti_stream_close(err, s, 1, &out->size, out->sha256);
+		twin_nifti_stream_close(NULL, s, 0, NULL, NULL);
+	}
+	return twin_nifti_save_hashed(err, st->path, v, &out->size, out->sha256);
+}
+
 /* One phase: assembled and written to path, the staged name of CASE/ingest/name. */
 static int write_phase(struct twin_err *err, struct run *r, const struct twin_series *s, size_t phase,
 		       const char *name, const char *path, struct twin_geometry *g,
@@ -598,9 +654,10 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	struct twin_progress progress;
 	const struct twin_frame **frames = NULL;
 	struct twin_volume *v = NULL;
+	struct streamer sm;
 	size_t n = st->n;
 	double t0, t1;
-	int rc = -1;
+	int rc = -1, streamed;
 
 	memset(&opt, 0, sizeof(opt));
 	rd.mosaics = r->mosaics;
@@ -612,6 +669,13 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	opt.warn = warn_cb;
 	opt.warn_ctx = r;
 	opt.threads = (int)twin_conf_int(r->cli->conf, "ingest.threads");
+	/* .nii.gz is compressed in parallel once read */
+	memset(&sm, 0, sizeof(sm));
+	sm.path = path;
+	if (opt_uncompressed) {
+		opt.slices = stream_slices;
+		opt.slices_ctx = &sm;
+	}
 	opt.uneven = strcmp(twin_conf_string(r->cli->conf, "ingest.uneven"), "error") == 0 ?
 		     TWIN_UNEVEN_ERROR : TWIN_UNEVEN_RESAMPLE;
 	frames = malloc(n * sizeof(*frames));
@@ -637,10 +701,11 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 	}
 	twin_progress_done(&progress);
 	t1 = now();
-	if (twin_nifti_save_hashed(err, path, v, &out->size, out->sha256) != 0)
+	streamed = sm.s && !sm.off;
+	if (save_volume(err, &sm, v, out) != 0)
 		goto out;
-	twin_cli_info(r->cli, "'%s': %zu slices read and hashed in %.3f s, written and hashed in %.3f s",
-		      name, n, t1 - t0, now() - t1);
+	twin_cli_info(r->cli, "'%s': %zu slices read and hashed in %.3f s, written and hashed %s %.3f s",
+		      name, n, t1 - t0, streamed ? "alongside, the last bytes in" : "in", now() - t1);
 	vol->file = name;
 	vol->phase = phase;
 	vol->slices_read = n;
@@ -657,6 +722,8 @@ static int write_phase(struct twin_err *err, struct run *r, const struct twin_se
 		      twin_dtype_name(v->dtype));
 	rc = 0;
 out:
+	if (sm.s)
+		twin_nifti_stream_close(NULL, sm.s, 0, NULL, NULL);
 	twin_volume_free(v);
 	free(frames);
 	return rc;

@@ -1,6 +1,7 @@
 #include "twin_test.h"
 
 #include <math.h>
+#include <time.h>
 
 #include "../../ingest/assemble.h"
 
@@ -16,6 +17,9 @@ struct fixture {
 	char warnings[2048];
 	int nwarn;
 	size_t progress_calls, progress_last;
+	const char *slow;                /* a file that takes 20 ms to read */
+	const struct twin_volume *told;  /* what opt.slices was told last */
+	size_t told_done, told_calls, told_off;
 	struct twin_assemble_opt opt;
 };
 
@@ -37,7 +41,11 @@ static void world(const struct twin_frame *f, double c, double r, double p[3])
 /* Stored values (whole numbers) that rescale to truth; files named "bad*" cannot be read. */
 static int fake_read(struct twin_err *err, void *ctx, const struct twin_frame *f, int32_t *out)
 {
-	(void)ctx;
+	const struct fixture *fx = ctx;
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+
+	if (fx->slow && strcmp(f->path, fx->slow) == 0)
+		nanosleep(&nap, NULL);
 	if (strncmp(f->path, "bad", 3) == 0)
 		return twin_err_set(err, TWIN_EINPUT, "cannot read '%s': truncated pixel data", f->path);
 	for (unsigned r = 0; r < f->rows; r++)
@@ -68,6 +76,36 @@ static void count(void *ctx, size_t done, size_t total)
 	fx->progress_calls++;
 }
 
+/* opt.slices: the slices told final are final, in a count that only grows, of one volume. */
+static void slices(void *ctx, const struct twin_volume *v, size_t done)
+{
+	struct fixture *fx = ctx;
+	const struct twin_frame *f = &fx->f[0];
+	int ct = strcmp(f->modality, "CT") == 0;
+	size_t k = done - 1;
+
+	if (!v) {
+		fx->told_off++;
+		return;
+	}
+	assert_true(done > fx->told_done && done <= v->dim[2]);
+	assert_true(!fx->told || fx->told == v);
+	fx->told = v;
+	fx->told_done = done;
+	fx->told_calls++;
+	for (size_t j = 0; j < v->dim[1]; j++)
+		for (size_t i = 0; i < v->dim[0]; i++) {
+			double ijk[3] = { (double)i, (double)j, (double)k }, p[3], want;
+
+			twin_volume_index_to_world(v, ijk, p);
+			/* MR keeps the stored values */
+			want = ct ? truth(p) : (double)lrint((truth(p) - f->intercept) / f->slope);
+			if (twin_volume_get(v, i, j, k) != want)
+				fail_msg("slice %zu told final, voxel %zu,%zu is %g, want %g", k, i, j,
+					 twin_volume_get(v, i, j, k), want);
+		}
+}
+
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
@@ -77,12 +115,15 @@ static int setup(void **state)
 	twin_err_init(&fx->err);
 	base = 100;
 	fx->opt.read = fake_read;
+	fx->opt.read_ctx = fx;
 	fx->opt.warn = note;
 	fx->opt.warn_ctx = fx;
 	fx->opt.threads = 2;
 	fx->opt.progress = count;
 	fx->opt.progress_ctx = fx;
 	fx->opt.uneven = TWIN_UNEVEN_RESAMPLE;
+	fx->opt.slices = slices;
+	fx->opt.slices_ctx = fx;
 	*state = fx;
 	return 0;
 }
@@ -156,6 +197,8 @@ static void ct_rescale_to_int16(void **state)
 	struct fixture *fx = *state;
 	const double z[5] = { 8, 0, 4, 2, 6 };
 
+	/* the lowest slice ends last: the others are told final only after it */
+	fx->slow = "im01.dcm";
 	stack(fx, "CT", z, 5, 0, 1, -1024, 12, -1);
 	run(fx);
 	assert_int_equal(fx->v->dtype, TWIN_I16);
@@ -165,6 +208,10 @@ static void ct_rescale_to_int16(void **state)
 	check_all(fx->v, 0);
 	assert_int_equal(fx->nwarn, 0);
 	assert_int_equal(fx->progress_calls, 5);
+	/* every slice was told final, of the volume returned */
+	assert_ptr_equal(fx->told, fx->v);
+	assert_int_equal(fx->told_done, 5);
+	assert_int_equal(fx->told_off, 0);
 }
 
 static void ct_fractional_slope_is_float(void **state)
@@ -211,6 +258,9 @@ static void values_past_int16_restart_as_float(void **state)
 	assert_int_equal(fx->nwarn, 1);
 	assert_non_null(strstr(fx->warnings, "cannot read 'bad01.dcm'"));
 	assert_int_equal(fx->progress_calls, 6);
+	/* the int16 stack read first is not the volume returned: the caller heard so */
+	assert_int_equal(fx->told_off, 1);
+	assert_ptr_not_equal(fx->told, fx->v);
 }
 
 /* The same values below int16's floor, one thread: float32 as well. */
@@ -227,6 +277,7 @@ static void values_below_int16_restart_as_float(void **state)
 	assert_true(twin_volume_get(fx->v, 0, 0, 0) < -32768);
 	check_all(fx->v, 0);
 	assert_int_equal(fx->progress_calls, 4);
+	assert_int_equal(fx->told_off, 1);
 }
 
 static void mr_keeps_stored_values(void **state)
@@ -254,6 +305,9 @@ static void unreadable_slice_is_left_out_and_filled(void **state)
 	assert_true(fx->g.uneven);
 	assert_int_equal(fx->v->dim[2], 6);
 	check_all(fx->v, 0);
+	/* only the slices below the unreadable one were told */
+	assert_int_equal(fx->told_off, 1);
+	assert_true(fx->told_done <= 2);
 }
 
 static void no_readable_slice_is_an_error(void **state)
@@ -289,6 +343,8 @@ static void uneven_slices_are_interpolated(void **state)
 	stack(fx, "CT", z, 5, 0, 0.5, 0, 12, -1);
 	run(fx);
 	assert_true(fx->g.uneven);
+	/* resampled: nothing told */
+	assert_int_equal(fx->told_calls + fx->told_off, 0);
 	assert_int_equal(fx->v->dim[2], 6);
 	assert_true(fabs(fx->v->affine.m[2][2] - 1) < 1e-12);
 	check_all(fx->v, 1e-3);

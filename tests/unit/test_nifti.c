@@ -1,5 +1,6 @@
 #include "twin_test.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -340,6 +341,79 @@ static void save_hashed_matches_file(void **state)
 			assert_true(size == 352 + twin_volume_bytes(v));
 		twin_volume_free(v);
 	}
+}
+
+/* Files in dir other than . and .. */
+static int files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A stream takes each slice as it is told it is final: the file equals
+ * what twin_nifti_save writes of the whole, its digest is the file's; a
+ * stream given up or closed early leaves nothing.
+ */
+static void stream_writes_as_filled(void **state)
+{
+	const size_t dim[3] = { 170, 160, 90 };
+	char hex[TWIN_SHA256_HEX], want[TWIN_SHA256_HEX];
+	struct twin_nifti_stream *s;
+	struct twin_volume *v, *ref;
+	struct twin_affine ob;
+	struct twin_err err;
+	uint64_t size = 0, want_size;
+	size_t slice, len, want_len;
+	unsigned char *a, *b;
+
+	twin_err_init(&err);
+	oblique_affine(&ob);
+	ref = twin_volume_new(&err, TWIN_I16, dim, &ob);
+	v = twin_volume_new(&err, TWIN_I16, dim, &ob);
+	assert_ptr_ok(err, ref);
+	assert_ptr_ok(err, v);
+	fill(ref);
+	slice = dim[0] * dim[1] * sizeof(int16_t);
+	s = twin_nifti_stream_open(&err, twin_test_path(*state, "st.nii"), v, 1);
+	assert_ptr_ok(err, s);
+	for (size_t k = 0; k < dim[2]; k++) {
+		memcpy((char *)v->data + k * slice, (char *)ref->data + k * slice, slice);
+		twin_nifti_stream_ready(s, (k + 1) * slice);
+	}
+	assert_ok(err, twin_nifti_stream_close(&err, s, 1, &size, hex));
+	assert_ok(err, twin_nifti_save(&err, twin_test_path(*state, "ref.nii"), ref));
+	a = twin_test_read_file(twin_test_path(*state, "st.nii"), &len);
+	b = twin_test_read_file(twin_test_path(*state, "ref.nii"), &want_len);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(a, b, len);
+	assert_ok(err, twin_sha256_file(&err, twin_test_path(*state, "st.nii"), want, &want_size));
+	assert_string_equal(hex, want);
+	assert_true(size == want_size);
+	free(a);
+	free(b);
+	assert_int_equal(files_in(*state), 2);
+
+	/* given up half-way, or closed before the last slice: no file, no temporary */
+	for (int ok = 0; ok < 2; ok++) {
+		s = twin_nifti_stream_open(&err, twin_test_path(*state, "half.nii"), v, 1);
+		assert_ptr_ok(err, s);
+		twin_nifti_stream_ready(s, dim[2] / 2 * slice);
+		assert_int_equal(twin_nifti_stream_close(&err, s, ok, &size, hex), -1);
+		if (ok)
+			assert_err(err, TWIN_EFAIL, "closed before its data was ready");
+		twin_err_init(&err);
+		assert_int_equal(files_in(*state), 2);
+	}
+	twin_volume_free(v);
+	twin_volume_free(ref);
 }
 
 static void header_holds_ras(void **state)
@@ -1248,6 +1322,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(round_trip_all_dtypes, setup, teardown),
 		cmocka_unit_test_setup_teardown(round_trip_multi_member_gzip, setup, teardown),
 		cmocka_unit_test_setup_teardown(save_hashed_matches_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(stream_writes_as_filled, setup, teardown),
 		cmocka_unit_test_setup_teardown(header_holds_ras, setup, teardown),
 		cmocka_unit_test_setup_teardown(qform_written_matches_affine, setup, teardown),
 		cmocka_unit_test_setup_teardown(qform_of_sheared_is_closest_rotation, setup, teardown),
