@@ -81,7 +81,9 @@ LIBTWIN := $(O)/libtwin.a
 # which the unit tests and the tools under tests/ may link.
 STAGES := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/main.c),$(s)))
 # workflow/ is the driver's folder: dcm2twin.c is its main, the rest libworkflow.a.
-STAGE_LIBS := $(foreach s,ingest segment mesh export workflow,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
+# It links first: its report validates series.xml and quality.xml against the
+# schemas compiled into libingest.a and libmesh.a.
+STAGE_LIBS := $(foreach s,workflow ingest segment mesh export,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
 stage_src = $(filter-out $(1)/main.c workflow/dcm2twin.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
 stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1)))) \
 	$(patsubst %.xsd,$(O)/%_xsd.o,$(wildcard $(1)/*.xsd))
