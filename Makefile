@@ -94,6 +94,8 @@ PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BI
 PROGRAMS += $(if $(wildcard workflow/dcm2twin.c),$(BIN)/dcm2twin)
 # Small tools for tests and benchmarks: tests/tools/<name>.c -> $(BIN)/<name>.
 TOOLS := $(patsubst tests/tools/%.c,$(BIN)/%,$(wildcard tests/tools/*.c))
+# What the tools and the unit suites share: tests/tools/lib/*.c.
+TEST_LIB_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard tests/tools/lib/*.c))
 PROGRAMS += $(TOOLS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -142,7 +144,7 @@ $(BIN)/twin-phantom: $$(patsubst %.c,$(O)/%.o,$$(wildcard tests/phantom/*.c)) $(
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(LINK_LIBS)
+$(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(TEST_LIB_OBJ) $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -150,7 +152,7 @@ $(BIN)/dcm2twin: $(O)/workflow/dcm2twin.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/twin_test.o $(LINK_LIBS)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/twin_test.o $(TEST_LIB_OBJ) $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 

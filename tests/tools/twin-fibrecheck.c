@@ -45,6 +45,7 @@
 #include "surfaces.h"
 #include "tetmesh.h"
 #include "../../export/fibres.h"
+#include "lib/tetfaces.h"
 
 #define PROG "twin-fibrecheck"
 #define DEG (180 / M_PI)
@@ -221,71 +222,6 @@ static int read_lon(const char *path, size_t n_tets, double *fibres, double *wor
 		}
 	fclose(f);
 	return 0;
-}
-
-/* Face neighbours of wall tets: nb[4t + k] a tet or NONE. */
-struct face {
-	uint32_t v[3], tet;
-};
-
-static int by_face(const void *a, const void *b)
-{
-	const struct face *x = a, *y = b;
-
-	for (int i = 0; i < 3; i++)
-		if (x->v[i] != y->v[i])
-			return x->v[i] < y->v[i] ? -1 : 1;
-	return 0;
-}
-
-static uint32_t *wall_neighbours(const struct twin_tetmesh *m)
-{
-	struct face *k = malloc(4 * m->n_tets * sizeof(*k));
-	uint32_t *nb = malloc(4 * m->n_tets * sizeof(*nb));
-	size_t n = 0;
-
-	if (!k || !nb) {
-		free(k);
-		free(nb);
-		return NULL;
-	}
-	for (size_t t = 0; t < 4 * m->n_tets; t++)
-		nb[t] = NONE;
-	for (size_t t = 0; t < m->n_tets; t++) {
-		if (!is_wall(m->tet_region[t]))
-			continue;
-		for (int f = 0; f < 4; f++) {
-			uint32_t *v = k[n].v;
-
-			for (int i = 0, j = 0; i < 4; i++)
-				if (i != f)
-					v[j++] = m->tets[4 * t + i];
-			for (int a = 0; a < 2; a++)
-				for (int b = 0; b < 2 - a; b++)
-					if (v[b] > v[b + 1]) {
-						uint32_t x = v[b];
-
-						v[b] = v[b + 1];
-						v[b + 1] = x;
-					}
-			k[n++].tet = (uint32_t)t;
-		}
-	}
-	qsort(k, n, sizeof(*k), by_face);
-	for (size_t i = 0; i + 1 < n; i++)
-		if (by_face(&k[i], &k[i + 1]) == 0) {
-			uint32_t a = k[i].tet, b = k[i + 1].tet;
-			int fa = 0, fb = 0;
-
-			while (nb[4 * a + fa] != NONE)
-				fa++;
-			while (nb[4 * b + fb] != NONE)
-				fb++;
-			nb[4 * a + fa] = b;
-			nb[4 * b + fb] = a;
-		}
-	free(k);
-	return nb;
 }
 
 /* Marks of mesh nodes. */
@@ -632,7 +568,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 4: neighbours agree */
-	nb = wall_neighbours(m);
+	nb = twin_tetfaces_neighbours(m, is_wall);
 	if (!nb)
 		goto oom;
 	{
