@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "msh.h"
 #include "surfaces.h"
 #include "tetmesh.h"
@@ -51,7 +52,16 @@
 #define DEG (180 / M_PI)
 #define NONE UINT32_MAX
 
-static const char usage_text[] = "usage: " PROG " [--lon heart.lon] heart.msh\n";
+static const char *lon;
+
+static const struct twin_cli_option options[] = {
+	{ 0, "lon", "FILE", "check the fibres of twin-export's openCARP heart.lon, after comparing them", &lon, NULL },
+};
+
+static const struct twin_cli_spec spec = {
+	PROG, "heart.msh", 1, 1, "holds the fibres of a heart mesh to the criteria of issue 7",
+	options, sizeof(options) / sizeof(options[0]),
+};
 
 static double dot(const double *a, const double *b)
 {
@@ -333,37 +343,24 @@ static double helix(const struct check *k, size_t t, int local)
 int main(int argc, char **argv)
 {
 	struct twin_err err;
+	struct twin_cli cli;
 	struct twin_tetmesh *m = NULL;
 	struct twin_fibres_info info;
 	struct check k;
 	double g_mean = 0, *fibres = NULL, *ng = NULL, *base_pts = NULL, *junction_pts = NULL, lon_diff = 0;
 	unsigned char *mark = NULL;
 	uint32_t *nb = NULL;
-	const char *path = NULL, *lon = NULL;
+	const char *path = NULL;
 	size_t n_base = 0, n_junction = 0, n_undefined = 0, count[N_ZONES] = { 0 }, bad_unit = 0, wall = 0;
 	int rc = 1, failed = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf(PROG " %s\n", TWIN_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--lon") == 0 && i + 1 < argc) {
-			lon = argv[++i];
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			fputs(usage_text, stderr);
-			return 2;
-		}
-	}
-	if (!path) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
 	twin_err_init(&err);
+	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0 || cli.done) {
+		rc = cli.done ? 0 : twin_cli_error(&cli, &err);
+		twin_cli_release(&cli);
+		return rc;
+	}
+	path = cli.args[0];
 	memset(&info, 0, sizeof(info));
 	memset(&k, 0, sizeof(k));
 	twin_fibres_opts_init(&k.opts);
@@ -645,5 +642,6 @@ out:
 	free(mark);
 	free(fibres);
 	twin_tetmesh_free(m);
+	twin_cli_release(&cli);
 	return rc;
 }
