@@ -50,7 +50,6 @@
 
 #define PROG "twin-fibrecheck"
 #define DEG (180 / M_PI)
-#define NONE UINT32_MAX
 
 static const char *lon;
 
@@ -573,8 +572,7 @@ int main(int argc, char **argv)
 		size_t counted = 0, over = 0, n_junction_tets = 0;
 
 		for (size_t t = 0; t < m->n_tets; t++) {
-			double s[3][3] = { { 0 } }, v[3], a, c[3], d[3], along;
-			int n = 0;
+			double a, c[3], d[3], along;
 
 			if (!is_wall(m->tet_region[t]))
 				continue;
@@ -588,30 +586,9 @@ int main(int argc, char **argv)
 				n_junction_tets++;
 				continue;
 			}
-			for (int f = 0; f < 4; f++) {
-				const double *g;
-
-				if (nb[4 * t + f] == NONE)
-					continue;
-				g = fibres + 9 * (size_t)nb[4 * t + f];
-				for (int i = 0; i < 3; i++)
-					for (int j = 0; j < 3; j++)
-						s[i][j] += g[i] * g[j];
-				n++;
-			}
-			if (!n)
+			a = twin_tetfaces_neighbour_angle(nb, fibres, t);
+			if (a < 0)
 				continue;
-			memcpy(v, fibres + 9 * t, sizeof(v));
-			for (int it = 0; it < 100; it++) {
-				double w[3];
-
-				for (int i = 0; i < 3; i++)
-					w[i] = s[i][0] * v[0] + s[i][1] * v[1] + s[i][2] * v[2];
-				if (unit(w) != 0)
-					break;
-				memcpy(v, w, sizeof(v));
-			}
-			a = axis_angle(fibres + 9 * t, v);
 			counted++;
 			over += a > 45;
 			if (a > worst) {

@@ -903,40 +903,16 @@ static double worst_neighbour_angle(const struct phantom *p, int (*keep)(const d
 	assert_non_null(nb);
 	*counted = 0;
 	for (size_t t = 0; t < p->mesh->n_tets; t++) {
-		double s[3][3] = { { 0 } }, v[3], c[3], a;
-		int n = 0;
+		double c[3], a;
 
 		if (!is_wall(p->mesh, t))
 			continue;
 		centroid(c, p->mesh, t);
 		if (keep && !keep(c))
 			continue;
-		for (int f = 0; f < 4; f++) {
-			const double *g;
-
-			if (nb[4 * t + f] == UINT32_MAX)
-				continue;
-			g = p->fibres + 9 * (size_t)nb[4 * t + f];
-			for (int i = 0; i < 3; i++)
-				for (int j = 0; j < 3; j++)
-					s[i][j] += g[i] * g[j];
-			n++;
-		}
-		if (n == 0)
+		a = twin_tetfaces_neighbour_angle(nb, p->fibres, t);
+		if (a < 0)
 			continue;
-		/* power iteration from the tet's own fibre */
-		memcpy(v, p->fibres + 9 * t, sizeof(v));
-		for (int it = 0; it < 100; it++) {
-			double w[3];
-
-			for (int i = 0; i < 3; i++)
-				w[i] = s[i][0] * v[0] + s[i][1] * v[1] + s[i][2] * v[2];
-			if (!(norm(w) > 0))
-				break;
-			for (int i = 0; i < 3; i++)
-				v[i] = w[i] / norm(w);
-		}
-		a = axis_angle(p->fibres + 9 * t, v);
 		(*counted)++;
 		if (a > worst) {
 			worst = a;

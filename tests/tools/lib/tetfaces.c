@@ -5,7 +5,9 @@
  */
 #include "tetfaces.h"
 
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int twin_tetface_cmp(const void *a, const void *b)
 {
@@ -78,4 +80,44 @@ uint32_t *twin_tetfaces_neighbours(const struct twin_tetmesh *m, int (*keep)(int
 		}
 	free(k);
 	return nb;
+}
+
+static double dot(const double *a, const double *b)
+{
+	return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+}
+
+double twin_tetfaces_neighbour_angle(const uint32_t *nb, const double *fibres, size_t t)
+{
+	double s[3][3] = { { 0 } }, v[3], c;
+	int n = 0;
+
+	for (int f = 0; f < 4; f++) {
+		const double *g;
+
+		if (nb[4 * t + f] == UINT32_MAX)
+			continue;
+		g = fibres + 9 * (size_t)nb[4 * t + f];
+		for (int i = 0; i < 3; i++)
+			for (int j = 0; j < 3; j++)
+				s[i][j] += g[i] * g[j];
+		n++;
+	}
+	if (!n)
+		return -1;
+	/* power iteration from the tet's own fibre: a 3x3 needs no LAPACK */
+	memcpy(v, fibres + 9 * t, sizeof(v));
+	for (int it = 0; it < 100; it++) {
+		double w[3], len;
+
+		for (int i = 0; i < 3; i++)
+			w[i] = dot(s[i], v);
+		len = sqrt(dot(w, w));
+		if (!(len > 0))
+			break;
+		for (int i = 0; i < 3; i++)
+			v[i] = w[i] / len;
+	}
+	c = fabs(dot(fibres + 9 * t, v)) / sqrt(dot(fibres + 9 * t, fibres + 9 * t) * dot(v, v));
+	return acos(c > 1 ? 1 : c) * 180 / M_PI;
 }
