@@ -115,11 +115,21 @@ out:
 	return rc;
 }
 
+/* A table row by row() for each element of root's children named element. */
+static int rows(struct twin_err *err, struct twin_page *r, const char *path, xmlNode *root, const char *element,
+		int (*row)(struct twin_err *, struct twin_page *, const char *, const xmlNode *))
+{
+	for (xmlNode *n = twin_xml_next(root->children, element); n; n = twin_xml_next(n->next, element))
+		if (row(err, r, path, n) != 0)
+			return -1;
+	return 0;
+}
+
 int twin_page_quality(struct twin_err *err, struct twin_page *r)
 {
 	char *path = twin_page_path(err, r, "mesh/quality.xml");
 	xmlDoc *doc = NULL;
-	xmlNode *root, *n;
+	xmlNode *root;
 	int rc = -1;
 
 	if (!path)
@@ -136,23 +146,20 @@ int twin_page_quality(struct twin_err *err, struct twin_page *r)
 	root = xmlDocGetRootElement(doc);
 	put(r, "<p>From <a href=\"mesh/quality.xml\">mesh/quality.xml</a>.</p>\n<h3>Requirements</h3>\n"
 	       "<table class=\"grid\">\n<tr><th>requirement</th><th>value</th><th>limit</th><th>state</th></tr>\n");
-	for (n = twin_xml_next(root->children, "requirement"); n; n = twin_xml_next(n->next, "requirement"))
-		if (quality_requirement(err, r, path, n) != 0)
-			goto out;
+	if (rows(err, r, path, root, "requirement", quality_requirement) != 0)
+		goto out;
 	put(r, "</table>\n<h3>Regions</h3>\n<table class=\"grid\">\n"
 	       "<tr><th>id</th><th>region</th><th>tetrahedra</th><th>volume mL</th><th>labels mL</th>"
 	       "<th>error %</th><th>min dihedral °</th><th>mean dihedral °</th><th>below 10°</th>"
 	       "<th>min γ</th><th>mean γ</th><th>min edge mm</th><th>mean edge mm</th><th>max edge mm</th></tr>\n");
-	for (n = twin_xml_next(root->children, "region"); n; n = twin_xml_next(n->next, "region"))
-		if (quality_region(err, r, path, n) != 0)
-			goto out;
+	if (rows(err, r, path, root, "region", quality_region) != 0)
+		goto out;
 	put(r, "</table>\n<p class=\"note\">γ is the radius ratio 3 r<sub>in</sub> / r<sub>circ</sub>: 1 for a "
 	       "regular tetrahedron, 0 for a flat one.</p>\n"
 	       "<details><summary>Surfaces</summary>\n<table class=\"grid\">\n"
 	       "<tr><th>tag</th><th>surface</th><th>triangles</th><th>area cm²</th></tr>\n");
-	for (n = twin_xml_next(root->children, "surface"); n; n = twin_xml_next(n->next, "surface"))
-		if (quality_surface(err, r, path, n) != 0)
-			goto out;
+	if (rows(err, r, path, root, "surface", quality_surface) != 0)
+		goto out;
 	put(r, "</table>\n</details>\n</section>\n");
 	rc = 0;
 out:
