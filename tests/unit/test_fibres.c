@@ -933,21 +933,32 @@ static int off_axis(const double c[3])
 	return hypot(c[0], c[1]) >= 5;
 }
 
+/*
+ * No fibre of p's walls differs by 45 degrees or more from the mean axis of
+ * its neighbours', over at least min_percent of its tets (those keep()
+ * accepts; the rest, what, are left out).
+ */
+static void neighbours_agree(const struct phantom *p, const char *name, int (*keep)(const double c[3]),
+			     const char *what, size_t min_percent)
+{
+	size_t counted;
+	double where[3] = { 0, 0, 0 }, worst;
+
+	worst = worst_neighbour_angle(p, keep, &counted, where);
+	printf("# %s: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (%s left out), "
+	       "at (%.1f, %.1f, %.1f)\n", name, worst, counted, p->info.n_tets, what, where[0], where[1], where[2]);
+	assert_true(counted > p->info.n_tets * min_percent / 100);
+	assert_true(worst < 45);
+}
+
 static void lv_neighbours_agree(void **state)
 {
 	struct phantom *p = lv_phantom();
-	size_t counted;
-	double where[3] = { 0, 0, 0 }, worst;
 
 	(void)state;
 	if (!p)
 		skip();
-	worst = worst_neighbour_angle(p, off_axis, &counted, where);
-	printf("# lv: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (5 mm around "
-	       "the apex axis left out), at (%.1f, %.1f, %.1f)\n",
-	       worst, counted, p->info.n_tets, where[0], where[1], where[2]);
-	assert_true(counted > p->info.n_tets * 95 / 100);
-	assert_true(worst < 45);
+	neighbours_agree(p, "lv", off_axis, "5 mm around the apex axis", 95);
 }
 
 /* The lv phantom's mesh again, to change. */
@@ -1336,18 +1347,11 @@ static void biv_septum_helix(void **state)
 static void biv_neighbours_agree(void **state)
 {
 	struct phantom *p = biv_phantom();
-	size_t counted;
-	double where[3] = { 0, 0, 0 }, worst;
 
 	(void)state;
 	if (!p)
 		skip();
-	worst = worst_neighbour_angle(p, off_axis_and_junctions, &counted, where);
-	printf("# biv: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (apex axis and "
-	       "septal junctions left out), at (%.1f, %.1f, %.1f)\n",
-	       worst, counted, p->info.n_tets, where[0], where[1], where[2]);
-	assert_true(counted > p->info.n_tets * 75 / 100);
-	assert_true(worst < 45);
+	neighbours_agree(p, "biv", off_axis_and_junctions, "apex axis and septal junctions", 75);
 }
 
 /*
