@@ -81,7 +81,9 @@ LIBTWIN := $(O)/libtwin.a
 # which the unit tests and the tools under tests/ may link.
 STAGES := $(foreach s,ingest segment mesh export,$(if $(wildcard $(s)/main.c),$(s)))
 # workflow/ is the driver's folder: dcm2twin.c is its main, the rest libworkflow.a.
-STAGE_LIBS := $(foreach s,ingest segment mesh export workflow,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
+# It links first: its report validates series.xml and quality.xml against the
+# schemas compiled into libingest.a and libmesh.a.
+STAGE_LIBS := $(foreach s,workflow ingest segment mesh export,$(if $(wildcard $(s)/*.c $(s)/*.cc),$(O)/lib$(s).a))
 stage_src = $(filter-out $(1)/main.c workflow/dcm2twin.c,$(wildcard $(1)/*.c)) $(wildcard $(1)/*.cc)
 stage_obj = $(patsubst %.cc,$(O)/%.o,$(patsubst %.c,$(O)/%.o,$(call stage_src,$(1)))) \
 	$(patsubst %.xsd,$(O)/%_xsd.o,$(wildcard $(1)/*.xsd))
@@ -92,6 +94,8 @@ PROGRAMS := $(STAGES:%=$(BIN)/twin-%) $(if $(wildcard tests/phantom/main.c),$(BI
 PROGRAMS += $(if $(wildcard workflow/dcm2twin.c),$(BIN)/dcm2twin)
 # Small tools for tests and benchmarks: tests/tools/<name>.c -> $(BIN)/<name>.
 TOOLS := $(patsubst tests/tools/%.c,$(BIN)/%,$(wildcard tests/tools/*.c))
+# What the tools and the unit suites share: tests/tools/lib/*.c.
+TEST_LIB_OBJ := $(patsubst %.c,$(O)/%.o,$(wildcard tests/tools/lib/*.c))
 PROGRAMS += $(TOOLS)
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -140,7 +144,7 @@ $(BIN)/twin-phantom: $$(patsubst %.c,$(O)/%.o,$$(wildcard tests/phantom/*.c)) $(
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(LINK_LIBS)
+$(TOOLS): $(BIN)/%: $(O)/tests/tools/%.o $(TEST_LIB_OBJ) $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -148,7 +152,7 @@ $(BIN)/dcm2twin: $(O)/workflow/dcm2twin.o $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/twin_test.o $(LINK_LIBS)
+$(O)/tests/test_%: $(O)/tests/unit/test_%.o $(O)/tests/unit/twin_test.o $(TEST_LIB_OBJ) $(LINK_LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LINK,$@)$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 

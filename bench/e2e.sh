@@ -11,31 +11,14 @@
 # that writes some targets and not others (exit 8) is counted as run and said.
 # Exit 1 when a stage fails or a target is missed. E2E_BENCH_STUDY=DIR reuses
 # a study made by twin-phantom --clinical.
-here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+bench=e2e
+. "$(dirname "$0")/lib.sh"
 WALL_TARGET=60
 PEAK_TARGET_MB=4000
 
-for p in twin-phantom twin-ingest twin-segment twin-mesh twin-export /usr/bin/time; do
-	if ! command -v "$p" >/dev/null; then
-		echo "bench/e2e: '$p' is missing (make deps, then make)" >&2
-		exit 1
-	fi
-done
-
+need twin-phantom twin-ingest twin-segment twin-mesh twin-export /usr/bin/time
 study=${E2E_BENCH_STUDY:-$W/study}
-if [ ! -d "$study/dicom" ]; then
-	echo "bench/e2e: making a 512x512x300 study with twin-phantom --clinical" >&2
-	if ! twin-phantom -q --clinical "$study" >"$W/phantom.log" 2>&1; then
-		echo "bench/e2e: twin-phantom failed: $(tail -n 2 "$W/phantom.log")" >&2
-		exit 1
-	fi
-fi
-# every run reads the files from the page cache
-cat "$study"/dicom/* >/dev/null
+clinical_study "$study"
 
 # one NAME CMD...: runs CMD under /usr/bin/time, appends
 # "NAME wall_s cpu_s peak_kib exit" to $W/times; the log is $W/log.NAME

@@ -4,12 +4,11 @@
 # then twin-fibres times the LDRB fibres on it: the assembly, the CHOLMOD
 # solves of the four Laplace problems and the per-tet frames, each the
 # fastest of two runs. Prints a table; exit 1 when the total is 20 s or more.
-here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../build/bin}"
+bench=fibres
+. "$(dirname "$0")/lib.sh"
 : "${FIBRES_BENCH_H:=0.6}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+
+need gmsh twin-fibres
 
 start=$(date +%s)
 if ! gmsh -3 -nt 2 -algo hxt -bin -format msh41 -setnumber h "$FIBRES_BENCH_H" \

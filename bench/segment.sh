@@ -6,16 +6,10 @@
 # missed. On a shared machine the wall time follows the load: see the CPU
 # column. For comparison, TotalSegmentator takes about 70 s on a CPU in its
 # fastest mode for a study of this size.
-here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../build/bin}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+bench=segment
+. "$(dirname "$0")/lib.sh"
 
-if [ ! -x /usr/bin/time ]; then
-	echo "bench/segment: /usr/bin/time is missing (Debian package 'time')" >&2
-	exit 1
-fi
+need twin-phantom twin-segment /usr/bin/time
 twin-phantom --clinical --seed 11 "$W/study" >/dev/null || exit 1
 mkdir -p "$W/case/ingest"
 cp "$W/study/truth/image.nii.gz" "$W/case/ingest/image.nii.gz"

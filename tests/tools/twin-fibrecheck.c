@@ -41,16 +41,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "msh.h"
 #include "surfaces.h"
 #include "tetmesh.h"
 #include "../../export/fibres.h"
+#include "lib/tetfaces.h"
 
 #define PROG "twin-fibrecheck"
 #define DEG (180 / M_PI)
-#define NONE UINT32_MAX
 
-static const char usage_text[] = "usage: " PROG " [--lon heart.lon] heart.msh\n";
+static const char *lon;
+
+static const struct twin_cli_option options[] = {
+	{ 0, "lon", "FILE", "check the fibres of twin-export's openCARP heart.lon, after comparing them", &lon, NULL },
+};
+
+static const struct twin_cli_spec spec = {
+	PROG, "heart.msh", 1, 1, "holds the fibres of a heart mesh to the criteria of issue 7",
+	options, sizeof(options) / sizeof(options[0]),
+};
 
 static double dot(const double *a, const double *b)
 {
@@ -223,71 +233,6 @@ static int read_lon(const char *path, size_t n_tets, double *fibres, double *wor
 	return 0;
 }
 
-/* Face neighbours of wall tets: nb[4t + k] a tet or NONE. */
-struct face {
-	uint32_t v[3], tet;
-};
-
-static int by_face(const void *a, const void *b)
-{
-	const struct face *x = a, *y = b;
-
-	for (int i = 0; i < 3; i++)
-		if (x->v[i] != y->v[i])
-			return x->v[i] < y->v[i] ? -1 : 1;
-	return 0;
-}
-
-static uint32_t *wall_neighbours(const struct twin_tetmesh *m)
-{
-	struct face *k = malloc(4 * m->n_tets * sizeof(*k));
-	uint32_t *nb = malloc(4 * m->n_tets * sizeof(*nb));
-	size_t n = 0;
-
-	if (!k || !nb) {
-		free(k);
-		free(nb);
-		return NULL;
-	}
-	for (size_t t = 0; t < 4 * m->n_tets; t++)
-		nb[t] = NONE;
-	for (size_t t = 0; t < m->n_tets; t++) {
-		if (!is_wall(m->tet_region[t]))
-			continue;
-		for (int f = 0; f < 4; f++) {
-			uint32_t *v = k[n].v;
-
-			for (int i = 0, j = 0; i < 4; i++)
-				if (i != f)
-					v[j++] = m->tets[4 * t + i];
-			for (int a = 0; a < 2; a++)
-				for (int b = 0; b < 2 - a; b++)
-					if (v[b] > v[b + 1]) {
-						uint32_t x = v[b];
-
-						v[b] = v[b + 1];
-						v[b + 1] = x;
-					}
-			k[n++].tet = (uint32_t)t;
-		}
-	}
-	qsort(k, n, sizeof(*k), by_face);
-	for (size_t i = 0; i + 1 < n; i++)
-		if (by_face(&k[i], &k[i + 1]) == 0) {
-			uint32_t a = k[i].tet, b = k[i + 1].tet;
-			int fa = 0, fb = 0;
-
-			while (nb[4 * a + fa] != NONE)
-				fa++;
-			while (nb[4 * b + fb] != NONE)
-				fb++;
-			nb[4 * a + fa] = b;
-			nb[4 * b + fb] = a;
-		}
-	free(k);
-	return nb;
-}
-
 /* Marks of mesh nodes. */
 enum { N_BASE = 1, N_JUNCTION = 2, N_VALVE = 4, N_LV = 8, N_RV = 16, N_OUTER = 32, N_EPI = 64, N_RV_ENDO = 128 };
 
@@ -397,37 +342,24 @@ static double helix(const struct check *k, size_t t, int local)
 int main(int argc, char **argv)
 {
 	struct twin_err err;
+	struct twin_cli cli;
 	struct twin_tetmesh *m = NULL;
 	struct twin_fibres_info info;
 	struct check k;
 	double g_mean = 0, *fibres = NULL, *ng = NULL, *base_pts = NULL, *junction_pts = NULL, lon_diff = 0;
 	unsigned char *mark = NULL;
 	uint32_t *nb = NULL;
-	const char *path = NULL, *lon = NULL;
+	const char *path = NULL;
 	size_t n_base = 0, n_junction = 0, n_undefined = 0, count[N_ZONES] = { 0 }, bad_unit = 0, wall = 0;
 	int rc = 1, failed = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf(PROG " %s\n", TWIN_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--lon") == 0 && i + 1 < argc) {
-			lon = argv[++i];
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			fputs(usage_text, stderr);
-			return 2;
-		}
-	}
-	if (!path) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
 	twin_err_init(&err);
+	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0 || cli.done) {
+		rc = cli.done ? 0 : twin_cli_error(&cli, &err);
+		twin_cli_release(&cli);
+		return rc;
+	}
+	path = cli.args[0];
 	memset(&info, 0, sizeof(info));
 	memset(&k, 0, sizeof(k));
 	twin_fibres_opts_init(&k.opts);
@@ -632,7 +564,7 @@ int main(int argc, char **argv)
 	}
 
 	/* 4: neighbours agree */
-	nb = wall_neighbours(m);
+	nb = twin_tetfaces_neighbours(m, is_wall);
 	if (!nb)
 		goto oom;
 	{
@@ -640,8 +572,7 @@ int main(int argc, char **argv)
 		size_t counted = 0, over = 0, n_junction_tets = 0;
 
 		for (size_t t = 0; t < m->n_tets; t++) {
-			double s[3][3] = { { 0 } }, v[3], a, c[3], d[3], along;
-			int n = 0;
+			double a, c[3], d[3], along;
 
 			if (!is_wall(m->tet_region[t]))
 				continue;
@@ -655,30 +586,9 @@ int main(int argc, char **argv)
 				n_junction_tets++;
 				continue;
 			}
-			for (int f = 0; f < 4; f++) {
-				const double *g;
-
-				if (nb[4 * t + f] == NONE)
-					continue;
-				g = fibres + 9 * (size_t)nb[4 * t + f];
-				for (int i = 0; i < 3; i++)
-					for (int j = 0; j < 3; j++)
-						s[i][j] += g[i] * g[j];
-				n++;
-			}
-			if (!n)
+			a = twin_tetfaces_neighbour_angle(nb, fibres, t);
+			if (a < 0)
 				continue;
-			memcpy(v, fibres + 9 * t, sizeof(v));
-			for (int it = 0; it < 100; it++) {
-				double w[3];
-
-				for (int i = 0; i < 3; i++)
-					w[i] = s[i][0] * v[0] + s[i][1] * v[1] + s[i][2] * v[2];
-				if (unit(w) != 0)
-					break;
-				memcpy(v, w, sizeof(v));
-			}
-			a = axis_angle(fibres + 9 * t, v);
 			counted++;
 			over += a > 45;
 			if (a > worst) {
@@ -709,5 +619,6 @@ out:
 	free(mark);
 	free(fibres);
 	twin_tetmesh_free(m);
+	twin_cli_release(&cli);
 	return rc;
 }

@@ -10,13 +10,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "msh.h"
 #include "tetmesh.h"
 #include "../../export/fibres.h"
 
 #define PROG "twin-fibres"
 
-static const char usage_text[] = "usage: " PROG " [--repeat N] heart.msh\n";
+static const char *repeat_arg;
+
+static const struct twin_cli_option options[] = {
+	{ 0, "repeat", "N", "compute the fibres N times, print the fastest (default 1)", &repeat_arg, NULL },
+};
+
+static const struct twin_cli_spec spec = {
+	PROG, "heart.msh", 1, 1, "times the fibres of a heart mesh: assembly, solves, frames",
+	options, sizeof(options) / sizeof(options[0]),
+};
 
 /* Fibre vectors that are not unit length, in wall tets. */
 static size_t bad_vectors(const struct twin_tetmesh *m, const double *f)
@@ -38,6 +48,7 @@ static size_t bad_vectors(const struct twin_tetmesh *m, const double *f)
 int main(int argc, char **argv)
 {
 	struct twin_err err;
+	struct twin_cli cli;
 	struct twin_tetmesh *mesh = NULL;
 	struct twin_fibres_opts opts;
 	struct twin_fibres_info info, best;
@@ -47,27 +58,23 @@ int main(int argc, char **argv)
 	size_t bad = 0;
 	int rc = 1;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf(PROG " %s\n", TWIN_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
-			repeat = strtol(argv[++i], NULL, 10);
-		} else if (argv[i][0] != '-' && !path) {
-			path = argv[i];
-		} else {
-			fputs(usage_text, stderr);
-			return 2;
+	twin_err_init(&err);
+	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0)
+		goto out;
+	if (cli.done) {
+		rc = 0;
+		goto out;
+	}
+	path = cli.args[0];
+	if (repeat_arg) {
+		char *end = NULL;
+
+		repeat = strtol(repeat_arg, &end, 10);
+		if (!*repeat_arg || *end || repeat < 1) {
+			twin_err_set(&err, TWIN_EUSAGE, "bad repeat count '%s': want a whole number >= 1", repeat_arg);
+			goto out;
 		}
 	}
-	if (!path || repeat < 1) {
-		fputs(usage_text, stderr);
-		return 2;
-	}
-	twin_err_init(&err);
 	twin_fibres_opts_init(&opts);
 	mesh = twin_msh_load(&err, path);
 	if (!mesh)
@@ -94,11 +101,10 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
-	if (err.code != TWIN_OK) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = twin_err_exit_code(&err);
-	}
+	if (err.code != TWIN_OK)
+		rc = twin_cli_error(&cli, &err);
 	free(fibres);
 	twin_tetmesh_free(mesh);
+	twin_cli_release(&cli);
 	return rc;
 }

@@ -4,34 +4,13 @@
  * one line; exits 0 when they agree, 1 when they differ, 2 on usage, and the
  * twin exit code of a read error.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "nifti.h"
-
-#define PROG "twin-niicmp"
-
-static const char usage_text[] =
-	"usage: " PROG " [--tol-mm T] [--voxels] [--tol-value V] [--frame[-a|-b] N] A.nii[.gz] B.nii[.gz]\n";
-
-static const char help_text[] =
-	"Compares two NIfTI-1 volumes in world space. B may be A with its axes\n"
-	"permuted or flipped: the mapping is found from the affines.\n"
-	"\n"
-	"  --tol-mm T      corners may be T mm apart (default 0.001)\n"
-	"  --voxels        compare every voxel value as well\n"
-	"  --tol-value V   voxel values may differ by V (default 0)\n"
-	"  --frame-a N     read frame N (from 0) of A, a 4-D file; a 3-D file has frame 0\n"
-	"  --frame-b N     the same for B\n"
-	"  --frame N       the same for both\n"
-	"  -h, --help      this help\n"
-	"  --version       the version\n"
-	"\n"
-	"Exit 0 when equal, 1 when different, 2 on usage, 3 or more when a file\n"
-	"cannot be read.\n";
 
 /* B's index axis b runs along A's axis perm[b], backwards when flip[b]. */
 struct axis_map {
@@ -214,88 +193,73 @@ static struct twin_volume *load(struct twin_err *err, const char *path, double f
 	return frame < 0.0 ? twin_nifti_load(err, path) : twin_nifti_load_frame(err, path, (size_t)frame);
 }
 
-static int parse_tol(const char *s, double *out)
+/* A number >= 0 from option name's text s (NULL: keep *out); whole when whole is set. */
+static int parse_number(struct twin_err *err, const char *name, const char *s, int whole, double *out)
 {
 	char *end = NULL;
-	double x = strtod(s, &end);
+	double x;
 
-	if (!*s || *end || !isfinite(x) || x < 0.0)
-		return -1;
+	if (!s)
+		return 0;
+	x = strtod(s, &end);
+	if (!*s || *end || !isfinite(x) || x < 0.0 || (whole && (x != floor(x) || x > 32767.0)))
+		return twin_err_set(err, TWIN_EUSAGE, "bad %s '%s': want a %s >= 0", name, s,
+				    whole ? "whole number" : "number");
 	*out = x;
 	return 0;
 }
 
+static const char *tol_mm_arg, *tol_value_arg, *frame_arg, *frame_a_arg, *frame_b_arg;
+static int voxels;
+
+static const struct twin_cli_option opts[] = {
+	{ 0, "tol-mm", "T", "corners may be T mm apart (default 0.001)", &tol_mm_arg, NULL },
+	{ 0, "voxels", NULL, "compare every voxel value as well", NULL, &voxels },
+	{ 0, "tol-value", "V", "voxel values may differ by V (default 0)", &tol_value_arg, NULL },
+	{ 0, "frame-a", "N", "read frame N (from 0) of A, a 4-D file; a 3-D file has frame 0", &frame_a_arg, NULL },
+	{ 0, "frame-b", "N", "the same for B", &frame_b_arg, NULL },
+	{ 0, "frame", "N", "the same for both (--frame-a and --frame-b win)", &frame_arg, NULL },
+};
+
+static const struct twin_cli_spec spec = {
+	"twin-niicmp", "A.nii[.gz] B.nii[.gz]", 2, 2,
+	"compares two NIfTI-1 volumes in world space; B may be A with its axes permuted or flipped.\n"
+	"Exit 0 when equal, 1 when different, 2 on usage, 3 or more when a file cannot be read.",
+	opts, sizeof(opts) / sizeof(opts[0]),
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "tol-mm", required_argument, NULL, 'm' },
-		{ "tol-value", required_argument, NULL, 't' },
-		{ "voxels", no_argument, NULL, 'x' },
-		{ "frame", required_argument, NULL, 'f' },
-		{ "frame-a", required_argument, NULL, 'a' },
-		{ "frame-b", required_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct twin_volume *a = NULL, *b = NULL;
 	struct twin_err err;
-	double tol_mm = 1e-3, tol_value = 0.0, frame[2] = { -1.0, -1.0 }, x = 0.0;
-	int voxels = 0, c, rc = 0;
+	struct twin_cli cli;
+	double tol_mm = 1e-3, tol_value = 0.0, frame[2] = { -1.0, -1.0 };
+	int rc = 0;
 
 	twin_err_init(&err);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-		case 't':
-			if (parse_tol(optarg, c == 'm' ? &tol_mm : &tol_value) != 0) {
-				fprintf(stderr, PROG ": bad tolerance '%s': want a number >= 0\n%s", optarg, usage_text);
-				return 2;
-			}
-			break;
-		case 'x':
-			voxels = 1;
-			break;
-		case 'f':
-		case 'a':
-		case 'b':
-			if (parse_tol(optarg, &x) != 0 || x != floor(x) || x > 32767.0) {
-				fprintf(stderr, PROG ": bad frame '%s': want a whole number >= 0\n%s", optarg, usage_text);
-				return 2;
-			}
-			frame[0] = c == 'b' ? frame[0] : x;
-			frame[1] = c == 'a' ? frame[1] : x;
-			break;
-		case 'h':
-			printf("%s\n%s", usage_text, help_text);
-			return 0;
-		case 'V':
-#ifdef TWIN_VERSION
-			printf(PROG " %s\n", TWIN_VERSION);
-#else
-			printf(PROG "\n");
-#endif
-			return 0;
-		default:
-			fprintf(stderr, "%sTry '" PROG " --help' for more.\n", usage_text);
-			return 2;
-		}
+	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0 ||
+	    parse_number(&err, "tolerance", tol_mm_arg, 0, &tol_mm) != 0 ||
+	    parse_number(&err, "tolerance", tol_value_arg, 0, &tol_value) != 0 ||
+	    parse_number(&err, "frame", frame_arg, 1, &frame[0]) != 0 ||
+	    parse_number(&err, "frame", frame_arg, 1, &frame[1]) != 0 ||
+	    parse_number(&err, "frame", frame_a_arg, 1, &frame[0]) != 0 ||
+	    parse_number(&err, "frame", frame_b_arg, 1, &frame[1]) != 0) {
+		rc = twin_cli_error(&cli, &err);
+		goto done;
 	}
-	if (argc - optind != 2) {
-		fprintf(stderr, PROG ": want two files, got %d\n%s", argc - optind, usage_text);
-		return 2;
-	}
-	a = load(&err, argv[optind], frame[0]);
+	if (cli.done)
+		goto done;
+	a = load(&err, cli.args[0], frame[0]);
 	if (a)
-		b = load(&err, argv[optind + 1], frame[1]);
+		b = load(&err, cli.args[1], frame[1]);
 	if (!a || !b) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = twin_err_exit_code(&err);
+		rc = twin_cli_error(&cli, &err);
 		goto done;
 	}
 	rc = compare(a, b, tol_mm, voxels, tol_value);
 done:
 	twin_volume_free(a);
 	twin_volume_free(b);
+	twin_cli_release(&cli);
 	return rc;
 }

@@ -1,29 +1,26 @@
 /*
- * twin-report: writes CASE/report.html with twin_report_write, for the
- * tests until `dcm2twin --report CASE` exists. Exits with the twin exit code.
+ * twin-report: writes CASE/report.html with twin_report_write, as
+ * `dcm2twin --report CASE` does, for the tests. Exits with the twin exit code.
  */
-#include <stdio.h>
-#include <string.h>
-
+#include "cli.h"
 #include "err.h"
 #include "../../workflow/report.h"
+
+static const struct twin_cli_spec spec = {
+	"twin-report", "CASE_DIR", 1, 1, "writes CASE_DIR/report.html", NULL, 0,
+};
 
 int main(int argc, char **argv)
 {
 	struct twin_err err;
+	struct twin_cli cli;
+	int rc = 0;
 
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: twin-report CASE_DIR\nWrites CASE_DIR/report.html.\n");
-		return 0;
-	}
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: twin-report CASE_DIR\n");
-		return 2;
-	}
 	twin_err_init(&err);
-	if (twin_report_write(&err, argv[1]) != 0) {
-		fprintf(stderr, "twin-report: %s\n", err.msg);
-		return twin_err_exit_code(&err);
-	}
-	return 0;
+	if (twin_cli_parse(&err, &cli, &spec, argc, argv) != 0)
+		rc = twin_cli_error(&cli, &err);
+	else if (!cli.done && twin_report_write(&err, cli.args[0]) != 0)
+		rc = twin_cli_error(&cli, &err);
+	twin_cli_release(&cli);
+	return rc;
 }

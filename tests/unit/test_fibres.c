@@ -8,6 +8,7 @@
 #include "../../export/fibres_laplace.h"
 #include "msh.h"
 #include "tetmesh.h"
+#include "../tools/lib/tetfaces.h"
 
 #define DEG (180 / M_PI)
 
@@ -476,9 +477,14 @@ static struct phantom *lv_phantom(void)
 	return &lv;
 }
 
+static int wall_region(int32_t r)
+{
+	return r == TWIN_FIBRES_LV_WALL || r == TWIN_FIBRES_RV_WALL;
+}
+
 static int is_wall(const struct twin_tetmesh *m, size_t t)
 {
-	return m->tet_region[t] == 1 || m->tet_region[t] == 8;
+	return wall_region(m->tet_region[t]);
 }
 
 static void centroid(double c[3], const struct twin_tetmesh *m, size_t t)
@@ -883,70 +889,6 @@ static void lv_paper_blend_jumps(void **state)
 	free(fib);
 }
 
-/* Face neighbours of wall tetrahedra: nb[4t + f] is a tet or UINT32_MAX. */
-struct face_key {
-	uint32_t v[3];
-	uint32_t tet;
-};
-
-static int by_face(const void *a, const void *b)
-{
-	const struct face_key *x = a, *y = b;
-
-	for (int i = 0; i < 3; i++)
-		if (x->v[i] != y->v[i])
-			return x->v[i] < y->v[i] ? -1 : 1;
-	return 0;
-}
-
-static uint32_t *wall_neighbours(const struct twin_tetmesh *m)
-{
-	struct face_key *k = malloc(4 * m->n_tets * sizeof(*k));
-	uint32_t *nb = malloc(4 * m->n_tets * sizeof(*nb));
-	size_t n = 0;
-
-	assert_non_null(k);
-	assert_non_null(nb);
-	for (size_t t = 0; t < 4 * m->n_tets; t++)
-		nb[t] = UINT32_MAX;
-	for (size_t t = 0; t < m->n_tets; t++) {
-		if (!is_wall(m, t))
-			continue;
-		for (int f = 0; f < 4; f++) {
-			uint32_t *v = k[n].v;
-
-			for (int i = 0, j = 0; i < 4; i++)
-				if (i != f)
-					v[j++] = m->tets[4 * t + i];
-			/* sort three */
-			for (int a = 0; a < 2; a++)
-				for (int b = 0; b < 2 - a; b++)
-					if (v[b] > v[b + 1]) {
-						uint32_t x = v[b];
-
-						v[b] = v[b + 1];
-						v[b + 1] = x;
-					}
-			k[n++].tet = (uint32_t)t;
-		}
-	}
-	qsort(k, n, sizeof(*k), by_face);
-	for (size_t i = 0; i + 1 < n; i++)
-		if (by_face(&k[i], &k[i + 1]) == 0) {
-			uint32_t a = k[i].tet, b = k[i + 1].tet;
-			int fa = 0, fb = 0;
-
-			while (nb[4 * a + fa] != UINT32_MAX)
-				fa++;
-			while (nb[4 * b + fb] != UINT32_MAX)
-				fb++;
-			nb[4 * a + fa] = b;
-			nb[4 * b + fb] = a;
-		}
-	free(k);
-	return nb;
-}
-
 /*
  * The largest angle (degrees) between a wall tet's fibre and the mean axis
  * of its face neighbours' fibres (the main eigenvector of sum f f^T, so that
@@ -955,45 +897,22 @@ static uint32_t *wall_neighbours(const struct twin_tetmesh *m)
 static double worst_neighbour_angle(const struct phantom *p, int (*keep)(const double c[3]),
 				    size_t *counted, double where[3])
 {
-	uint32_t *nb = wall_neighbours(p->mesh);
+	uint32_t *nb = twin_tetfaces_neighbours(p->mesh, wall_region);
 	double worst = 0;
 
+	assert_non_null(nb);
 	*counted = 0;
 	for (size_t t = 0; t < p->mesh->n_tets; t++) {
-		double s[3][3] = { { 0 } }, v[3], c[3], a;
-		int n = 0;
+		double c[3], a;
 
 		if (!is_wall(p->mesh, t))
 			continue;
 		centroid(c, p->mesh, t);
 		if (keep && !keep(c))
 			continue;
-		for (int f = 0; f < 4; f++) {
-			const double *g;
-
-			if (nb[4 * t + f] == UINT32_MAX)
-				continue;
-			g = p->fibres + 9 * (size_t)nb[4 * t + f];
-			for (int i = 0; i < 3; i++)
-				for (int j = 0; j < 3; j++)
-					s[i][j] += g[i] * g[j];
-			n++;
-		}
-		if (n == 0)
+		a = twin_tetfaces_neighbour_angle(nb, p->fibres, t);
+		if (a < 0)
 			continue;
-		/* power iteration from the tet's own fibre */
-		memcpy(v, p->fibres + 9 * t, sizeof(v));
-		for (int it = 0; it < 100; it++) {
-			double w[3];
-
-			for (int i = 0; i < 3; i++)
-				w[i] = s[i][0] * v[0] + s[i][1] * v[1] + s[i][2] * v[2];
-			if (!(norm(w) > 0))
-				break;
-			for (int i = 0; i < 3; i++)
-				v[i] = w[i] / norm(w);
-		}
-		a = axis_angle(p->fibres + 9 * t, v);
 		(*counted)++;
 		if (a > worst) {
 			worst = a;
@@ -1014,21 +933,32 @@ static int off_axis(const double c[3])
 	return hypot(c[0], c[1]) >= 5;
 }
 
+/*
+ * No fibre of p's walls differs by 45 degrees or more from the mean axis of
+ * its neighbours', over at least min_percent of its tets (those keep()
+ * accepts; the rest, what, are left out).
+ */
+static void neighbours_agree(const struct phantom *p, const char *name, int (*keep)(const double c[3]),
+			     const char *what, size_t min_percent)
+{
+	size_t counted;
+	double where[3] = { 0, 0, 0 }, worst;
+
+	worst = worst_neighbour_angle(p, keep, &counted, where);
+	printf("# %s: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (%s left out), "
+	       "at (%.1f, %.1f, %.1f)\n", name, worst, counted, p->info.n_tets, what, where[0], where[1], where[2]);
+	assert_true(counted > p->info.n_tets * min_percent / 100);
+	assert_true(worst < 45);
+}
+
 static void lv_neighbours_agree(void **state)
 {
 	struct phantom *p = lv_phantom();
-	size_t counted;
-	double where[3] = { 0, 0, 0 }, worst;
 
 	(void)state;
 	if (!p)
 		skip();
-	worst = worst_neighbour_angle(p, off_axis, &counted, where);
-	printf("# lv: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (5 mm around "
-	       "the apex axis left out), at (%.1f, %.1f, %.1f)\n",
-	       worst, counted, p->info.n_tets, where[0], where[1], where[2]);
-	assert_true(counted > p->info.n_tets * 95 / 100);
-	assert_true(worst < 45);
+	neighbours_agree(p, "lv", off_axis, "5 mm around the apex axis", 95);
 }
 
 /* The lv phantom's mesh again, to change. */
@@ -1213,35 +1143,17 @@ static struct twin_tetmesh *biv_tag(const struct twin_tetmesh *w)
 {
 	static const char *const names[] = { "epicardium", "endocardium_lv", "endocardium_la",
 					     "endocardium_rv", "endocardium_ra" };
-	struct face_key *k = malloc(4 * w->n_tets * sizeof(*k));
 	struct twin_tetmesh *m;
 	struct twin_err err;
 	size_t n = 0, n_tris = 0;
+	struct twin_tetface *k = twin_tetfaces(w, NULL, &n);
 
 	assert_non_null(k);
-	for (size_t t = 0; t < w->n_tets; t++)
-		for (int f = 0; f < 4; f++) {
-			uint32_t *v = k[n].v;
-
-			for (int i = 0, j = 0; i < 4; i++)
-				if (i != f)
-					v[j++] = w->tets[4 * t + i];
-			for (int a = 0; a < 2; a++)
-				for (int b = 0; b < 2 - a; b++)
-					if (v[b] > v[b + 1]) {
-						uint32_t x = v[b];
-
-						v[b] = v[b + 1];
-						v[b + 1] = x;
-					}
-			k[n++].tet = (uint32_t)t;
-		}
-	qsort(k, n, sizeof(*k), by_face);
 	/* faces met once are on the boundary: move them to the front */
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 
-		while (j < n && by_face(&k[i], &k[j]) == 0)
+		while (j < n && twin_tetface_cmp(&k[i], &k[j]) == 0)
 			j++;
 		if (j - i == 1)
 			k[n_tris++] = k[i];
@@ -1435,18 +1347,11 @@ static void biv_septum_helix(void **state)
 static void biv_neighbours_agree(void **state)
 {
 	struct phantom *p = biv_phantom();
-	size_t counted;
-	double where[3] = { 0, 0, 0 }, worst;
 
 	(void)state;
 	if (!p)
 		skip();
-	worst = worst_neighbour_angle(p, off_axis_and_junctions, &counted, where);
-	printf("# biv: worst fibre vs neighbours' mean: %.2f deg over %zu of %zu tets (apex axis and "
-	       "septal junctions left out), at (%.1f, %.1f, %.1f)\n",
-	       worst, counted, p->info.n_tets, where[0], where[1], where[2]);
-	assert_true(counted > p->info.n_tets * 75 / 100);
-	assert_true(worst < 45);
+	neighbours_agree(p, "biv", off_axis_and_junctions, "apex axis and septal junctions", 75);
 }
 
 /*

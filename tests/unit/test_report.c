@@ -206,7 +206,7 @@ static const char series_xml[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	"<series program=\"twin-ingest\" version=\"1\">\n"
 	"  <source files=\"48\" unreadable-files=\"0\" frames=\"48\" series=\"1\"/>\n"
-	"  <selected number=\"2\" part=\"0\" uid=\"h:3d09cee733c48587\" study=\"1.2.840.99.7\""
+	"  <selected number=\"2\" part=\"0\" uid=\"h:3d09cee733c48587\" study=\"h:9b1c07e2a4d6f380\""
 	" frame-of-reference=\"h:455c58cb20d48a59\" modality=\"CT\" manufacturer=\"Acme &amp; Sons\""
 	" model=\"X\" kernel=\"Bv36\" image-type=\"ORIGINAL\" transfer-syntax=\"1.2.840.10008.1.2.1\""
 	" orientation=\"axial\" rows=\"64\" columns=\"64\" pixel-spacing=\"2 2\" slice-thickness=\"2\""
@@ -515,7 +515,7 @@ static void corrupt_files_are_named(void **state)
 	assert_string_equal(after, before);
 	free(after);
 
-	/* XML, but a number that is none. */
+	/* XML, but a number that is none: its schema says so. */
 	bad = strdup(quality_xml);
 	assert_non_null(bad);
 	p = strstr(bad, "value=\"6.5\"");
@@ -525,7 +525,7 @@ static void corrupt_files_are_named(void **state)
 	free(bad);
 	twin_err_init(&err);
 	assert_int_equal(twin_report_write(&err, dir), -1);
-	assert_err(err, TWIN_EINPUT, "mesh/quality.xml': line 4: attribute 'value'");
+	assert_err(err, TWIN_EINPUT, "mesh/quality.xml': line 4: element 'requirement', attribute 'value'");
 
 	/* The manifest and labels.xml go through their validating loaders. */
 	write_text(dir, "mesh/quality.xml", quality_xml);
@@ -546,6 +546,73 @@ static void corrupt_files_are_named(void **state)
 	free(before);
 }
 
+/* Well-formed, but not what its schema allows: one line naming the file, the page left as it was. */
+static void expect_invalid(const char *dir, const char *rel, const char *text, const char *what, int line,
+			   const char *fault)
+{
+	struct twin_err err;
+	char want[4200];
+	char *before, *after;
+	size_t len;
+
+	before = twin_test_read_file(twin_test_path(dir, "report.html"), &len);
+	write_text(dir, rel, text);
+	twin_err_init(&err);
+	assert_int_equal(twin_report_write(&err, dir), -1);
+	snprintf(want, sizeof(want), "%s '%s/%s': line %d: %s", what, dir, rel, line, fault);
+	assert_err(err, TWIN_EINPUT, want);
+	assert_null(strchr(err.msg, '\n'));
+	after = twin_test_read_file(twin_test_path(dir, "report.html"), &len);
+	assert_string_equal(after, before);
+	free(after);
+	free(before);
+}
+
+/* quality_xml with the first from replaced by to. */
+static char *quality_with(const char *from, const char *to)
+{
+	const char *p = strstr(quality_xml, from);
+	char *s;
+
+	assert_non_null(p);
+	s = malloc(sizeof(quality_xml) + strlen(to));
+	assert_non_null(s);
+	sprintf(s, "%.*s%s%s", (int)(p - quality_xml), quality_xml, to, p + strlen(from));
+	return s;
+}
+
+static void invalid_files_are_named(void **state)
+{
+	const char *dir = *state;
+	struct twin_err err;
+	char *bad;
+
+	build_case(dir);
+	twin_err_init(&err);
+	assert_ok(err, twin_report_write(&err, dir));
+
+	/* A region without its tetrahedra: the table would have shown a 0. */
+	bad = quality_with(" tetrahedra=\"5\" volume_mm3", " volume_mm3");
+	expect_invalid(dir, "mesh/quality.xml", bad, "quality", 7,
+		       "element 'region': The attribute 'tetrahedra' is required but missing");
+	free(bad);
+	/* A requirement the schema does not know. */
+	bad = quality_with("surface_distance_mm", "surface_smoothness");
+	expect_invalid(dir, "mesh/quality.xml", bad, "quality", 6, "element 'requirement', attribute 'name'");
+	free(bad);
+	/* Another root element. */
+	expect_invalid(dir, "mesh/quality.xml", "<?xml version=\"1.0\"?>\n<labels version=\"1\"/>\n", "quality",
+		       2, "element 'labels'");
+	write_text(dir, "mesh/quality.xml", quality_xml);
+
+	/* A UID that is not hashed never reaches the page. */
+	bad = strdup(series_xml);
+	assert_non_null(bad);
+	memcpy(strstr(bad, "h:9b1c07e2a4d6f380"), "1.2.840.99.7.1.2.3", 18);
+	expect_invalid(dir, "ingest/series.xml", bad, "series", 4, "element 'selected', attribute 'study'");
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +624,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(whole_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(text_is_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_files_are_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(invalid_files_are_named, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
