@@ -403,14 +403,93 @@ static int ring_stats(struct twin_err *err, const struct work *k, const struct t
 }
 
 /*
+ * Marrow that the cortex does not close joins the blood through a thin layer
+ * (cortex, fat, the RV wall) that the blur lifts above t_blood, though not to
+ * the blood's own level. So the pool splits into parts: each component of
+ * its core (at least t_core) grown along the pool over the voxels nearer to
+ * it than to any other (a breadth-first walk from all of them at once), and
+ * each pool component without a core. A part with more than half its
+ * surface on bone is marrow: it leaves the pool.
+ */
+#define CORE_PARTS 32767 /* core components kept; the pool's own go after them */
+static int drop_marrow(struct twin_err *err, struct work *k, const unsigned char *bone, double t_core)
+{
+	struct twin_volume *core = NULL, *cc = NULL, *pc = NULL;
+	unsigned char *pool = k->pool->data;
+	int32_t *part = malloc(k->n * sizeof(*part));
+	size_t *queue = malloc(k->n * sizeof(*queue)), head = 0, tail = 0, ncc = 0;
+	size_t *edge = calloc(2 * CORE_PARTS + 2, sizeof(*edge)), *on_bone = calloc(2 * CORE_PARTS + 2, sizeof(*on_bone));
+	int rc = -1;
+
+	if (!part || !queue || !edge || !on_bone) {
+		twin_err_set(err, TWIN_EFAIL, "bone: out of memory");
+		goto out;
+	}
+	if (!(core = mask_like(err, k)))
+		goto out;
+	for (size_t v = 0; v < k->n; v++)
+		((unsigned char *)core->data)[v] = pool[v] && k->w[v] >= t_core;
+	if (!(cc = twin_itk_components(err, core, CORE_PARTS, &ncc)) ||
+	    !(pc = twin_itk_components(err, k->pool, CORE_PARTS, &ncc)))
+		goto out;
+	for (size_t v = 0; v < k->n; v++) {
+		part[v] = ((int16_t *)cc->data)[v];
+		if (part[v] > 0)
+			queue[tail++] = v;
+	}
+	while (head < tail) {
+		size_t v = queue[head++], nb[FACES];
+		int nn = neighbours(k, v, nb);
+
+		for (int q = 0; q < nn; q++)
+			if (pool[nb[q]] && part[nb[q]] == 0) {
+				part[nb[q]] = part[v];
+				queue[tail++] = nb[q];
+			}
+	}
+	for (size_t v = 0; v < k->n; v++)
+		if (pool[v] && part[v] == 0 && ((int16_t *)pc->data)[v] > 0)
+			part[v] = CORE_PARTS + ((int16_t *)pc->data)[v];
+	for (size_t v = 0; v < k->n; v++) {
+		size_t nb[FACES];
+		int nn, p = part[v], at_edge = 0, at_bone = 0;
+
+		if (!pool[v] || p <= 0)
+			continue;
+		nn = neighbours(k, v, nb);
+		for (int q = 0; q < nn; q++)
+			if (part[nb[q]] != p || !pool[nb[q]]) {
+				at_edge = 1;
+				at_bone |= bone[nb[q]];
+			}
+		edge[p] += (size_t)at_edge;
+		on_bone[p] += (size_t)at_bone;
+	}
+	for (size_t v = 0; v < k->n; v++)
+		if (pool[v] && part[v] > 0 && on_bone[part[v]] * 2 > edge[part[v]])
+			pool[v] = 0;
+	rc = 0;
+out:
+	free(part);
+	free(queue);
+	free(edge);
+	free(on_bone);
+	twin_volume_free(core);
+	twin_volume_free(cc);
+	twin_volume_free(pc);
+	return rc;
+}
+
+/*
  * CT: bone is as bright as contrast but sits in soft tissue and fat. Each
  * component brighter than any blood is bone when a good part of the voxels
  * around it is not blood; bone's marrow is what its cortex encloses in a
- * slice. Pool parts that lean on bone are marrow too. Clears them from pool.
+ * slice; drop_marrow finds the marrow it does not close. Clears them from
+ * pool.
  */
 static int remove_bone(struct twin_err *err, struct work *k, struct twin_heart_report *rep)
 {
-	struct twin_volume *high = NULL, *cc = NULL, *bone = NULL, *pc = NULL;
+	struct twin_volume *high = NULL, *cc = NULL, *bone = NULL;
 	unsigned char *h, *b, *pool = k->pool->data;
 	double med, spread, t_bone;
 	size_t ncc = 0, *shell = NULL, *low = NULL;
@@ -447,32 +526,8 @@ static int remove_bone(struct twin_err *err, struct work *k, struct twin_heart_r
 	for (size_t v = 0; v < k->n; v++)
 		if (b[v])
 			pool[v] = 0;
-	/* pool parts that lean on bone: more than half their surface (marrow the cortex does not close) */
-	if (!(pc = twin_itk_components(err, k->pool, 32767, &ncc)))
+	if (drop_marrow(err, k, b, 0.5 * (rep->t_blood + med)) != 0)
 		goto out;
-	memset(shell, 0, 32768 * sizeof(*shell));
-	memset(low, 0, 32768 * sizeof(*low));
-	for (size_t v = 0; v < k->n; v++) {
-		size_t nb[FACES];
-		int nn, c = ((int16_t *)pc->data)[v], edge = 0, on_bone = 0;
-
-		if (c <= 0)
-			continue;
-		nn = neighbours(k, v, nb);
-		for (int q = 0; q < nn; q++)
-			if (!pool[nb[q]]) {
-				edge = 1;
-				on_bone |= b[nb[q]];
-			}
-		shell[c] += edge;
-		low[c] += on_bone;
-	}
-	for (size_t v = 0; v < k->n; v++) {
-		int c = ((int16_t *)pc->data)[v];
-
-		if (c > 0 && low[c] * 2 > shell[c])
-			pool[v] = 0;
-	}
 	rc = 0;
 out:
 	free(shell);
@@ -480,7 +535,6 @@ out:
 	twin_volume_free(high);
 	twin_volume_free(cc);
 	twin_volume_free(bone);
-	twin_volume_free(pc);
 	return rc;
 }
 
