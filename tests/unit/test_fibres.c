@@ -422,17 +422,6 @@ struct phantom {
 
 static struct phantom lv;
 
-static int have_gmsh(void)
-{
-	static int have = -1;
-
-	if (have < 0)
-		have = system("gmsh --version >/dev/null 2>&1") == 0;
-	if (!have)
-		printf("# SKIP the gmsh program is absent\n");
-	return have;
-}
-
 /* Meshes tests/data/fibres/<name>.geo at size h and computes its fibres. */
 static void phantom_make(struct phantom *p, const char *name, double h)
 {
@@ -468,7 +457,7 @@ static void phantom_release(struct phantom *p)
 
 static struct phantom *lv_phantom(void)
 {
-	if (!have_gmsh())
+	if (!twin_test_have_gmsh())
 		return NULL;
 	if (!lv.mesh)
 		phantom_make(&lv, "lv", 2.5);
@@ -1186,7 +1175,7 @@ static struct twin_tetmesh *biv_tag(const struct twin_tetmesh *w)
 
 static struct phantom *biv_phantom(void)
 {
-	if (!have_gmsh())
+	if (!twin_test_have_gmsh())
 		return NULL;
 	if (!biv.mesh) {
 		struct twin_fibres_opts o;

@@ -578,17 +578,6 @@ static void assert_same_mesh(const struct twin_tetmesh *a, const struct twin_tet
 	}
 }
 
-static int have_gmsh(void)
-{
-	static int have = -1;
-
-	if (have < 0)
-		have = system("gmsh --version >/dev/null 2>&1") == 0;
-	if (!have)
-		printf("# SKIP the gmsh program is absent\n");
-	return have;
-}
-
 /* Runs a shell command quietly; its output goes to dir/gmsh.log. */
 static int run(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int run(const char *dir, const char *fmt, ...)
@@ -720,7 +709,7 @@ static void round_trip(void **state, int mixed)
 		assert_same_mesh(m, back);
 		twin_tetmesh_free(back);
 		free(text);
-		if (have_gmsh()) {
+		if (twin_test_have_gmsh()) {
 			/* gmsh saves the elements of physical groups: the y = 0 faces (tag 0) go. */
 			struct twin_tetmesh *want = grid(4, 3, 2, mixed);
 			size_t k = 0;
@@ -831,7 +820,7 @@ static void gmsh_written_file(void **state)
 {
 	struct fx *f = *state;
 
-	if (!have_gmsh())
+	if (!twin_test_have_gmsh())
 		skip();
 	for (int binary = 0; binary < 2; binary++) {
 		char in[4096], ours[4096];
@@ -871,7 +860,7 @@ static void gmsh_second_order(void **state)
 	char in[4096];
 	struct twin_err err;
 
-	if (!have_gmsh())
+	if (!twin_test_have_gmsh())
 		skip();
 	snprintf(in, sizeof(in), "%s/order2.msh", f->dir);
 	if (run(f->dir, "gmsh -3 -order 2 tests/data/msh/two_regions.geo -format msh41 -o '%s'", in) != 0)

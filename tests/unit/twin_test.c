@@ -57,6 +57,17 @@ const char *twin_test_data(const char *rel)
 	return buf;
 }
 
+int twin_test_have_gmsh(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = system("gmsh --version >/dev/null 2>&1") == 0;
+	if (!have)
+		printf("# SKIP the gmsh program is absent\n");
+	return have;
+}
+
 void twin_test_write_file(const char *path, const void *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");

@@ -46,6 +46,9 @@ const char *twin_test_path(const char *dir, const char *name);
  */
 const char *twin_test_data(const char *rel);
 
+/* Whether the gmsh program runs; prints a visible SKIP when it does not. */
+int twin_test_have_gmsh(void);
+
 /* Writes len bytes to path; fails the test on error. */
 void twin_test_write_file(const char *path, const void *buf, size_t len);
 /* Reads a whole file into a malloc'd buffer; fails the test on error. */
