@@ -1,5 +1,8 @@
 #include "twin_test.h"
 
+#include <math.h>
+#include <stdio.h>
+
 #include "../../mesh/quality.h"
 #include "../../mesh/repair.h"
 #include "tetmesh.h"
@@ -51,6 +54,174 @@ static double least(const struct twin_tetmesh *m)
 			best = d;
 	}
 	return best;
+}
+
+/* A mesh of the given nodes, tets (region ids) and triangles (surface tags), named and oriented. */
+static struct twin_tetmesh *build(const double *xyz, size_t nn, const uint32_t *tets, const int32_t *region,
+				  size_t nt, const uint32_t *tris, const int32_t *tag, size_t ntr)
+{
+	static const char *names[] = { "", "heart_myocardium", "heart_atrium_left", "heart_ventricle_left" };
+	struct twin_err err;
+	struct twin_tetmesh *m;
+
+	twin_err_init(&err);
+	m = twin_tetmesh_new(&err, nn, nt, ntr);
+	assert_ptr_ok(err, m);
+	memcpy(m->xyz, xyz, 3 * nn * sizeof(*xyz));
+	memcpy(m->tets, tets, 4 * nt * sizeof(*tets));
+	memcpy(m->tet_region, region, nt * sizeof(*region));
+	memcpy(m->tris, tris, 3 * ntr * sizeof(*tris));
+	memcpy(m->tri_surface, tag, ntr * sizeof(*tag));
+	for (size_t t = 0; t < nt; t++)
+		assert_ok(err, twin_tetmesh_set_region_name(&err, m, region[t], names[region[t]]));
+	for (size_t i = 0; i < ntr; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "surface_%d", tag[i]);
+		assert_ok(err, twin_tetmesh_set_surface_name(&err, m, tag[i], name));
+	}
+	twin_tetmesh_orient(m);
+	assert_ok(err, twin_tetmesh_check(&err, m));
+	return m;
+}
+
+/* The volume of region id. */
+static double region_volume(const struct twin_tetmesh *m, int32_t id)
+{
+	double v = 0;
+
+	for (size_t t = 0; t < m->n_tets; t++)
+		if (m->tet_region[t] == id)
+			v += twin_tetmesh_tet_volume(m, t);
+	return v;
+}
+
+/*
+ * The invariants every repair keeps: a valid mesh, each triangle a face of
+ * one tet on the outer boundary (tag < 10 here) or of one tet in each of two
+ * regions (tag >= 10).
+ */
+static void assert_conforming(const struct twin_tetmesh *m)
+{
+	struct twin_err err;
+	struct twin_tetmesh_parent *par;
+
+	twin_err_init(&err);
+	assert_ok(err, twin_tetmesh_check(&err, m));
+	par = twin_tetmesh_face_index(&err, m);
+	assert_ptr_ok(err, par);
+	for (size_t i = 0; i < m->n_tris; i++)
+		if (m->tri_surface[i] < 10) {
+			assert_int_equal(par[i].tet[1], TWIN_TETMESH_NONE);
+		} else {
+			assert_true(par[i].tet[1] != TWIN_TETMESH_NONE);
+			assert_true(m->tet_region[par[i].tet[0]] != m->tet_region[par[i].tet[1]]);
+		}
+	free(par);
+}
+
+/* No tet has both nodes a and b. */
+static void assert_no_edge(const struct twin_tetmesh *m, uint32_t a, uint32_t b)
+{
+	for (size_t t = 0; t < m->n_tets; t++) {
+		int ha = 0, hb = 0;
+
+		for (int k = 0; k < 4; k++) {
+			ha |= m->tets[4 * t + k] == a;
+			hb |= m->tets[4 * t + k] == b;
+		}
+		assert_false(ha && hb);
+	}
+}
+
+/*
+ * Five tets around an inner edge (a, b) whose ring leaves a gap of 175
+ * degrees: the tet across the gap is a sliver (its edges (a, b) and (r0, r1)
+ * cross). The edge goes, and the five become six tets joining a and b to
+ * three triangles of the pentagon.
+ */
+static void inner_edge_of_five(void **state)
+{
+	static const double deg[] = { 0, 175, 225, 270, 315 };
+	double xyz[3 * 7] = { 0, 0, 1,  0, 0, -1 };
+	uint32_t tets[4 * 5], tris[3 * 10];
+	int32_t region[5], tag[10];
+	struct twin_tetmesh *m;
+	struct twin_err err;
+	size_t improved = 0;
+	double before, worst;
+
+	(void)state;
+	twin_err_init(&err);
+	for (int i = 0; i < 5; i++) {
+		xyz[6 + 3 * i] = cos(deg[i] * M_PI / 180);
+		xyz[7 + 3 * i] = sin(deg[i] * M_PI / 180);
+		xyz[8 + 3 * i] = 0;
+		tets[4 * i] = 0, tets[4 * i + 1] = 1, tets[4 * i + 2] = 2 + i, tets[4 * i + 3] = 2 + (i + 1) % 5;
+		region[i] = 3;
+		tris[6 * i] = 0, tris[6 * i + 1] = 2 + i, tris[6 * i + 2] = 2 + (i + 1) % 5;
+		tris[6 * i + 3] = 1, tris[6 * i + 4] = 2 + i, tris[6 * i + 5] = 2 + (i + 1) % 5;
+		tag[2 * i] = tag[2 * i + 1] = 1;
+	}
+	m = build(xyz, 7, tets, region, 5, tris, tag, 10);
+	before = region_volume(m, 3);
+	worst = least(m);
+	assert_true(worst < 10);
+	assert_ok(err, twin_repair_improve(&err, m, 10, &improved));
+	assert_true(improved >= 1);
+	assert_int_equal(m->n_tets, 6);
+	assert_true(least(m) > 10);
+	assert_no_edge(m, 0, 1);
+	assert_conforming(m);
+	assert_true(fabs(region_volume(m, 3) - before) < 1e-9 * before);
+	twin_tetmesh_free(m);
+}
+
+/*
+ * A flat interface between the LV (above) and the LA (below) whose edge
+ * (a, b) runs close to u and w: the four tets on it are flat. The interface
+ * flips to (a, u, w) and (b, u, w), each side is remeshed for its region, and
+ * as the interface is flat, no volume moves between the regions.
+ */
+static void flat_interface_edge_flips(void **state)
+{
+	enum { A, B, U, W, TOP, BOT };
+	static const double xyz[] = {
+		-1, 0, 0,   1, 0, 0,   0, 0.1, 0,   0, -0.1, 0,   0, 0, 1,   0, 0, -1,
+	};
+	static const uint32_t tets[] = { A, B, U, TOP,  A, B, W, TOP,  A, B, U, BOT,  A, B, W, BOT };
+	static const int32_t region[] = { 3, 3, 2, 2 };
+	static const uint32_t tris[] = {
+		A, B, U,  A, B, W,                                   /* the interface */
+		A, U, TOP,  B, U, TOP,  A, W, TOP,  B, W, TOP,       /* LV wall */
+		A, U, BOT,  B, U, BOT,  A, W, BOT,  B, W, BOT,       /* LA wall */
+	};
+	static const int32_t tag[] = { 10, 10, 1, 1, 1, 1, 2, 2, 2, 2 };
+	struct twin_tetmesh *m;
+	struct twin_err err;
+	size_t improved = 0;
+	double lv, la, worst;
+
+	(void)state;
+	twin_err_init(&err);
+	m = build(xyz, 6, tets, region, 4, tris, tag, 10);
+	lv = region_volume(m, 3);
+	la = region_volume(m, 2);
+	worst = least(m);
+	assert_true(worst < 10);
+	assert_ok(err, twin_repair_improve(&err, m, 10, &improved));
+	assert_true(improved >= 1);
+	assert_true(least(m) > worst);
+	assert_no_edge(m, A, B);
+	assert_conforming(m);
+	for (size_t i = 0; i < 2; i++) {
+		const uint32_t *t = m->tris + 3 * i;
+
+		assert_true((t[0] == U || t[1] == U || t[2] == U) && (t[0] == W || t[1] == W || t[2] == W));
+	}
+	assert_true(fabs(region_volume(m, 3) - lv) < 1e-9 * lv);
+	assert_true(fabs(region_volume(m, 2) - la) < 1e-9 * la);
+	twin_tetmesh_free(m);
 }
 
 static void sliver_on_fold_leaves(void **state)
@@ -221,6 +392,8 @@ int main(void)
 		cmocka_unit_test(good_mesh_stays),
 		cmocka_unit_test(flip_two_to_three),
 		cmocka_unit_test(fold_on_interface),
+		cmocka_unit_test(inner_edge_of_five),
+		cmocka_unit_test(flat_interface_edge_flips),
 	};
 
 	return cmocka_run_group_tests_name("mesh_repair", tests, NULL, NULL);
