@@ -62,6 +62,16 @@ static long find_tri(const struct twin_tetmesh *m, const struct incidence *tris,
 	return -1;
 }
 
+/* How many triangles have the edge (a, b). */
+static int edge_tris(const struct twin_tetmesh *m, const struct incidence *tris, uint32_t a, uint32_t b)
+{
+	int n = 0;
+
+	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++)
+		n += has(m->tris + 3 * tris->item[k], 3, b);
+	return n;
+}
+
 static double volume6(const double *p[4])
 {
 	double a[3], b[3], c[3];
@@ -865,6 +875,115 @@ static int relocate_line(struct twin_tetmesh *m, const struct incidence *tets, c
 	return compass(m, v, ts, n, tr, nt, no, dirs, 2, span);
 }
 
+/*
+ * Room for one more node at the end of m (its coordinates grow by doubling,
+ * and dirty and onsurf with them): returns its index, or -1 on no memory.
+ */
+static long add_node(struct twin_tetmesh *m, size_t *ncap, uint8_t **dirty, uint8_t **onsurf)
+{
+	if (m->n_nodes >= UINT32_MAX - 1)
+		return -1;
+	if (m->n_nodes == *ncap) {
+		size_t want = *ncap * 2 + 16;
+		double *x;
+		uint8_t *d, *s;
+
+		x = realloc(m->xyz, 3 * want * sizeof(*x));
+		if (!x)
+			return -1;
+		m->xyz = x;
+		d = realloc(*dirty, want);
+		if (!d)
+			return -1;
+		*dirty = d;
+		s = realloc(*onsurf, want);
+		if (!s)
+			return -1;
+		*onsurf = s;
+		*ncap = want;
+	}
+	(*dirty)[m->n_nodes] = 1;
+	(*onsurf)[m->n_nodes] = 0;
+	return (long)m->n_nodes++;
+}
+
+/*
+ * Edge split: the n tets around an inner edge (a, b) of a region (no
+ * triangle on it) become 2n, each cut in two by a new node on the edge,
+ * which then moves (a compass search) where the worst of the 2n is best;
+ * kept when that is better than the worst of the n. A sliver whose small
+ * angles are at surface edges (its four nodes on the surface, across a thin
+ * wall) has its inner edges' new node to open them. The surface and the
+ * region's volume stay as they were. Returns 1 when done, 0 when not, -1 on
+ * no memory.
+ */
+static int split_edge(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+		      size_t *cap, uint8_t **gone, size_t *ncap, uint8_t **dirty, uint8_t **onsurf, uint32_t a,
+		      uint32_t b)
+{
+	uint32_t around[RING_MAX], ring[RING_MAX + 1], keep[RING_MAX][4], slot[2 * RING_MAX];
+	double dirs[26][3], len = 0, before, after;
+	int open = 0, n = edge_ring(m, tets, *gone, a, b, around, ring, &open);
+	size_t n_tets = m->n_tets;
+	long v;
+
+	if (n == 0 || open || (*dirty)[a] || (*dirty)[b] || edge_tris(m, tris, a, b) != 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if ((*dirty)[ring[i]] || m->tet_region[around[i]] != m->tet_region[around[0]])
+			return 0;
+	before = worst_of(m, around, (size_t)n);
+	v = add_node(m, ncap, dirty, onsurf);
+	if (v < 0)
+		return -1;
+	for (int k = 0; k < 3; k++) {
+		m->xyz[3 * v + k] = 0.5 * (m->xyz[3 * a + k] + m->xyz[3 * b + k]);
+		len += (m->xyz[3 * a + k] - m->xyz[3 * b + k]) * (m->xyz[3 * a + k] - m->xyz[3 * b + k]);
+	}
+	/* each tet keeps its slot with b, and a new one has a: both with the node in the other's place */
+	for (int i = 0; i < n; i++) {
+		long s = add_tet(m, cap, gone);
+
+		if (s < 0)
+			return -1;
+		memcpy(keep[i], m->tets + 4 * around[i], sizeof(keep[i]));
+		memcpy(m->tets + 4 * s, keep[i], sizeof(keep[i]));
+		m->tet_region[s] = m->tet_region[around[i]];
+		for (int k = 0; k < 4; k++) {
+			if (keep[i][k] == a)
+				m->tets[4 * around[i] + k] = (uint32_t)v;
+			if (keep[i][k] == b)
+				m->tets[4 * s + k] = (uint32_t)v;
+		}
+		slot[i] = around[i];
+		slot[n + i] = (uint32_t)s;
+	}
+	for (int d = 0, k = 0; d < 27; d++) {
+		int x = d % 3 - 1, y = d / 3 % 3 - 1, z = d / 9 - 1;
+		double l = sqrt((double)(x * x + y * y + z * z));
+
+		if (d == 13)
+			continue;
+		dirs[k][0] = x / l;
+		dirs[k][1] = y / l;
+		dirs[k++][2] = z / l;
+	}
+	compass(m, (uint32_t)v, slot, (size_t)(2 * n), NULL, 0, NULL, dirs, 26, sqrt(len));
+	after = worst_of(m, slot, (size_t)(2 * n));
+	if (after <= before) {
+		/* put the tets back; the node and the tets added go */
+		for (int i = 0; i < n; i++)
+			memcpy(m->tets + 4 * around[i], keep[i], sizeof(keep[i]));
+		m->n_tets = n_tets;
+		m->n_nodes--;
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		(*dirty)[ring[i]] = 1;
+	(*dirty)[a] = (*dirty)[b] = 1;
+	return 1;
+}
+
 /* Tet t and its neighbour across face f become three tets around the edge between their apexes. */
 static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
 		  uint32_t t, int f, size_t *cap, uint8_t *dirty, uint8_t **gone)
@@ -923,7 +1042,7 @@ static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const st
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved)
 {
 	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1), *dirty = NULL, *onsurf = NULL;
-	size_t cap = m->n_tets, total = 0, kept = 0;
+	size_t cap = m->n_tets, ncap = m->n_nodes, total = 0, kept = 0;
 	int rc = -1;
 
 	onsurf = calloc(m->n_nodes ? m->n_nodes : 1, 1);
@@ -965,6 +1084,9 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 			for (int i = 0; i < 4 && !r; i++)
 				for (int j = i + 1; j < 4 && !r; j++)
 					r = remove_edge(m, &tets, &tris, &cap, &gone, dirty, tn[i], tn[j]);
+			for (int i = 0; i < 4 && !r; i++)
+				for (int j = i + 1; j < 4 && !r; j++)
+					r = split_edge(m, &tets, &tris, &cap, &gone, &ncap, &dirty, &onsurf, tn[i], tn[j]);
 
 			if (r < 0) {
 				incidence_release(&tets);

@@ -32,11 +32,12 @@ int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min
  * are better: 2-3 across a face, or an edge removal (the n tets around one of
  * its edges become 2(n - 2) without it) for an edge inside a region or inside
  * one tagged surface, whose two triangles then flip where the surface moves
- * by less than a tenth of an edge; else moves its surface nodes a little
- * within their surface, where that surface is one tagged surface that bends
- * by less than 50 degrees, or along the line where surfaces meet (points
- * where lines meet stay). Sets *improved (may be NULL) to how many changes
- * were made.
+ * by less than a tenth of an edge; or splits one of its inner edges and moves
+ * the new node where the tets around it are best (the mesh gains nodes);
+ * else moves its surface nodes a little within their surface, where that
+ * surface is one tagged surface that bends by less than 50 degrees, or along
+ * the line where surfaces meet (points where lines meet stay). Sets
+ * *improved (may be NULL) to how many changes were made.
  */
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved);
 
