@@ -347,6 +347,77 @@ static double triangulate(const struct twin_tetmesh *m, uint32_t a, uint32_t b, 
 }
 
 /*
+ * For an edge (a, b) inside one tagged surface, with the triangles tri[0] =
+ * (a, b, u) and tri[1] = (a, b, w): turns a closed ring to start at u (an
+ * open one must run from u to w) and sets *cut to where w is in it, and
+ * *roof to the volume of (a, b, u, w) that leaves the mesh when the ring is
+ * open. Returns 0 when the triangles cannot flip into (a, u, w) and (b, u,
+ * w): one is there already, or the surface would move by more than a tenth
+ * of an edge (the distance between the lines (a, b) and (u, w)).
+ */
+static int surface_cut(const struct twin_tetmesh *m, const struct incidence *tris, const long tri[2], uint32_t a,
+		       uint32_t b, uint32_t *around, uint32_t *ring, int n, int open, int *cut, double *roof)
+{
+	uint32_t u = UINT32_MAX, w = UINT32_MAX;
+	const double *p[4];
+	double cr[3], e[2][3], len[2];
+	int c = 0;
+
+	for (int k = 0; k < 3; k++) {
+		if (m->tris[3 * tri[0] + k] != a && m->tris[3 * tri[0] + k] != b)
+			u = m->tris[3 * tri[0] + k];
+		if (m->tris[3 * tri[1] + k] != a && m->tris[3 * tri[1] + k] != b)
+			w = m->tris[3 * tri[1] + k];
+	}
+	/* turn a closed ring to start at u; an open one must run from u to w */
+	if (open) {
+		if (ring[n] == u) {
+			uint32_t t = u;
+
+			u = w;
+			w = t;
+		}
+		if (ring[0] != u || ring[n] != w)
+			return 0;
+	} else {
+		int s = 0;
+		uint32_t rot[RING_MAX], ra[RING_MAX];
+
+		while (s < n && ring[s] != u)
+			s++;
+		if (s == n)
+			return 0;
+		for (int i = 0; i < n; i++) {
+			rot[i] = ring[(s + i) % n];
+			ra[i] = around[(s + i) % n];
+		}
+		memcpy(ring, rot, n * sizeof(*ring));
+		memcpy(around, ra, n * sizeof(*around));
+		ring[n] = u;
+	}
+	while (c < n && ring[c] != w)
+		c++;
+	if (c == 0 || (c == n && !open) || find_tri(m, tris, a, u, w) >= 0 || find_tri(m, tris, b, u, w) >= 0)
+		return 0;
+	/* how far the surface moves */
+	p[0] = m->xyz + 3 * a, p[1] = m->xyz + 3 * b, p[2] = m->xyz + 3 * u, p[3] = m->xyz + 3 * w;
+	for (int k = 0; k < 3; k++) {
+		e[0][k] = p[1][k] - p[0][k];
+		e[1][k] = p[3][k] - p[2][k];
+	}
+	cr[0] = e[0][1] * e[1][2] - e[0][2] * e[1][1];
+	cr[1] = e[0][2] * e[1][0] - e[0][0] * e[1][2];
+	cr[2] = e[0][0] * e[1][1] - e[0][1] * e[1][0];
+	for (int s = 0; s < 2; s++)
+		len[s] = sqrt(e[s][0] * e[s][0] + e[s][1] * e[s][1] + e[s][2] * e[s][2]);
+	if (fabs(volume6(p)) > 0.1 * fmin(len[0], len[1]) * sqrt(cr[0] * cr[0] + cr[1] * cr[1] + cr[2] * cr[2]))
+		return 0;
+	*cut = c;
+	*roof = open ? fabs(volume6(p)) : 0;
+	return 1;
+}
+
+/*
  * Edge removal: the tets around edge (a, b) become tets that join a and b to
  * triangulations of their ring (triangulate), when their worst dihedral
  * angle is better than that of the old ones. An edge inside a region: the
@@ -383,61 +454,8 @@ static int remove_edge(struct twin_tetmesh *m, const struct incidence *tets, con
 		if (dirty[ring[i % (n + open)]])
 			return 0;
 	if (ntri == 2) {
-		uint32_t u = UINT32_MAX, w = UINT32_MAX, rot[RING_MAX];
-		const double *p[4];
-		double cr[3], e[2][3], len[2];
-
-		for (int k = 0; k < 3; k++) {
-			if (m->tris[3 * tri[0] + k] != a && m->tris[3 * tri[0] + k] != b)
-				u = m->tris[3 * tri[0] + k];
-			if (m->tris[3 * tri[1] + k] != a && m->tris[3 * tri[1] + k] != b)
-				w = m->tris[3 * tri[1] + k];
-		}
-		/* turn a closed ring to start at u; an open one must run from u to w */
-		if (open) {
-			if (ring[n] == u) {
-				uint32_t t = u;
-
-				u = w;
-				w = t;
-			}
-			if (ring[0] != u || ring[n] != w)
-				return 0;
-		} else {
-			int s = 0;
-			uint32_t ra[RING_MAX];
-
-			while (s < n && ring[s] != u)
-				s++;
-			if (s == n)
-				return 0;
-			for (int i = 0; i < n; i++) {
-				rot[i] = ring[(s + i) % n];
-				ra[i] = around[(s + i) % n];
-			}
-			memcpy(ring, rot, n * sizeof(*ring));
-			memcpy(around, ra, n * sizeof(*around));
-			ring[n] = u;
-		}
-		while (cut < n && ring[cut] != w)
-			cut++;
-		if (cut == 0 || cut == n + open || find_tri(m, tris, a, u, w) >= 0 || find_tri(m, tris, b, u, w) >= 0)
+		if (!surface_cut(m, tris, tri, a, b, around, ring, n, open, &cut, &roof))
 			return 0;
-		/* how far the surface moves */
-		p[0] = m->xyz + 3 * a, p[1] = m->xyz + 3 * b, p[2] = m->xyz + 3 * u, p[3] = m->xyz + 3 * w;
-		for (int k = 0; k < 3; k++) {
-			e[0][k] = p[1][k] - p[0][k];
-			e[1][k] = p[3][k] - p[2][k];
-		}
-		cr[0] = e[0][1] * e[1][2] - e[0][2] * e[1][1];
-		cr[1] = e[0][2] * e[1][0] - e[0][0] * e[1][2];
-		cr[2] = e[0][0] * e[1][1] - e[0][1] * e[1][0];
-		for (int s = 0; s < 2; s++)
-			len[s] = sqrt(e[s][0] * e[s][0] + e[s][1] * e[s][1] + e[s][2] * e[s][2]);
-		if (fabs(volume6(p)) > 0.1 * fmin(len[0], len[1]) * sqrt(cr[0] * cr[0] + cr[1] * cr[1] + cr[2] * cr[2]))
-			return 0;
-		if (open)
-			roof = fabs(volume6(p));
 	} else {
 		cut = n;
 		ring[n] = ring[0];
