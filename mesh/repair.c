@@ -40,6 +40,8 @@ static void incidence_release(struct incidence *inc)
 {
 	free(inc->start);
 	free(inc->item);
+	inc->start = NULL;
+	inc->item = NULL;
 }
 
 static int has(const uint32_t *nodes, int n, uint32_t v)
@@ -1057,10 +1059,70 @@ static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const st
 	return 1;
 }
 
+/* Appends nodes v[0..n-1] to the list *l of *nl (grown by realloc); 0, or -1 on no memory. */
+static int note(uint32_t **l, size_t *nl, const uint32_t *v, size_t n)
+{
+	uint32_t *g = realloc(*l, (*nl + n) * sizeof(*g));
+
+	if (!g)
+		return -1;
+	memcpy(g + *nl, v, n * sizeof(*v));
+	*l = g;
+	*nl += n;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The tets to look at again: those of *list still below min_deg, and every
+ * tet of a node that changed (dirty, or in moved[0..nmoved-1]), each once.
+ * Returns 0, or -1 on no memory.
+ */
+static int candidates(const struct twin_tetmesh *m, const struct incidence *tets, const uint8_t *gone,
+		      const uint8_t *dirty, const uint32_t *moved, size_t nmoved, double min_deg, uint32_t **list,
+		      size_t *n)
+{
+	size_t k = 0, want = *n;
+	uint32_t *l;
+
+	for (uint32_t v = 0; v < m->n_nodes; v++)
+		if (dirty[v])
+			want += tets->start[v + 1] - tets->start[v];
+	for (size_t i = 0; i < nmoved; i++)
+		want += tets->start[moved[i] + 1] - tets->start[moved[i]];
+	l = realloc(*list, (want + 1) * sizeof(*l));
+	if (!l)
+		return -1;
+	*list = l;
+	for (size_t i = 0; i < *n; i++)
+		if (!gone[l[i]] && worst_of(m, l + i, 1) < min_deg)
+			l[k++] = l[i];
+	for (uint32_t v = 0; v < m->n_nodes; v++)
+		for (size_t j = tets->start[v]; dirty[v] && j < tets->start[v + 1]; j++)
+			l[k++] = tets->item[j];
+	for (size_t i = 0; i < nmoved; i++)
+		for (size_t j = tets->start[moved[i]]; j < tets->start[moved[i] + 1]; j++)
+			l[k++] = tets->item[j];
+	qsort(l, k, sizeof(*l), cmp_u32);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (i == 0 || l[i] != l[i - 1])
+			l[(*n)++] = l[i];
+	return 0;
+}
+
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved)
 {
 	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1), *dirty = NULL, *onsurf = NULL;
-	size_t cap = m->n_tets, ncap = m->n_nodes, total = 0, kept = 0;
+	uint32_t *cand = NULL, *moved = NULL;
+	size_t cap = m->n_tets, ncap = m->n_nodes, total = 0, kept = 0, ncand = 0, nmoved = 0;
+	struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
 	int rc = -1;
 
 	onsurf = calloc(m->n_nodes ? m->n_nodes : 1, 1);
@@ -1069,19 +1131,24 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 		goto out;
 	for (size_t i = 0; i < 3 * m->n_tris; i++)
 		onsurf[m->tris[i]] = 1;
-	for (int it = 0; it < 6; it++) {
-		struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
+	/*
+	 * A change in one tet waits for the next pass where it touches another
+	 * (dirty nodes); after the first pass, which looks at every tet, a pass
+	 * looks only at those still bad and those around what changed.
+	 */
+	for (int it = 0; it < 32; it++) {
 		size_t done = 0, n = m->n_tets;
 
-		memset(dirty, 0, m->n_nodes);
+		incidence_release(&tets);
+		incidence_release(&tris);
 		if (incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
-		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0) {
-			incidence_release(&tets);
-			incidence_release(&tris);
+		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0 ||
+		    (it > 0 && candidates(m, &tets, gone, dirty, moved, nmoved, min_deg, &cand, &ncand) != 0))
 			goto out;
-		}
-		for (uint32_t t = 0; t < n; t++) {
-			uint32_t tn[4];
+		memset(dirty, 0, m->n_nodes);
+		nmoved = 0;
+		for (size_t c = 0; c < (it ? ncand : n); c++) {
+			uint32_t t = it ? cand[c] : (uint32_t)c, tn[4];
 			int r = 0;
 
 			/* a copy: a flip may move m->tets */
@@ -1092,6 +1159,8 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 			for (int k = 0; k < 4 && !r; k++)
 				if (!onsurf[tn[k]] && relocate(m, &tets, tn[k]))
 					r = 1;
+			if (r && note(&moved, &nmoved, tn, 4) != 0)
+				goto out;
 			if (r && worst_of(m, &t, 1) >= min_deg) {
 				done++;
 				continue;
@@ -1106,20 +1175,18 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 				for (int j = i + 1; j < 4 && !r; j++)
 					r = split_edge(m, &tets, &tris, &cap, &gone, &ncap, &dirty, &onsurf, tn[i], tn[j]);
 
-			if (r < 0) {
-				incidence_release(&tets);
-				incidence_release(&tris);
+			if (r < 0)
 				goto out;
-			}
 			/* a sliver held by the surface: its surface nodes move within it */
 			for (int k = 0; k < 4 && !r; k++)
 				if (onsurf[tn[k]] && (relocate_surface(m, &tets, &tris, tn[k]) ||
-						      relocate_line(m, &tets, &tris, tn[k])))
+						      relocate_line(m, &tets, &tris, tn[k]))) {
 					r = worst_of(m, &t, 1) >= min_deg || k == 3;
+					if (note(&moved, &nmoved, tn, 4) != 0)
+						goto out;
+				}
 			done += (size_t)r;
 		}
-		incidence_release(&tets);
-		incidence_release(&tris);
 		total += done;
 		if (!done)
 			break;
@@ -1141,5 +1208,9 @@ out:
 	free(gone);
 	free(dirty);
 	free(onsurf);
+	incidence_release(&tets);
+	incidence_release(&tris);
+	free(cand);
+	free(moved);
 	return rc;
 }

@@ -36,8 +36,9 @@ int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min
  * the new node where the tets around it are best (the mesh gains nodes);
  * else moves its surface nodes a little within their surface, where that
  * surface is one tagged surface that bends by less than 50 degrees, or along
- * the line where surfaces meet (points where lines meet stay). Sets
- * *improved (may be NULL) to how many changes were made.
+ * the line where surfaces meet (points where lines meet stay). Then again,
+ * up to 32 times, for the tets still bad and those around what changed.
+ * Sets *improved (may be NULL) to how many changes were made.
  */
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved);
 
