@@ -40,6 +40,8 @@ static void incidence_release(struct incidence *inc)
 {
 	free(inc->start);
 	free(inc->item);
+	inc->start = NULL;
+	inc->item = NULL;
 }
 
 static int has(const uint32_t *nodes, int n, uint32_t v)
@@ -60,6 +62,16 @@ static long find_tri(const struct twin_tetmesh *m, const struct incidence *tris,
 			return (long)tris->item[k];
 	}
 	return -1;
+}
+
+/* How many triangles have the edge (a, b). */
+static int edge_tris(const struct twin_tetmesh *m, const struct incidence *tris, uint32_t a, uint32_t b)
+{
+	int n = 0;
+
+	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++)
+		n += has(m->tris + 3 * tris->item[k], 3, b);
+	return n;
 }
 
 static double volume6(const double *p[4])
@@ -127,271 +139,6 @@ static void retri(struct twin_tetmesh *m, long i, uint32_t a, uint32_t b, uint32
 		t[1] = c, t[2] = b;
 }
 
-/*
- * The sliver t = (a, b, c, d) on a fold of an interface, with three tets of
- * the other region around the edge (a, b) from c to d: the four become four
- * tets of that region without the edge (a, b), from the better of the two
- * triangulations of the ring c, x1, x2, d. Returns 0 when done.
- */
-static int swap44(struct twin_tetmesh *m, uint32_t t, const uint32_t around[4], uint32_t a,
-		  uint32_t b, uint32_t c, uint32_t d, double worst)
-{
-	uint32_t ring[4] = { c, UINT32_MAX, UINT32_MAX, d }, slot[4], best[4][4], nt[4][4];
-	double before = 0, after, q, bestq = worst;
-	int used[4] = { 0, 0, 0, 0 }, found = 0;
-	int32_t region = -1;
-
-	/* walk from c to d through the other three tets */
-	for (int step = 1; step < 3; step++)
-		for (int k = 0; k < 4; k++) {
-			const uint32_t *o = m->tets + 4 * around[k];
-
-			if (around[k] == t || used[k] || !has(o, 4, ring[step - 1]))
-				continue;
-			for (int j = 0; j < 4; j++)
-				if (o[j] != a && o[j] != b && o[j] != ring[step - 1])
-					ring[step] = o[j];
-			used[k] = 1;
-			break;
-		}
-	if (ring[1] == UINT32_MAX || ring[2] == UINT32_MAX || ring[1] == d || ring[2] == d || ring[1] == ring[2])
-		return -1;
-	for (int k = 0; k < 4; k++) {
-		const uint32_t *o = m->tets + 4 * around[k];
-
-		before += fabs(tet_volume6(m, o));
-		if (around[k] == t)
-			continue;
-		if (region >= 0 && m->tet_region[around[k]] != region)
-			return -1;
-		region = m->tet_region[around[k]];
-		/* the third tet closes the ring from x2 to d */
-		if (!used[k] && !(has(o, 4, ring[2]) && has(o, 4, d)))
-			return -1;
-	}
-	if (region == m->tet_region[t])
-		return -1;
-	{
-		double least = 180;
-
-		for (int k = 0; k < 4; k++)
-			if (around[k] != t) {
-				const double *p[4];
-
-				for (int j = 0; j < 4; j++)
-					p[j] = m->xyz + 3 * m->tets[4 * around[k] + j];
-				q = twin_quality_min_dihedral(p);
-				if (q < least)
-					least = q;
-			}
-		if (least < bestq)
-			bestq = least;
-	}
-	/* the two diagonals of the ring: (ring[0], ring[2]) or (ring[1], ring[3]) */
-	for (int diag = 0; diag < 2; diag++) {
-		uint32_t tri[2][3];
-		double least = 180;
-
-		if (diag == 0) {
-			tri[0][0] = ring[0], tri[0][1] = ring[1], tri[0][2] = ring[2];
-			tri[1][0] = ring[0], tri[1][1] = ring[2], tri[1][2] = ring[3];
-		} else {
-			tri[0][0] = ring[0], tri[0][1] = ring[1], tri[0][2] = ring[3];
-			tri[1][0] = ring[1], tri[1][1] = ring[2], tri[1][2] = ring[3];
-		}
-		after = 0;
-		for (int k = 0; k < 4; k++) {
-			q = make_tet(m, nt[k], tri[k / 2][0], tri[k / 2][1], tri[k / 2][2], k % 2 ? b : a);
-			after += tet_volume6(m, nt[k]);
-			if (q < least)
-				least = q;
-		}
-		if (least > bestq && fabs(after - before) <= 1e-9 * before) {
-			bestq = least;
-			memcpy(best, nt, sizeof(nt));
-			found = 1;
-		}
-	}
-	if (!found)
-		return -1;
-	memcpy(slot, around, sizeof(slot));
-	for (int k = 0; k < 4; k++) {
-		memcpy(m->tets + 4 * slot[k], best[k], sizeof(best[k]));
-		m->tet_region[slot[k]] = region;
-	}
-	return 0;
-}
-
-/* One pass; returns the slivers taken out, or -1 on no memory. */
-static long pass(struct twin_tetmesh *m, double min_deg, uint8_t *gone)
-{
-	struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
-	uint8_t *dirty = calloc(m->n_nodes ? m->n_nodes : 1, 1);
-	long fixed = -1;
-
-	if (!dirty || incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
-	    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0)
-		goto out;
-	fixed = 0;
-	for (size_t t = 0; t < m->n_tets; t++) {
-		const uint32_t *n = m->tets + 4 * t;
-		const double *p[4];
-		long tri[4];
-		int nb = 0, f1 = -1, f2 = -1;
-		uint32_t a, b, c, d, around[64];
-		size_t naround = 0;
-		double worst;
-
-		if (gone[t] || dirty[n[0]] || dirty[n[1]] || dirty[n[2]] || dirty[n[3]])
-			continue;
-		for (int k = 0; k < 4; k++)
-			p[k] = m->xyz + 3 * n[k];
-		worst = twin_quality_min_dihedral(p);
-		if (worst >= min_deg)
-			continue;
-		for (int f = 0; f < 4; f++) {
-			const uint8_t *fn = twin_tetmesh_face_nodes[f];
-
-			tri[f] = find_tri(m, &tris, n[fn[0]], n[fn[1]], n[fn[2]]);
-			if (tri[f] >= 0) {
-				nb++;
-				if (f1 < 0)
-					f1 = f;
-				else
-					f2 = f;
-			}
-		}
-		if (nb != 2 || m->tri_surface[tri[f1]] != m->tri_surface[tri[f2]])
-			continue;
-		/* face f1 holds a, b and c = n[f2]; face f2 holds a, b and d = n[f1] */
-		c = n[f2];
-		d = n[f1];
-		a = b = UINT32_MAX;
-		for (int k = 0; k < 4; k++)
-			if (k != f1 && k != f2) {
-				if (a == UINT32_MAX)
-					a = n[k];
-				else
-					b = n[k];
-			}
-		for (size_t k = tets.start[a]; k < tets.start[a + 1]; k++) {
-			uint32_t o = tets.item[k];
-
-			if (gone[o] || !has(m->tets + 4 * o, 4, b))
-				continue;
-			if (naround == sizeof(around) / sizeof(around[0]))
-				break;
-			around[naround++] = o;
-		}
-		if (naround == 1) {
-			/* nothing beyond the fold: the sliver leaves the mesh */
-			gone[t] = 1;
-		} else if (naround >= 3) {
-			uint32_t t1 = UINT32_MAX, t2 = UINT32_MAX, p1 = UINT32_MAX, p2 = UINT32_MAX, n1[4], n2[4];
-			const double *q[4];
-			double before = 0, after = 0;
-
-			for (size_t k = 0; k < naround; k++) {
-				const uint32_t *o = m->tets + 4 * around[k];
-
-				if (around[k] == t)
-					continue;
-				for (int j = 0; j < 4; j++)
-					if (o[j] != a && o[j] != b && o[j] != c && o[j] != d) {
-						if (has(o, 4, c))
-							t1 = around[k], p1 = o[j];
-						else if (has(o, 4, d))
-							t2 = around[k], p2 = o[j];
-					}
-			}
-			if (t1 == UINT32_MAX || t2 == UINT32_MAX || m->tet_region[t1] != m->tet_region[t2])
-				continue;
-			if (naround == 4) {
-				if (swap44(m, t, around, a, b, c, d, worst) != 0)
-					continue;
-				goto done;
-			}
-			if (naround != 3 || p1 != p2)
-				continue;
-			for (int k = 0; k < 4; k++)
-				q[k] = m->xyz + 3 * m->tets[4 * t1 + k];
-			before += fabs(volume6(q));
-			for (int k = 0; k < 4; k++)
-				q[k] = m->xyz + 3 * m->tets[4 * t2 + k];
-			before += fabs(volume6(q));
-			before += fabs(volume6(p));
-			if (make_tet(m, n1, a, c, d, p1) <= worst || make_tet(m, n2, b, c, d, p1) <= worst)
-				continue;
-			for (int k = 0; k < 4; k++)
-				q[k] = m->xyz + 3 * n1[k];
-			after += volume6(q);
-			for (int k = 0; k < 4; k++)
-				q[k] = m->xyz + 3 * n2[k];
-			after += volume6(q);
-			/* the two new tets fill exactly the three old ones */
-			if (fabs(after - before) > 1e-9 * (before + 1e-30) + 1e-12)
-				continue;
-			memcpy(m->tets + 4 * t1, n1, sizeof(n1));
-			memcpy(m->tets + 4 * t2, n2, sizeof(n2));
-			gone[t] = 1;
-			dirty[p1] = 1;
-		} else {
-			continue;
-		}
-done:
-		retri(m, tri[f1], a, c, d);
-		retri(m, tri[f2], b, c, d);
-		for (size_t k = 0; k < naround; k++)
-			for (int j = 0; j < 4; j++)
-				dirty[m->tets[4 * around[k] + j]] = 1;
-		dirty[a] = dirty[b] = dirty[c] = dirty[d] = 1;
-		fixed++;
-	}
-out:
-	incidence_release(&tets);
-	incidence_release(&tris);
-	free(dirty);
-	return fixed;
-}
-
-int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *fixed)
-{
-	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1);
-	size_t total = 0, kept = 0;
-	int rc = -1;
-
-	if (!gone) {
-		twin_err_set(err, TWIN_EFAIL, "repairing %zu tetrahedra: out of memory", m->n_tets);
-		goto out;
-	}
-	for (int it = 0; it < 8; it++) {
-		long n = pass(m, min_deg, gone);
-
-		if (n < 0) {
-			twin_err_set(err, TWIN_EFAIL, "repairing %zu tetrahedra: out of memory", m->n_tets);
-			goto out;
-		}
-		total += (size_t)n;
-		if (n == 0)
-			break;
-	}
-	for (size_t t = 0; t < m->n_tets; t++)
-		if (!gone[t]) {
-			memmove(m->tets + 4 * kept, m->tets + 4 * t, 4 * sizeof(*m->tets));
-			m->tet_region[kept] = m->tet_region[t];
-			kept++;
-		}
-	m->n_tets = kept;
-	if (fixed)
-		*fixed = total;
-	rc = 0;
-out:
-	free(gone);
-	return rc;
-}
-
-/* ---- improving slivers inside a region ------------------------------------- */
-
 /* The smallest dihedral angle over tets ts[0..n-1], 0 when one is not positive. */
 static double worst_of(const struct twin_tetmesh *m, const uint32_t *ts, size_t n)
 {
@@ -412,6 +159,463 @@ static double worst_of(const struct twin_tetmesh *m, const uint32_t *ts, size_t 
 	return least;
 }
 
+/*
+ * Room for one more tet at the end of m (its arrays grow by doubling, and
+ * gone with them): returns its index, or -1 on no memory.
+ */
+static long add_tet(struct twin_tetmesh *m, size_t *cap, uint8_t **gone)
+{
+	if (m->n_tets == *cap) {
+		size_t want = *cap * 2 + 16;
+		uint32_t *t;
+		int32_t *r;
+		uint8_t *g;
+
+		/* the arrays are malloc'd by twin_tetmesh_new and freed with free */
+		t = realloc(m->tets, 4 * want * sizeof(*t));
+		if (!t)
+			return -1;
+		m->tets = t;
+		r = realloc(m->tet_region, want * sizeof(*r));
+		if (!r)
+			return -1;
+		m->tet_region = r;
+		g = realloc(*gone, want);
+		if (!g)
+			return -1;
+		*gone = g;
+		*cap = want;
+	}
+	(*gone)[m->n_tets] = 0;
+	return (long)m->n_tets++;
+}
+
+/* The most tets around an edge that an edge removal looks at. */
+#define RING_MAX 12
+
+/*
+ * The tets around edge (a, b) in order, around[0..n-1], and the ring of their
+ * other nodes: tet around[i] has a, b, ring[i] and ring[i + 1]. A closed ring
+ * has n nodes (ring[n] is ring[0]); an open one (an edge on the outer
+ * boundary) has n + 1, and *open is set. Returns n, or 0 when a node comes
+ * twice or there are more than RING_MAX tets.
+ */
+static int edge_ring(const struct twin_tetmesh *m, const struct incidence *tets, const uint8_t *gone,
+		     uint32_t a, uint32_t b, uint32_t around[RING_MAX], uint32_t ring[RING_MAX + 1], int *open)
+{
+	uint32_t all[RING_MAX], first = UINT32_MAX;
+	int n = 0, used[RING_MAX] = { 0 }, start = 0;
+
+	for (size_t k = tets->start[a]; k < tets->start[a + 1]; k++) {
+		uint32_t x = tets->item[k];
+
+		if (gone[x] || !has(m->tets + 4 * x, 4, b))
+			continue;
+		if (n == RING_MAX)
+			return 0;
+		all[n++] = x;
+	}
+	if (n == 0)
+		return 0;
+	/* an open ring starts at a node that only one tet has */
+	for (int i = 0; i < n && first == UINT32_MAX; i++)
+		for (int k = 0; k < 4 && first == UINT32_MAX; k++) {
+			uint32_t v = m->tets[4 * all[i] + k];
+			int c = 0;
+
+			if (v == a || v == b)
+				continue;
+			for (int j = 0; j < n; j++)
+				c += has(m->tets + 4 * all[j], 4, v);
+			if (c == 1) {
+				first = v;
+				start = i;
+			}
+		}
+	*open = first != UINT32_MAX;
+	ring[0] = first;
+	for (int k = 0; k < 4; k++) {
+		uint32_t v = m->tets[4 * all[start] + k];
+
+		if (v != a && v != b && v != first) {
+			if (ring[0] == UINT32_MAX)
+				ring[0] = v;
+			else
+				ring[1] = v;
+		}
+	}
+	around[0] = all[start];
+	used[start] = 1;
+	for (int i = 1; i < n; i++) {
+		uint32_t next = UINT32_MAX;
+
+		for (int j = 0; j < n && next == UINT32_MAX; j++) {
+			const uint32_t *o = m->tets + 4 * all[j];
+
+			if (used[j] || !has(o, 4, ring[i]))
+				continue;
+			used[j] = 1;
+			around[i] = all[j];
+			for (int k = 0; k < 4; k++)
+				if (o[k] != a && o[k] != b && o[k] != ring[i])
+					next = o[k];
+		}
+		if (next == UINT32_MAX || (has(ring, i + 1, next) && !(i == n - 1 && next == ring[0])))
+			return 0;
+		ring[i + 1] = next;
+	}
+	if (!*open)
+		return ring[n] == ring[0] && n >= 3 ? n : 0;
+	return n;
+}
+
+/*
+ * The smallest dihedral angle of the tets (a, x, y, z) and (b, x, y, z), 0
+ * when either lies on the wrong side of (x, y, z): seen from a, the polygon
+ * turns the way sign says (the sign of det(b - a, p[i] - a, p[i+1] - a)).
+ */
+static double ring_pair(const struct twin_tetmesh *m, uint32_t a, uint32_t b, uint32_t x, uint32_t y, uint32_t z,
+			double sign)
+{
+	const double *p[4] = { m->xyz + 3 * x, m->xyz + 3 * y, m->xyz + 3 * z, m->xyz + 3 * a };
+	double qa, qb;
+
+	if (volume6(p) * sign >= 0)
+		return 0;
+	qa = twin_quality_min_dihedral(p);
+	p[3] = m->xyz + 3 * b;
+	if (volume6(p) * sign <= 0)
+		return 0;
+	qb = twin_quality_min_dihedral(p);
+	return qa < qb ? qa : qb;
+}
+
+/*
+ * The triangulation of polygon p[0..n-1] whose tets with a and b have the
+ * best worst dihedral angle, by dynamic programming over its sub-polygons
+ * (Shewchuk, "Two Discrete Optimization Algorithms for the Topological
+ * Improvement of Tetrahedral Meshes", 2002): appends its 2(n - 2) tets to
+ * out[*nout ..] and returns that angle (180 for no tets, 0 when none is valid).
+ */
+static double triangulate(const struct twin_tetmesh *m, uint32_t a, uint32_t b, const uint32_t *p, int n,
+			  double sign, uint32_t (*out)[4], int *nout)
+{
+	double best[RING_MAX + 1][RING_MAX + 1];
+	int pick[RING_MAX + 1][RING_MAX + 1], stack[RING_MAX + 1][2], top = 0;
+
+	if (n < 3)
+		return 180;
+	for (int len = 2; len < n; len++)
+		for (int i = 0; i + len < n; i++) {
+			int j = i + len;
+
+			best[i][j] = -1;
+			for (int k = i + 1; k < j; k++) {
+				double q = ring_pair(m, a, b, p[i], p[k], p[j], sign);
+
+				if (k - i >= 2 && best[i][k] < q)
+					q = best[i][k];
+				if (j - k >= 2 && best[k][j] < q)
+					q = best[k][j];
+				if (q > best[i][j]) {
+					best[i][j] = q;
+					pick[i][j] = k;
+				}
+			}
+		}
+	if (best[0][n - 1] <= 0)
+		return 0;
+	stack[top][0] = 0;
+	stack[top++][1] = n - 1;
+	while (top > 0) {
+		int i, j, k;
+
+		top--;
+		i = stack[top][0];
+		j = stack[top][1];
+		k = pick[i][j];
+		make_tet(m, out[(*nout)++], p[i], p[k], p[j], a);
+		make_tet(m, out[(*nout)++], p[i], p[k], p[j], b);
+		if (k - i >= 2) {
+			stack[top][0] = i;
+			stack[top++][1] = k;
+		}
+		if (j - k >= 2) {
+			stack[top][0] = k;
+			stack[top++][1] = j;
+		}
+	}
+	return best[0][n - 1];
+}
+
+/*
+ * For an edge (a, b) inside one tagged surface, with the triangles tri[0] =
+ * (a, b, u) and tri[1] = (a, b, w): turns a closed ring to start at u (an
+ * open one must run from u to w) and sets *cut to where w is in it, and
+ * *roof to the volume of (a, b, u, w) that leaves the mesh when the ring is
+ * open. Returns 0 when the triangles cannot flip into (a, u, w) and (b, u,
+ * w): one is there already, or the surface would move by more than a tenth
+ * of an edge (the distance between the lines (a, b) and (u, w)).
+ */
+static int surface_cut(const struct twin_tetmesh *m, const struct incidence *tris, const long tri[2], uint32_t a,
+		       uint32_t b, uint32_t *around, uint32_t *ring, int n, int open, int *cut, double *roof)
+{
+	uint32_t u = UINT32_MAX, w = UINT32_MAX;
+	const double *p[4];
+	double cr[3], e[2][3], len[2];
+	int c = 0;
+
+	for (int k = 0; k < 3; k++) {
+		if (m->tris[3 * tri[0] + k] != a && m->tris[3 * tri[0] + k] != b)
+			u = m->tris[3 * tri[0] + k];
+		if (m->tris[3 * tri[1] + k] != a && m->tris[3 * tri[1] + k] != b)
+			w = m->tris[3 * tri[1] + k];
+	}
+	/* turn a closed ring to start at u; an open one must run from u to w */
+	if (open) {
+		if (ring[n] == u) {
+			uint32_t t = u;
+
+			u = w;
+			w = t;
+		}
+		if (ring[0] != u || ring[n] != w)
+			return 0;
+	} else {
+		int s = 0;
+		uint32_t rot[RING_MAX], ra[RING_MAX];
+
+		while (s < n && ring[s] != u)
+			s++;
+		if (s == n)
+			return 0;
+		for (int i = 0; i < n; i++) {
+			rot[i] = ring[(s + i) % n];
+			ra[i] = around[(s + i) % n];
+		}
+		memcpy(ring, rot, n * sizeof(*ring));
+		memcpy(around, ra, n * sizeof(*around));
+		ring[n] = u;
+	}
+	while (c < n && ring[c] != w)
+		c++;
+	if (c == 0 || (c == n && !open) || find_tri(m, tris, a, u, w) >= 0 || find_tri(m, tris, b, u, w) >= 0)
+		return 0;
+	/* how far the surface moves */
+	p[0] = m->xyz + 3 * a, p[1] = m->xyz + 3 * b, p[2] = m->xyz + 3 * u, p[3] = m->xyz + 3 * w;
+	for (int k = 0; k < 3; k++) {
+		e[0][k] = p[1][k] - p[0][k];
+		e[1][k] = p[3][k] - p[2][k];
+	}
+	cr[0] = e[0][1] * e[1][2] - e[0][2] * e[1][1];
+	cr[1] = e[0][2] * e[1][0] - e[0][0] * e[1][2];
+	cr[2] = e[0][0] * e[1][1] - e[0][1] * e[1][0];
+	for (int s = 0; s < 2; s++)
+		len[s] = sqrt(e[s][0] * e[s][0] + e[s][1] * e[s][1] + e[s][2] * e[s][2]);
+	if (fabs(volume6(p)) > 0.1 * fmin(len[0], len[1]) * sqrt(cr[0] * cr[0] + cr[1] * cr[1] + cr[2] * cr[2]))
+		return 0;
+	*cut = c;
+	*roof = open ? fabs(volume6(p)) : 0;
+	return 1;
+}
+
+/*
+ * Edge removal: the tets around edge (a, b) become tets that join a and b to
+ * triangulations of their ring (triangulate), when their worst dihedral
+ * angle is better than that of the old ones. An edge inside a region: the
+ * whole ring. An edge inside one tagged surface (two triangles (a, b, u) and
+ * (a, b, w) of the same tag) flips them into (a, u, w) and (b, u, w), and the
+ * ring is cut at u and w, each side triangulated for its region (a side of
+ * one sliver, a fold of the surface, is left with none, and the sliver goes);
+ * only where the surface moves by less than a tenth of the edges, the
+ * distance between the lines (a, b) and (u, w). Gmsh 4.8's C API has no such
+ * operation on a mesh it did not make, hence here. Returns 1 when done, 0
+ * when not, -1 on no memory.
+ */
+static int remove_edge(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+		       size_t *cap, uint8_t **gone, uint8_t *dirty, uint32_t a, uint32_t b)
+{
+	uint32_t around[RING_MAX], ring[RING_MAX + 1], out[4 * RING_MAX][4];
+	long tri[2] = { -1, -1 };
+	int open = 0, n, ntri = 0, cut = 0, nout = 0, made[2] = { 0, 0 };
+	int32_t sreg[2];
+	double worst = 180, before, vol = 0, after = 0, roof = 0;
+
+	n = edge_ring(m, tets, *gone, a, b, around, ring, &open);
+	if (n == 0 || dirty[a] || dirty[b])
+		return 0;
+	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++)
+		if (has(m->tris + 3 * tris->item[k], 3, b)) {
+			if (ntri == 2)
+				return 0;
+			tri[ntri++] = (long)tris->item[k];
+		}
+	if (ntri == 1 || (ntri == 0 && open) || (ntri == 2 && m->tri_surface[tri[0]] != m->tri_surface[tri[1]]))
+		return 0;
+	for (int i = 0; i <= n; i++)
+		if (dirty[ring[i % (n + open)]])
+			return 0;
+	if (ntri == 2) {
+		if (!surface_cut(m, tris, tri, a, b, around, ring, n, open, &cut, &roof))
+			return 0;
+	} else {
+		cut = n;
+		ring[n] = ring[0];
+	}
+	/*
+	 * side 0: tets around[0 .. cut-1] and polygon ring[0 .. cut] (the whole
+	 * ring ring[0 .. n-1] for an inner edge); side 1: the rest and ring[cut .. n]
+	 */
+	before = worst_of(m, around, (size_t)n);
+	for (int s = 0; s < 2; s++) {
+		int lo = s ? cut : 0, hi = s ? n : cut, np = ntri ? hi - lo + 1 : n;
+		double sign = 0, q;
+
+		sreg[s] = -1;
+		for (int i = lo; i < hi; i++) {
+			const double *p[4] = { m->xyz + 3 * a, m->xyz + 3 * b, m->xyz + 3 * ring[i],
+					       m->xyz + 3 * ring[i + 1] };
+
+			if (sreg[s] >= 0 && m->tet_region[around[i]] != sreg[s])
+				return 0;
+			sreg[s] = m->tet_region[around[i]];
+			sign += volume6(p);
+		}
+		if (lo == hi)
+			continue;
+		q = triangulate(m, a, b, ring + lo, np, sign, out, &nout);
+		if (q < worst)
+			worst = q;
+		made[s] = nout - (s ? made[0] : 0);
+	}
+	if (worst <= before)
+		return 0;
+	for (int i = 0; i < n; i++)
+		vol += fabs(tet_volume6(m, m->tets + 4 * around[i]));
+	for (int i = 0; i < nout; i++)
+		after += tet_volume6(m, out[i]);
+	/* the new tets fill the old ones, less the tet (a, b, u, w) on the outer boundary */
+	if (fabs(fabs(after - vol) - roof) > 1e-9 * vol)
+		return 0;
+	for (int i = 0; i < nout; i++) {
+		long t = i < n ? (long)around[i] : add_tet(m, cap, gone);
+
+		if (t < 0)
+			return -1;
+		memcpy(m->tets + 4 * t, out[i], sizeof(out[i]));
+		m->tet_region[t] = sreg[i < made[0] ? 0 : 1];
+	}
+	for (int i = nout; i < n; i++)
+		(*gone)[around[i]] = 1;
+	if (ntri == 2) {
+		uint32_t u = ring[0], w = ring[cut];
+
+		retri(m, tri[0], a, u, w);
+		retri(m, tri[1], b, u, w);
+	}
+	for (int i = 0; i <= n; i++)
+		dirty[ring[i]] = 1;
+	dirty[a] = dirty[b] = 1;
+	return 1;
+}
+
+/* One pass; returns the slivers taken out, or -1 on no memory. */
+static long pass(struct twin_tetmesh *m, double min_deg, size_t *cap, uint8_t **gone)
+{
+	struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
+	uint8_t *dirty = calloc(m->n_nodes ? m->n_nodes : 1, 1);
+	long fixed = -1;
+
+	if (!dirty || incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
+	    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0)
+		goto out;
+	fixed = 0;
+	for (uint32_t t = 0; t < m->n_tets; t++) {
+		const uint32_t *n = m->tets + 4 * t;
+		long tri[4];
+		int nb = 0, f1 = -1, f2 = -1, rc;
+		uint32_t a, b;
+
+		if ((*gone)[t] || dirty[n[0]] || dirty[n[1]] || dirty[n[2]] || dirty[n[3]])
+			continue;
+		if (worst_of(m, &t, 1) >= min_deg)
+			continue;
+		for (int f = 0; f < 4; f++) {
+			const uint8_t *fn = twin_tetmesh_face_nodes[f];
+
+			tri[f] = find_tri(m, &tris, n[fn[0]], n[fn[1]], n[fn[2]]);
+			if (tri[f] >= 0) {
+				nb++;
+				if (f1 < 0)
+					f1 = f;
+				else
+					f2 = f;
+			}
+		}
+		if (nb != 2 || m->tri_surface[tri[f1]] != m->tri_surface[tri[f2]])
+			continue;
+		/* the fold's edge (a, b): the nodes of neither n[f1] nor n[f2] */
+		a = b = UINT32_MAX;
+		for (int k = 0; k < 4; k++)
+			if (k != f1 && k != f2) {
+				if (a == UINT32_MAX)
+					a = n[k];
+				else
+					b = n[k];
+			}
+		/* the tets beyond the fold take the sliver in, or it leaves the mesh */
+		rc = remove_edge(m, &tets, &tris, cap, gone, dirty, a, b);
+		if (rc < 0) {
+			fixed = -1;
+			goto out;
+		}
+		if (rc == 0)
+			continue;
+		fixed++;
+	}
+out:
+	incidence_release(&tets);
+	incidence_release(&tris);
+	free(dirty);
+	return fixed;
+}
+
+int twin_repair_slivers(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *fixed)
+{
+	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1);
+	size_t total = 0, kept = 0, cap = m->n_tets;
+	int rc = -1;
+
+	if (!gone)
+		goto out;
+	for (int it = 0; it < 8; it++) {
+		long n = pass(m, min_deg, &cap, &gone);
+
+		if (n < 0)
+			goto out;
+		total += (size_t)n;
+		if (n == 0)
+			break;
+	}
+	for (size_t t = 0; t < m->n_tets; t++)
+		if (!gone[t]) {
+			memmove(m->tets + 4 * kept, m->tets + 4 * t, 4 * sizeof(*m->tets));
+			m->tet_region[kept] = m->tet_region[t];
+			kept++;
+		}
+	m->n_tets = kept;
+	if (fixed)
+		*fixed = total;
+	rc = 0;
+out:
+	/* the only failure here is running out of memory */
+	if (rc != 0)
+		twin_err_set(err, TWIN_EFAIL, "repairing %zu tetrahedra: out of memory", m->n_tets);
+	free(gone);
+	return rc;
+}
+
+/* ---- improving slivers inside a region ------------------------------------- */
 
 /*
  * Moves interior node v where its tets' smallest dihedral angle is larger:
@@ -691,23 +895,113 @@ static int relocate_line(struct twin_tetmesh *m, const struct incidence *tets, c
 	return compass(m, v, ts, n, tr, nt, no, dirs, 2, span);
 }
 
-static int grow(struct twin_tetmesh *m, size_t *cap)
+/*
+ * Room for one more node at the end of m (its coordinates grow by doubling,
+ * and dirty and onsurf with them): returns its index, or -1 on no memory.
+ */
+static long add_node(struct twin_tetmesh *m, size_t *ncap, uint8_t **dirty, uint8_t **onsurf)
 {
-	uint32_t *t;
-	int32_t *r;
-	size_t want = *cap * 2 + 16;
+	if (m->n_nodes >= UINT32_MAX - 1)
+		return -1;
+	if (m->n_nodes == *ncap) {
+		size_t want = *ncap * 2 + 16;
+		double *x;
+		uint8_t *d, *s;
 
-	/* the arrays are malloc'd by twin_tetmesh_new and freed with free */
-	t = realloc(m->tets, 4 * want * sizeof(*t));
-	if (!t)
+		x = realloc(m->xyz, 3 * want * sizeof(*x));
+		if (!x)
+			return -1;
+		m->xyz = x;
+		d = realloc(*dirty, want);
+		if (!d)
+			return -1;
+		*dirty = d;
+		s = realloc(*onsurf, want);
+		if (!s)
+			return -1;
+		*onsurf = s;
+		*ncap = want;
+	}
+	(*dirty)[m->n_nodes] = 1;
+	(*onsurf)[m->n_nodes] = 0;
+	return (long)m->n_nodes++;
+}
+
+/*
+ * Edge split: the n tets around an inner edge (a, b) of a region (no
+ * triangle on it) become 2n, each cut in two by a new node on the edge,
+ * which then moves (a compass search) where the worst of the 2n is best;
+ * kept when that is better than the worst of the n. A sliver whose small
+ * angles are at surface edges (its four nodes on the surface, across a thin
+ * wall) has its inner edges' new node to open them. The surface and the
+ * region's volume stay as they were. Returns 1 when done, 0 when not, -1 on
+ * no memory.
+ */
+static int split_edge(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
+		      size_t *cap, uint8_t **gone, size_t *ncap, uint8_t **dirty, uint8_t **onsurf, uint32_t a,
+		      uint32_t b)
+{
+	uint32_t around[RING_MAX], ring[RING_MAX + 1], keep[RING_MAX][4], slot[2 * RING_MAX];
+	double dirs[26][3], len = 0, before, after;
+	int open = 0, n = edge_ring(m, tets, *gone, a, b, around, ring, &open);
+	size_t n_tets = m->n_tets;
+	long v;
+
+	if (n == 0 || open || (*dirty)[a] || (*dirty)[b] || edge_tris(m, tris, a, b) != 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if ((*dirty)[ring[i]] || m->tet_region[around[i]] != m->tet_region[around[0]])
+			return 0;
+	before = worst_of(m, around, (size_t)n);
+	v = add_node(m, ncap, dirty, onsurf);
+	if (v < 0)
 		return -1;
-	m->tets = t;
-	r = realloc(m->tet_region, want * sizeof(*r));
-	if (!r)
-		return -1;
-	m->tet_region = r;
-	*cap = want;
-	return 0;
+	for (int k = 0; k < 3; k++) {
+		m->xyz[3 * v + k] = 0.5 * (m->xyz[3 * a + k] + m->xyz[3 * b + k]);
+		len += (m->xyz[3 * a + k] - m->xyz[3 * b + k]) * (m->xyz[3 * a + k] - m->xyz[3 * b + k]);
+	}
+	/* each tet keeps its slot with b, and a new one has a: both with the node in the other's place */
+	for (int i = 0; i < n; i++) {
+		long s = add_tet(m, cap, gone);
+
+		if (s < 0)
+			return -1;
+		memcpy(keep[i], m->tets + 4 * around[i], sizeof(keep[i]));
+		memcpy(m->tets + 4 * s, keep[i], sizeof(keep[i]));
+		m->tet_region[s] = m->tet_region[around[i]];
+		for (int k = 0; k < 4; k++) {
+			if (keep[i][k] == a)
+				m->tets[4 * around[i] + k] = (uint32_t)v;
+			if (keep[i][k] == b)
+				m->tets[4 * s + k] = (uint32_t)v;
+		}
+		slot[i] = around[i];
+		slot[n + i] = (uint32_t)s;
+	}
+	for (int d = 0, k = 0; d < 27; d++) {
+		int x = d % 3 - 1, y = d / 3 % 3 - 1, z = d / 9 - 1;
+		double l = sqrt((double)(x * x + y * y + z * z));
+
+		if (d == 13)
+			continue;
+		dirs[k][0] = x / l;
+		dirs[k][1] = y / l;
+		dirs[k++][2] = z / l;
+	}
+	compass(m, (uint32_t)v, slot, (size_t)(2 * n), NULL, 0, NULL, dirs, 26, sqrt(len));
+	after = worst_of(m, slot, (size_t)(2 * n));
+	if (after <= before) {
+		/* put the tets back; the node and the tets added go */
+		for (int i = 0; i < n; i++)
+			memcpy(m->tets + 4 * around[i], keep[i], sizeof(keep[i]));
+		m->n_tets = n_tets;
+		m->n_nodes--;
+		return 0;
+	}
+	for (int i = 0; i < n; i++)
+		(*dirty)[ring[i]] = 1;
+	(*dirty)[a] = (*dirty)[b] = 1;
+	return 1;
 }
 
 /* Tet t and its neighbour across face f become three tets around the edge between their apexes. */
@@ -718,6 +1012,7 @@ static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const st
 	uint32_t a = m->tets[4 * t + fn[0]], b = m->tets[4 * t + fn[1]], c = m->tets[4 * t + fn[2]];
 	uint32_t d = m->tets[4 * t + f], o = UINT32_MAX, e = UINT32_MAX, nt[3][4], pair[2];
 	double before, after = 0, least = 180, vol;
+	long s;
 
 	if (find_tri(m, tris, a, b, c) >= 0)
 		return 0;
@@ -753,79 +1048,81 @@ static int flip23(struct twin_tetmesh *m, const struct incidence *tets, const st
 	}
 	if (least <= before || fabs(after - vol) > 1e-9 * vol)
 		return 0;
-	if (m->n_tets == *cap) {
-		uint8_t *g;
-
-		if (grow(m, cap) != 0)
-			return -1;
-		g = realloc(*gone, *cap);
-		if (!g)
-			return -1;
-		*gone = g;
-	}
+	s = add_tet(m, cap, gone);
+	if (s < 0)
+		return -1;
 	memcpy(m->tets + 4 * t, nt[0], sizeof(nt[0]));
 	memcpy(m->tets + 4 * o, nt[1], sizeof(nt[1]));
-	memcpy(m->tets + 4 * m->n_tets, nt[2], sizeof(nt[2]));
-	m->tet_region[m->n_tets] = m->tet_region[t];
-	(*gone)[m->n_tets] = 0;
-	m->n_tets++;
+	memcpy(m->tets + 4 * s, nt[2], sizeof(nt[2]));
+	m->tet_region[s] = m->tet_region[t];
 	dirty[a] = dirty[b] = dirty[c] = dirty[d] = dirty[e] = 1;
 	return 1;
 }
 
-/* The three tets around an inner edge (a, b) become two. */
-static int flip32(struct twin_tetmesh *m, const struct incidence *tets, const struct incidence *tris,
-		  uint32_t a, uint32_t b, uint8_t *dirty, uint8_t *gone)
+/* Appends nodes v[0..n-1] to the list *l of *nl (grown by realloc); 0, or -1 on no memory. */
+static int note(uint32_t **l, size_t *nl, const uint32_t *v, size_t n)
 {
-	uint32_t ring[3], other[3], nr = 0, no = 0, nt[2][4];
-	double before, vol = 0, after = 0, q0, q1;
+	uint32_t *g = realloc(*l, (*nl + n) * sizeof(*g));
 
-	for (size_t k = tets->start[a]; k < tets->start[a + 1]; k++) {
-		uint32_t x = tets->item[k];
+	if (!g)
+		return -1;
+	memcpy(g + *nl, v, n * sizeof(*v));
+	*l = g;
+	*nl += n;
+	return 0;
+}
 
-		if (gone[x] || !has(m->tets + 4 * x, 4, b))
-			continue;
-		if (nr == 3)
-			return 0;
-		ring[nr++] = x;
-	}
-	if (nr != 3 || m->tet_region[ring[0]] != m->tet_region[ring[1]] ||
-	    m->tet_region[ring[0]] != m->tet_region[ring[2]])
-		return 0;
-	for (size_t k = tris->start[a]; k < tris->start[a + 1]; k++)
-		if (has(m->tris + 3 * tris->item[k], 3, b))
-			return 0;
-	for (int i = 0; i < 3; i++)
-		for (int k = 0; k < 4; k++) {
-			uint32_t v = m->tets[4 * ring[i] + k];
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-			if (v != a && v != b && !has(other, (int)no, v)) {
-				if (no == 3)
-					return 0;
-				other[no++] = v;
-			}
-		}
-	if (no != 3 || dirty[other[0]] || dirty[other[1]] || dirty[other[2]])
-		return 0;
-	before = worst_of(m, ring, 3);
-	for (int i = 0; i < 3; i++)
-		vol += fabs(tet_volume6(m, m->tets + 4 * ring[i]));
-	q0 = make_tet(m, nt[0], other[0], other[1], other[2], a);
-	q1 = make_tet(m, nt[1], other[0], other[1], other[2], b);
-	after = tet_volume6(m, nt[0]) + tet_volume6(m, nt[1]);
-	if (q0 <= before || q1 <= before || fabs(after - vol) > 1e-9 * vol)
-		return 0;
-	memcpy(m->tets + 4 * ring[0], nt[0], sizeof(nt[0]));
-	memcpy(m->tets + 4 * ring[1], nt[1], sizeof(nt[1]));
-	gone[ring[2]] = 1;
-	dirty[a] = dirty[b] = dirty[other[0]] = dirty[other[1]] = dirty[other[2]] = 1;
-	return 1;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The tets to look at again: those of *list still below min_deg, and every
+ * tet of a node that changed (dirty, or in moved[0..nmoved-1]), each once.
+ * Returns 0, or -1 on no memory.
+ */
+static int candidates(const struct twin_tetmesh *m, const struct incidence *tets, const uint8_t *gone,
+		      const uint8_t *dirty, const uint32_t *moved, size_t nmoved, double min_deg, uint32_t **list,
+		      size_t *n)
+{
+	size_t k = 0, want = *n;
+	uint32_t *l;
+
+	for (uint32_t v = 0; v < m->n_nodes; v++)
+		if (dirty[v])
+			want += tets->start[v + 1] - tets->start[v];
+	for (size_t i = 0; i < nmoved; i++)
+		want += tets->start[moved[i] + 1] - tets->start[moved[i]];
+	l = realloc(*list, (want + 1) * sizeof(*l));
+	if (!l)
+		return -1;
+	*list = l;
+	for (size_t i = 0; i < *n; i++)
+		if (!gone[l[i]] && worst_of(m, l + i, 1) < min_deg)
+			l[k++] = l[i];
+	for (uint32_t v = 0; v < m->n_nodes; v++)
+		for (size_t j = tets->start[v]; dirty[v] && j < tets->start[v + 1]; j++)
+			l[k++] = tets->item[j];
+	for (size_t i = 0; i < nmoved; i++)
+		for (size_t j = tets->start[moved[i]]; j < tets->start[moved[i] + 1]; j++)
+			l[k++] = tets->item[j];
+	qsort(l, k, sizeof(*l), cmp_u32);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (i == 0 || l[i] != l[i - 1])
+			l[(*n)++] = l[i];
+	return 0;
 }
 
 int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min_deg, size_t *improved)
 {
 	uint8_t *gone = calloc(m->n_tets ? m->n_tets : 1, 1), *dirty = NULL, *onsurf = NULL;
-	size_t cap = m->n_tets, total = 0, kept = 0;
+	uint32_t *cand = NULL, *moved = NULL;
+	size_t cap = m->n_tets, ncap = m->n_nodes, total = 0, kept = 0, ncand = 0, nmoved = 0;
+	struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
 	int rc = -1;
 
 	onsurf = calloc(m->n_nodes ? m->n_nodes : 1, 1);
@@ -834,27 +1131,36 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 		goto out;
 	for (size_t i = 0; i < 3 * m->n_tris; i++)
 		onsurf[m->tris[i]] = 1;
-	for (int it = 0; it < 6; it++) {
-		struct incidence tets = { NULL, NULL }, tris = { NULL, NULL };
+	/*
+	 * A change in one tet waits for the next pass where it touches another
+	 * (dirty nodes); after the first pass, which looks at every tet, a pass
+	 * looks only at those still bad and those around what changed.
+	 */
+	for (int it = 0; it < 32; it++) {
 		size_t done = 0, n = m->n_tets;
 
-		memset(dirty, 0, m->n_nodes);
+		incidence_release(&tets);
+		incidence_release(&tris);
 		if (incidence_build(&tets, m->n_nodes, m->tets, m->n_tets, 4) != 0 ||
-		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0) {
-			incidence_release(&tets);
-			incidence_release(&tris);
+		    incidence_build(&tris, m->n_nodes, m->tris, m->n_tris, 3) != 0 ||
+		    (it > 0 && candidates(m, &tets, gone, dirty, moved, nmoved, min_deg, &cand, &ncand) != 0))
 			goto out;
-		}
-		for (uint32_t t = 0; t < n; t++) {
-			uint32_t *tn = m->tets + 4 * t;
+		memset(dirty, 0, m->n_nodes);
+		nmoved = 0;
+		for (size_t c = 0; c < (it ? ncand : n); c++) {
+			uint32_t t = it ? cand[c] : (uint32_t)c, tn[4];
 			int r = 0;
 
+			/* a copy: a flip may move m->tets */
+			memcpy(tn, m->tets + 4 * t, sizeof(tn));
 			if (gone[t] || dirty[tn[0]] || dirty[tn[1]] || dirty[tn[2]] || dirty[tn[3]] ||
 			    worst_of(m, &t, 1) >= min_deg)
 				continue;
 			for (int k = 0; k < 4 && !r; k++)
 				if (!onsurf[tn[k]] && relocate(m, &tets, tn[k]))
 					r = 1;
+			if (r && note(&moved, &nmoved, tn, 4) != 0)
+				goto out;
 			if (r && worst_of(m, &t, 1) >= min_deg) {
 				done++;
 				continue;
@@ -864,21 +1170,23 @@ int twin_repair_improve(struct twin_err *err, struct twin_tetmesh *m, double min
 				r = flip23(m, &tets, &tris, t, f, &cap, dirty, &gone);
 			for (int i = 0; i < 4 && !r; i++)
 				for (int j = i + 1; j < 4 && !r; j++)
-					r = flip32(m, &tets, &tris, tn[i], tn[j], dirty, gone);
-			if (r < 0) {
-				incidence_release(&tets);
-				incidence_release(&tris);
+					r = remove_edge(m, &tets, &tris, &cap, &gone, dirty, tn[i], tn[j]);
+			for (int i = 0; i < 4 && !r; i++)
+				for (int j = i + 1; j < 4 && !r; j++)
+					r = split_edge(m, &tets, &tris, &cap, &gone, &ncap, &dirty, &onsurf, tn[i], tn[j]);
+
+			if (r < 0)
 				goto out;
-			}
 			/* a sliver held by the surface: its surface nodes move within it */
 			for (int k = 0; k < 4 && !r; k++)
 				if (onsurf[tn[k]] && (relocate_surface(m, &tets, &tris, tn[k]) ||
-						      relocate_line(m, &tets, &tris, tn[k])))
+						      relocate_line(m, &tets, &tris, tn[k]))) {
 					r = worst_of(m, &t, 1) >= min_deg || k == 3;
+					if (note(&moved, &nmoved, tn, 4) != 0)
+						goto out;
+				}
 			done += (size_t)r;
 		}
-		incidence_release(&tets);
-		incidence_release(&tris);
 		total += done;
 		if (!done)
 			break;
@@ -900,5 +1208,9 @@ out:
 	free(gone);
 	free(dirty);
 	free(onsurf);
+	incidence_release(&tets);
+	incidence_release(&tris);
+	free(cand);
+	free(moved);
 	return rc;
 }

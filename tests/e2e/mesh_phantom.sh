@@ -40,10 +40,10 @@ done
 check "seven regions; four valves, endo- and epicardium, walls, inlets and outlets" "$why"
 
 why=
-for req in no_inverted_tetrahedra surface_triangles_on_tetrahedra max_volume_error_percent surface_distance_mm; do
+for req in no_inverted_tetrahedra surface_triangles_on_tetrahedra min_dihedral_deg max_volume_error_percent surface_distance_mm; do
 	grep -q "<requirement name=\"$req\" met=\"true\"" "$Q" || why="$why $(grep "name=\"$req\"" "$Q")"
 done
-check "no inverted tetrahedra, every surface triangle on its tetrahedra, region volumes within 3 %, surface within a voxel" "$why"
+check "no inverted tetrahedra, every surface triangle on its tetrahedra, no dihedral angle under 10 deg, region volumes within 3 %, surface within a voxel" "$why"
 
 why=
 grep -q '<program>twin-mesh</program>\|program="twin-mesh"\|>twin-mesh<' "$W/case/manifest.xml" 2>/dev/null ||
