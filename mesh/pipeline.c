@@ -161,8 +161,8 @@ int twin_mesh_build(struct twin_err *err, struct twin_mesh_result *res, const st
 		    twin_surface_smooth(err, &s, &g, set->smooth_iterations >> attempt, clamp[attempt]) != 0 ||
 		    twin_surface_triangulate(err, &s) != 0)
 			goto out;
-		res->quality.surface_offset = twin_surface_max_offset(&s, &g);
 		twin_surface_to_world(&s, &g);
+		res->quality.surface_offset = twin_surface_label_distance(&s, walled ? walled : labels, &g);
 		lap(res, 1, &w, &c);
 		res->surface_triangles = s.n_tris;
 		if (attempt == 0) {

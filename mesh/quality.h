@@ -60,7 +60,7 @@ struct twin_quality {
 	double min_dihedral;         /* degrees, over every region */
 	size_t below_min_dihedral;   /* tets with an angle below TWIN_QUALITY_MIN_DIHEDRAL */
 	double max_volume_error;     /* percent, largest |error| */
-	double surface_offset;       /* mm: how far the surface moved from the voxel faces at most */
+	double surface_offset;       /* mm: how far the surface lies from the label map's boundary at most */
 	double voxel_size;           /* mm: the smallest cell edge, the Hausdorff limit */
 	int netgen;                  /* Netgen's optimiser ran */
 	struct twin_quality_region *regions;

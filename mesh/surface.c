@@ -315,58 +315,123 @@ void twin_surface_release(struct twin_surface *s)
 	memset(s, 0, sizeof(*s));
 }
 
-double twin_surface_max_offset(const struct twin_surface *s, const struct twin_grid *g)
+/* The most voxels each way around a vertex that its label's boundary is looked for in. */
+#define MAX_REACH 24
+
+/*
+ * The distance (mm) from p (voxel index space of v) to the nearest face
+ * between a voxel of value l and one of another, among the voxels within
+ * reach of p's; INFINITY when there is none. Outside v counts as 0. in
+ * holds (2 reach + 1)^3 bytes.
+ */
+static double boundary_distance(const struct twin_volume *v, const double p[3], unsigned l, int reach, uint8_t *in)
 {
-	/* bit 0: on a cap; bit 1: on another surface */
-	uint8_t *on = calloc(s->n_verts ? s->n_verts : 1, 1);
-	int16_t *capof = malloc((s->n_verts ? s->n_verts : 1) * sizeof(*capof));
-	double most = 0;
+	const int w = 2 * reach + 1;
+	long c[3];
+	double best = INFINITY;
 
-	if (!on || !capof) {
-		free(on);
-		free(capof);
-		return INFINITY;
+	for (int a = 0; a < 3; a++)
+		c[a] = lround(p[a]);
+	for (int k = 0; k < w; k++)
+		for (int j = 0; j < w; j++)
+			for (int i = 0; i < w; i++) {
+				long x = c[0] + i - reach, y = c[1] + j - reach, z = c[2] + k - reach;
+				int inside = x >= 0 && y >= 0 && z >= 0 && (size_t)x < v->dim[0] &&
+					     (size_t)y < v->dim[1] && (size_t)z < v->dim[2];
+
+				in[i + w * (j + w * k)] = inside && twin_volume_get(v, (size_t)x, (size_t)y, (size_t)z) == l;
+			}
+	for (int k = 0; k < w; k++)
+		for (int j = 0; j < w; j++)
+			for (int i = 0; i < w; i++)
+				for (int a = 0; a < 3; a++) {
+					int n[3] = { i, j, k }, o[3] = { i, j, k };
+					double d[3], w2 = 0;
+
+					if (++o[a] >= w || in[i + w * (j + w * k)] == in[o[0] + w * (o[1] + w * o[2])])
+						continue;
+					/* the face's point nearest p, in index space, then its offset in mm */
+					for (int b = 0; b < 3; b++) {
+						double lo = (double)(c[b] + n[b] - reach) - 0.5, x = p[b];
+
+						if (b == a)
+							x = lo + 1;
+						else
+							x = x < lo ? lo : x > lo + 1 ? lo + 1 : x;
+						d[b] = x - p[b];
+					}
+					for (int r = 0; r < 3; r++) {
+						double e = v->affine.m[r][0] * d[0] + v->affine.m[r][1] * d[1] +
+							   v->affine.m[r][2] * d[2];
+
+						w2 += e * e;
+					}
+					if (w2 < best * best)
+						best = sqrt(w2);
+				}
+	return best;
+}
+
+/* The length (mm) of each index axis of a, the smallest and the largest. */
+static void axis_lengths(const struct twin_affine *a, double *lo, double *hi)
+{
+	*lo = INFINITY;
+	*hi = 0;
+	for (int c = 0; c < 3; c++) {
+		double l = sqrt(a->m[0][c] * a->m[0][c] + a->m[1][c] * a->m[1][c] + a->m[2][c] * a->m[2][c]);
+
+		*lo = fmin(*lo, l);
+		*hi = fmax(*hi, l);
 	}
-	for (size_t q = 0; q < s->n_quads; q++) {
-		unsigned b = s->side[2 * q + 1];
+}
 
-		for (int k = 0; k < 4; k++) {
-			uint32_t v = s->quads[4 * q + k];
+double twin_surface_label_distance(const struct twin_surface *s, const struct twin_volume *labels,
+				   const struct twin_grid *g)
+{
+	/* the label whose boundary each vertex should lie on; 0: none */
+	uint8_t *label = calloc(s->n_verts ? s->n_verts : 1, 1), *cap = calloc(s->n_verts ? s->n_verts : 1, 1);
+	uint8_t *in = NULL;
+	double most = 0, voxel, voxel_max, cell, cell_max;
+	int reach;
 
-			on[v] |= b >= TWIN_GRID_CAP0 ? 1 : 2;
+	axis_lengths(&labels->affine, &voxel, &voxel_max);
+	axis_lengths(&g->affine, &cell, &cell_max);
+	/* a grid cell, resampled from the voxels, lies within a cell of their faces */
+	reach = (int)ceil(2 * cell_max / voxel) + 1;
+	reach = reach > MAX_REACH ? MAX_REACH : reach;
+	in = malloc((size_t)(2 * reach + 1) * (size_t)(2 * reach + 1) * (size_t)(2 * reach + 1));
+	if (!label || !cap || !in) {
+		most = INFINITY;
+		goto out;
+	}
+	for (size_t t = 0; t < s->n_tris; t++) {
+		uint8_t a = s->tri_side[2 * t], b = s->tri_side[2 * t + 1];
+
+		for (int k = 0; k < 3; k++) {
+			uint32_t v = s->tris[3 * t + k];
+
 			if (b >= TWIN_GRID_CAP0)
-				capof[v] = (int16_t)(b - TWIN_GRID_CAP0);
+				cap[v] = 1;
+			else if (!label[v])
+				label[v] = a ? a : b;
 		}
 	}
 	for (size_t v = 0; v < s->n_verts; v++) {
-		double d[3], w2 = 0, t = 0;
+		double p[3], d;
 
-		for (int a = 0; a < 3; a++)
-			d[a] = s->xyz[3 * v + a] - s->home[3 * v + a];
-		if (on[v] & 1) {
-			const struct twin_grid_cap *c = &g->caps[capof[v]];
-
-			/*
-			 * a cap is the plane a vessel was cut along, no label's boundary:
-			 * inside it nothing counts; on its rim, how far the vertex moved
-			 * within the plane, away from the vessel's wall
-			 */
-			if (!(on[v] & 2))
-				continue;
-			for (int a = 0; a < 3; a++)
-				t += d[a] * c->normal[a];
-			for (int a = 0; a < 3; a++)
-				d[a] -= t * c->normal[a];
-		}
-		for (int r = 0; r < 3; r++) {
-			double w = g->affine.m[r][0] * d[0] + g->affine.m[r][1] * d[1] + g->affine.m[r][2] * d[2];
-
-			w2 += w * w;
-		}
-		if (w2 > most)
-			most = w2;
+		if (cap[v] || !label[v])
+			continue;
+		twin_volume_world_to_index(labels, s->xyz + 3 * v, p);
+		d = boundary_distance(labels, p, label[v], reach, in);
+		/* no face within reach: it is farther */
+		if (isinf(d))
+			d = (reach + 0.5) * voxel_max;
+		if (d > most)
+			most = d;
 	}
-	free(on);
-	free(capof);
-	return sqrt(most);
+out:
+	free(label);
+	free(cap);
+	free(in);
+	return most;
 }

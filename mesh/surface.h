@@ -3,7 +3,7 @@
  * between two different values of which one is meshed, each interface once
  * and shared by both sides, vertices at cell corners (surface nets), smoothed
  * by Taubin's lambda|mu with triple lines and caps kept, then triangulated.
- * Owns its arrays. Includes err.h and grid.h only.
+ * Owns its arrays. Includes err.h, grid.h and volume.h only.
  */
 #ifndef TWIN_MESH_SURFACE_H
 #define TWIN_MESH_SURFACE_H
@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "grid.h"
+#include "volume.h"
 
 /*
  * Vertex v is at xyz[3v .. 3v+2], in cell index space until
@@ -47,13 +48,17 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 int twin_surface_triangulate(struct twin_err *err, struct twin_surface *s);
 
 /*
- * How far (mm) any vertex moved from its cell corner, which lies on the
- * label boundary: a bound of the surface's Hausdorff distance to it. A cap
- * is a plane a vessel was cut along, no label's boundary: its inner
- * vertices do not count, and its rim's only by how far they moved within
- * its plane. Call before twin_surface_to_world.
+ * How far (mm) a vertex of s (triangulated, in world coordinates) lies from
+ * the boundary of its label in labels, the map that g was made from, at
+ * most: each vertex against the voxel faces between its label (the lower
+ * label of its pair) and any other value, within twice g's cell (a vertex
+ * with none that near counts as that far). This bounds the surface's
+ * Hausdorff distance to the label boundary. A cap is a plane a vessel was
+ * cut along, no label's boundary: its vertices, rim too, do not count.
+ * INFINITY when out of memory.
  */
-double twin_surface_max_offset(const struct twin_surface *s, const struct twin_grid *g);
+double twin_surface_label_distance(const struct twin_surface *s, const struct twin_volume *labels,
+				   const struct twin_grid *g);
 
 /* Moves the vertices from cell index space to LPS mm through the grid's affine. */
 void twin_surface_to_world(struct twin_surface *s, const struct twin_grid *g);
