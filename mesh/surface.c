@@ -139,6 +139,49 @@ static void project(double x[3], const struct twin_grid_cap *c)
 		x[a] -= t * c->normal[a];
 }
 
+/*
+ * Taubin's filter keeps a shape whose frequency k lies below its pass band,
+ * 1 / 0.5 + 1 / -0.53 = 0.113, and shrinks the others. The shape of a line
+ * that closes on itself through n vertices has k = 1 - cos(2 pi / n), above
+ * 0.113 for n < 14: the rim of a cap of one or two cells, or of a small
+ * island, would shrink to a point (0.01 mm: tets of a few degrees that no
+ * repair can mend). The vertices of such a loop (jdeg 2 all along) stay at
+ * their corners: start[v + 1] = start[v] would move a later vertex's list,
+ * so their lists point to themselves.
+ */
+#define LOOP_MIN 14
+
+static void freeze_small_loops(const uint32_t *start, uint32_t *nb, const uint32_t *jdeg, size_t nv)
+{
+	for (size_t v = 0; v < nv; v++) {
+		uint32_t prev = (uint32_t)v, cur, n = 1;
+
+		if (jdeg[v] != 2 || nb[start[v]] == v)
+			continue;
+		cur = nb[start[v]];
+		while (cur != v && jdeg[cur] == 2 && n < LOOP_MIN) {
+			uint32_t next = nb[start[cur]] != prev ? nb[start[cur]] : nb[start[cur] + 1];
+
+			prev = cur;
+			cur = next;
+			n++;
+		}
+		if (cur != v || n >= LOOP_MIN)
+			continue;
+		/* a closed loop of n vertices: walk it again, pinning each */
+		prev = (uint32_t)v;
+		cur = nb[start[v]];
+		nb[start[v]] = nb[start[v] + 1] = (uint32_t)v;
+		while (cur != v) {
+			uint32_t next = nb[start[cur]] != prev ? nb[start[cur]] : nb[start[cur] + 1];
+
+			nb[start[cur]] = nb[start[cur] + 1] = cur;
+			prev = cur;
+			cur = next;
+		}
+	}
+}
+
 int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
 			int iterations, double clamp)
 {
@@ -212,6 +255,7 @@ int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const stru
 				nb[start[v] + fill[v]++] = o;
 		}
 	}
+	freeze_small_loops(start, nb, jdeg, nv);
 	for (int it = 0; it < 2 * iterations; it++) {
 		double f = it % 2 ? -0.53 : 0.5;
 

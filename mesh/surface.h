@@ -38,7 +38,9 @@ int twin_surface_extract(struct twin_err *err, struct twin_surface *s, const str
 /*
  * Taubin smoothing, iterations times (lambda 0.5, mu -0.53). A vertex where
  * three or more surfaces meet moves only along its junction line, one where
- * lines meet stays; a cap's vertices stay in its plane; no vertex moves more
+ * lines meet stays, and so does one of a line that closes on itself through
+ * fewer than 14 vertices (the rim of a one-cell cap: Taubin would shrink it
+ * to a point); a cap's vertices stay in its plane; no vertex moves more
  * than clamp cells (below 0.5) along any axis from its corner.
  */
 int twin_surface_smooth(struct twin_err *err, struct twin_surface *s, const struct twin_grid *g,
