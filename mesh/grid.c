@@ -565,11 +565,11 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 	if (crop(err, g, v, &cap_label, opt, lo) != 0)
 		goto out;
 	/*
-	 * Opening a pinch may cut a thin neck of a label off (the real CTA: 21
-	 * cells of the RV), and a volume of two shells fails in Gmsh (HXT:
-	 * 'some volumes of the BRep were not found'; Delaunay: 'No elements in
-	 * volume 5'). The piece goes: two pieces share no 2x2x2 cube once the
-	 * labels are manifold, so no surface stops being one.
+	 * Filling a cell or opening a pinch may cut a thin neck of a label off
+	 * (the real CTA: 21 cells of the RV), and a volume of two shells fails
+	 * in Gmsh (HXT: 'some volumes of the BRep were not found'; Delaunay:
+	 * 'No elements in volume 5'). The piece goes: two pieces share no
+	 * 2x2x2 cube once the labels are manifold, so no surface stops being one.
 	 */
 	fixed = make_manifold(g);
 	dropped = 0;
