@@ -145,16 +145,16 @@ static int attachment(uint8_t l, uint8_t other)
 }
 
 /*
- * Keeps one 6-connected piece of each meshed label and makes the rest
- * background: the best attached piece, then the largest. A field of view that
- * cuts the aortic arch leaves the aorta in two pieces, and the ascending one,
- * which holds the aortic valve, must win over a longer descending one.
+ * Keeps one 6-connected piece of each meshed label in the cells c of size
+ * dim and makes the rest background: the best attached piece, then the
+ * largest. A field of view that cuts the aortic arch leaves the aorta in two
+ * pieces, and the ascending one, which holds the aortic valve, must win over
+ * a longer descending one. Adds the cells made background to *dropped.
  */
-static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned meshed,
-			const struct twin_grid_opt *opt, int quiet)
+static int keep_largest(struct twin_err *err, const size_t dim[3], uint8_t *c, unsigned meshed,
+			const struct twin_grid_opt *opt, int quiet, size_t *dropped)
 {
-	const size_t nx = v->dim[0], ny = v->dim[1], nz = v->dim[2], n = nx * ny * nz;
-	uint8_t *c = v->data;
+	const size_t nx = dim[0], ny = dim[1], nz = dim[2], n = nx * ny * nz;
 	uint32_t *comp = calloc(n, sizeof(*comp));
 	size_t *stack = malloc(n * sizeof(*stack));
 	size_t *size = NULL, ncomp = 0, cap = 0;
@@ -222,8 +222,10 @@ static int keep_largest(struct twin_err *err, struct twin_volume *v, unsigned me
 			best[l] = ncomp;
 	}
 	for (size_t s = 0; s < n; s++)
-		if (comp[s] && comp[s] != best[c[s]])
+		if (comp[s] && comp[s] != best[c[s]]) {
 			c[s] = 0;
+			(*dropped)++;
+		}
 	for (unsigned l = 1; l < TWIN_GRID_LABELS; l++)
 		if (pieces[l] > 1 && !quiet)
 			warn(opt, "label map '%s': label '%s' is in %zu pieces: kept the %s, %zu of %zu voxels",
@@ -537,7 +539,7 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 	unsigned present = 0;
 	struct twin_vessel_cut cuts[TWIN_VESSELS_MAX_CUTS];
 	long lo[3];
-	size_t n, i, fixed, ncuts = 0;
+	size_t n, i, fixed, ncuts = 0, dropped = 0;
 	int rc = -1;
 
 	memset(g, 0, sizeof(*g));
@@ -554,15 +556,26 @@ int twin_grid_build(struct twin_err *err, struct twin_grid *g, const struct twin
 		twin_err_set(err, TWIN_EINPUT, "label map '%s': none of the labels to mesh is present", opt->name);
 		goto out;
 	}
-	if (keep_largest(err, v, g->meshed, opt, 0) != 0)
+	if (keep_largest(err, v->dim, v->data, g->meshed, opt, 0, &dropped) != 0)
 		goto out;
 	check_touching(v, opt);
 	if (twin_vessels_cut(err, v, g->meshed, opt->vessel_length, cuts, &ncuts, opt->name) != 0 ||
-	    (ncuts && keep_largest(err, v, g->meshed, opt, 1) != 0))
+	    (ncuts && keep_largest(err, v->dim, v->data, g->meshed, opt, 1, &dropped) != 0))
 		goto out;
 	if (crop(err, g, v, &cap_label, opt, lo) != 0)
 		goto out;
+	/*
+	 * Filling a cell or opening a pinch may cut a thin neck of a label off
+	 * (the real CTA: 21 cells of the RV), and a volume of two shells fails
+	 * in Gmsh (HXT: 'some volumes of the BRep were not found'; Delaunay:
+	 * 'No elements in volume 5'). The piece goes: two pieces share no
+	 * 2x2x2 cube once the labels are manifold, so no surface stops being one.
+	 */
 	fixed = make_manifold(g);
+	dropped = 0;
+	if (keep_largest(err, g->dim, g->cell, g->meshed, opt, 1, &dropped) != 0)
+		goto out;
+	fixed += dropped;
 	if (fixed)
 		warn(opt, "label map '%s': %zu voxel%s changed so that every surface is a manifold",
 		     opt->name, fixed, fixed == 1 ? "" : "s");
