@@ -16,6 +16,8 @@ enum { ON_EPI = 1, ON_LV = 2, ON_RV = 4, ON_BASE = 8 };
 
 /* Fields of the Laplace problems, n nodes apart in one array. */
 enum { F_EPI, F_LV, F_RV, F_AB, N_FIELDS };
+/* the apex's ball: this share of the apex's height above the base plane */
+#define APEX_SHARE 0.1
 
 void twin_fibres_opts_init(struct twin_fibres_opts *opts)
 {
@@ -120,8 +122,11 @@ static void smallest_eigenvector(double v[3], double a[3][3])
 		v[i] = q[i][k];
 }
 
-/* The apex rule of fibres.h, over local nodes; NONE when no node qualifies. */
-static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n)
+/*
+ * The apex rule of fibres.h, over local nodes; NONE when no node qualifies.
+ * *height is the apex's distance from the base plane.
+ */
+static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n, double *height)
 {
 	double c[3] = { 0, 0, 0 }, m[3][3] = { { 0 } }, normal[3], far = 0, best = INFINITY;
 	size_t nb = 0;
@@ -161,6 +166,7 @@ static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n)
 		    r2 < best) {
 			best = r2;
 			apex = (uint32_t)i;
+			*height = fabs(h);
 		}
 	}
 	return apex;
@@ -301,8 +307,9 @@ static int wall_sets(const struct wall *w)
 
 /* Solves the four Laplace problems into u (N_FIELDS x n_nodes). */
 static int solve_fields(struct twin_err *err, const struct wall *w, struct twin_fibres_laplace *lp,
-			int biv, uint32_t apex, double *u)
+			int biv, uint32_t apex, double radius, double *u)
 {
+	const double *a = w->xyz + 3 * (size_t)apex;
 	size_t n = w->n_nodes;
 	unsigned char *fixed = malloc(n);
 	int rc = -1;
@@ -325,9 +332,20 @@ static int solve_fields(struct twin_err *err, const struct wall *w, struct twin_
 	}
 	if (!biv)
 		memset(u + F_RV * n, 0, n * sizeof(*u));
+	/*
+	 * The apex is a ball, not a node: a point holds no charge, so psi_ab
+	 * would be 1 - O(h) away from it (0.997 in the phantom's RV wall, its
+	 * gradient 1e-5 per mm) and its gradient's scale set by the few tets
+	 * at the apex node.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		fixed[i] = (w->set[i] & ON_BASE) || i == apex;
-		u[F_AB * n + i] = i == apex ? 0 : 1;
+		const double *x = w->xyz + 3 * i;
+		double d2 = (x[0] - a[0]) * (x[0] - a[0]) + (x[1] - a[1]) * (x[1] - a[1]) +
+			    (x[2] - a[2]) * (x[2] - a[2]);
+		int tip = i == apex || (d2 <= radius * radius && !(w->set[i] & ON_BASE));
+
+		fixed[i] = (w->set[i] & ON_BASE) || tip;
+		u[F_AB * n + i] = tip ? 0 : 1;
 	}
 	if (twin_fibres_laplace_solve(err, lp, fixed, 1, u + F_AB * n) != 0) {
 		twin_err_prefix(err, "apex-base problem");
@@ -462,6 +480,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 	struct twin_fibres_laplace *lp = NULL;
 	double *u = NULL, *out = NULL, *fields = NULL, *ng = NULL, t0, t1, t2;
 	uint32_t apex;
+	double height = 0;
 	int sets, biv, rc = -1;
 
 	*fibres = NULL;
@@ -486,7 +505,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 			     "or 'endocardium_pa' surface touches the myocardium");
 		goto out;
 	}
-	apex = find_apex(w.xyz, w.set, w.n_nodes);
+	apex = find_apex(w.xyz, w.set, w.n_nodes, &height);
 	if (apex == NONE) {
 		twin_err_set(err, TWIN_EINPUT, "no apex: every epicardial node lies on the base plane");
 		goto out;
@@ -501,7 +520,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 	if (!lp)
 		goto out;
 	t1 = now();
-	if (solve_fields(err, &w, lp, biv, apex, u) != 0)
+	if (solve_fields(err, &w, lp, biv, apex, APEX_SHARE * height, u) != 0)
 		goto out;
 	t2 = now();
 

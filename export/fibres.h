@@ -65,7 +65,8 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  *
  * Laplace problems (linear elements, CHOLMOD): phi_epi (1 on the epicardium,
  * 0 on both endocardia), phi_lv and phi_rv (1 on their endocardium, 0 on the
- * other boundaries), psi_ab (0 at the apex, 1 on the base).
+ * other boundaries), psi_ab (0 on the apex's ball, the wall nodes within a
+ * tenth of the apex's height above the base plane, and 1 on the base).
  *
  * Gradients are recovered at the nodes: a node's is the volume-weighted
  * mean of the element gradients around it, and a tetrahedron's the mean of
