@@ -18,6 +18,8 @@ enum { ON_EPI = 1, ON_LV = 2, ON_RV = 4, ON_BASE = 8 };
 enum { F_EPI, F_LV, F_RV, F_AB, N_FIELDS };
 /* the apex's ball: this share of the apex's height above the base plane */
 #define APEX_SHARE 0.1
+/* grad psi_ab's floor along the long axis: this share of its root mean square */
+#define AB_FLOOR 0.05
 
 void twin_fibres_opts_init(struct twin_fibres_opts *opts)
 {
@@ -124,9 +126,11 @@ static void smallest_eigenvector(double v[3], double a[3][3])
 
 /*
  * The apex rule of fibres.h, over local nodes; NONE when no node qualifies.
- * *height is the apex's distance from the base plane.
+ * *height is the apex's distance from the base plane, axis the unit vector
+ * from the apex to the base nodes' centroid.
  */
-static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n, double *height)
+static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n, double *height,
+			  double axis[3])
 {
 	double c[3] = { 0, 0, 0 }, m[3][3] = { { 0 } }, normal[3], far = 0, best = INFINITY;
 	size_t nb = 0;
@@ -168,6 +172,16 @@ static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n,
 			apex = (uint32_t)i;
 			*height = fabs(h);
 		}
+	}
+	if (apex != NONE) {
+		double len = 0;
+
+		for (int k = 0; k < 3; k++) {
+			axis[k] = c[k] - xyz[3 * (size_t)apex + k];
+			len += axis[k] * axis[k];
+		}
+		for (int k = 0; k < 3; k++)
+			axis[k] = len > 0 ? axis[k] / sqrt(len) : 0;
 	}
 	return apex;
 }
@@ -212,6 +226,41 @@ static void tet_frame(double out[3][3], const struct twin_fibres_opts *o, int bi
 	twin_fibres_frame_axis(q, grad[F_AB], grad[F_EPI]);
 	twin_fibres_frame_orient(q_epi, q, alpha_w * rad, beta_w * rad);
 	twin_fibres_frame_bislerp(out, q_lv, q_epi, e);
+}
+
+/*
+ * Steers ab towards the long axis where ab is small: ab becomes the main
+ * axis of ab ab^T + f^2 axis axis^T, of ab's sign. Fibres are axes, so ab's
+ * sign means nothing to them; the sum ab + f axis would vanish where ab
+ * points down the long axis with length f.
+ */
+static void steer(double ab[3], const double axis[3], double f)
+{
+	double a = ab[0] * axis[0] + ab[1] * axis[1] + ab[2] * axis[2], v[3], s = a < 0 ? -1 : 1;
+	double len = sqrt(ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]);
+
+	if (f <= 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		v[i] = ab[i] + s * f * axis[i];
+	for (int it = 0; it < 8; it++) {
+		double x = ab[0] * v[0] + ab[1] * v[1] + ab[2] * v[2];
+		double y = f * f * (axis[0] * v[0] + axis[1] * v[1] + axis[2] * v[2]), n = 0;
+
+		for (int i = 0; i < 3; i++) {
+			v[i] = ab[i] * x + axis[i] * y;
+			n += v[i] * v[i];
+		}
+		n = sqrt(n);
+		if (!(n > 0))
+			return;
+		for (int i = 0; i < 3; i++)
+			v[i] /= n;
+	}
+	s = ab[0] * v[0] + ab[1] * v[1] + ab[2] * v[2] < 0 ? -1 : 1;
+	len = len > f ? len : f;
+	for (int i = 0; i < 3; i++)
+		ab[i] = s * len * v[i];
 }
 
 /* The mesh's myocardium with local node numbers. */
@@ -480,7 +529,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 	struct twin_fibres_laplace *lp = NULL;
 	double *u = NULL, *out = NULL, *fields = NULL, *ng = NULL, t0, t1, t2;
 	uint32_t apex;
-	double height = 0;
+	double height = 0, axis[3] = { 0, 0, 0 }, floor_ab = 0;
 	int sets, biv, rc = -1;
 
 	*fibres = NULL;
@@ -505,7 +554,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 			     "or 'endocardium_pa' surface touches the myocardium");
 		goto out;
 	}
-	apex = find_apex(w.xyz, w.set, w.n_nodes, &height);
+	apex = find_apex(w.xyz, w.set, w.n_nodes, &height, axis);
 	if (apex == NONE) {
 		twin_err_set(err, TWIN_EINPUT, "no apex: every epicardial node lies on the base plane");
 		goto out;
@@ -529,6 +578,17 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 		twin_err_set(err, TWIN_EFAIL, "fibres: out of memory for %zu nodes", w.n_nodes);
 		goto out;
 	}
+	/*
+	 * grad psi_ab nearly vanishes where the apex-base field has a plateau
+	 * (on the phantom's RV endocardium, 3e-4 per mm) and turns quickly
+	 * around it, and the fibres with it (by 67 degrees between face
+	 * neighbours). A floor along the long axis, AB_FLOOR of its root mean
+	 * square (steer), holds it there and leaves it be elsewhere.
+	 */
+	for (size_t i = 0; i < w.n_nodes; i++)
+		for (int k = 0; k < 3; k++)
+			floor_ab += ng[3 * (N_FIELDS * i + F_AB) + k] * ng[3 * (N_FIELDS * i + F_AB) + k];
+	floor_ab = AB_FLOOR * sqrt(floor_ab / (double)(w.n_nodes ? w.n_nodes : 1));
 	for (size_t k = 0; k < w.n_tets; k++) {
 		const uint32_t *tet = w.tets + 4 * k;
 		size_t t = w.tet[k];
@@ -545,6 +605,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 					      ng[3 * (N_FIELDS * (size_t)tet[2] + f) + i] +
 					      ng[3 * (N_FIELDS * (size_t)tet[3] + f) + i]) / 4;
 		}
+		steer(grad[F_AB], axis, floor_ab);
 		tet_frame(q, opts, biv, val, grad);
 		for (int v = 0; v < 3; v++)
 			for (int i = 0; i < 3; i++)

@@ -76,6 +76,11 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  * the recovered one is continuous. Where the transmural fields (or psi_ab)
  * have no gradient at a node, because every tet around it lies on one
  * boundary, the node takes the mean of its nearest neighbours' that have.
+ * Where grad psi_ab nearly vanishes (a plateau of the field, as in a pocket
+ * of the RV wall) it turns quickly, and the fibres with it; a tet's is
+ * steered to the long axis (apex to the base nodes' centroid) there: it
+ * becomes the main axis of g g^T + f^2 a a^T, f a twentieth of the root mean
+ * square of grad psi_ab over the nodes, a the long axis.
  *
  * Per tetrahedron, from the centroid values and the recovered gradients,
  * with the paper's axis, orient and bislerp (export/fibres_frame.h; its
