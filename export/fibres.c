@@ -204,8 +204,16 @@ static void tet_frame(double out[3][3], const struct twin_fibres_opts *o, int bi
 	double alpha_s, beta_s, alpha_w, beta_w, da = 0, db = 0;
 
 	e = e < 0 ? 0 : e > 1 ? 1 : e;
-	if (biv && l + r > 1e-12)
-		d = r / (l + r);
+	/* d by the gradients too (fibres.h) */
+	if (biv) {
+		double gl = sqrt(grad[F_LV][0] * grad[F_LV][0] + grad[F_LV][1] * grad[F_LV][1] +
+				 grad[F_LV][2] * grad[F_LV][2]);
+		double gr = sqrt(grad[F_RV][0] * grad[F_RV][0] + grad[F_RV][1] * grad[F_RV][1] +
+				 grad[F_RV][2] * grad[F_RV][2]);
+
+		if (l * gl + r * gr > 1e-300)
+			d = r * gr / (l * gl + r * gr);
+	}
 	d = d < 0 ? 0 : d > 1 ? 1 : d;
 	alpha_s = o->alpha_endo * (1 - 2 * d);
 	beta_s = o->beta_endo * (1 - 2 * d);
