@@ -244,31 +244,27 @@ static void tet_frame(double out[3][3], const struct twin_fibres_opts *o, int bi
  */
 static void steer(double ab[3], const double axis[3], double f)
 {
-	double a = ab[0] * axis[0] + ab[1] * axis[1] + ab[2] * axis[2], v[3], s = a < 0 ? -1 : 1;
-	double len = sqrt(ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2]);
+	double g = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+	double p = ab[0] * axis[0] + ab[1] * axis[1] + ab[2] * axis[2], ff = f * f;
+	double lam, x, y, v[3], n1, n2, len, s;
 
 	if (f <= 0)
 		return;
+	/* v = x ab + y axis: the 2 x 2 problem [[g, p], [ff p, ff]] (x, y) = lam (x, y) */
+	lam = (g + ff + sqrt((g - ff) * (g - ff) + 4 * ff * p * p)) / 2;
+	n1 = p * p + (lam - g) * (lam - g);
+	n2 = (lam - ff) * (lam - ff) + ff * ff * p * p;
+	x = n1 >= n2 ? p : lam - ff;
+	y = n1 >= n2 ? lam - g : ff * p;
 	for (int i = 0; i < 3; i++)
-		v[i] = ab[i] + s * f * axis[i];
-	for (int it = 0; it < 8; it++) {
-		double x = ab[0] * v[0] + ab[1] * v[1] + ab[2] * v[2];
-		double y = f * f * (axis[0] * v[0] + axis[1] * v[1] + axis[2] * v[2]), n = 0;
-
-		for (int i = 0; i < 3; i++) {
-			v[i] = ab[i] * x + axis[i] * y;
-			n += v[i] * v[i];
-		}
-		n = sqrt(n);
-		if (!(n > 0))
-			return;
-		for (int i = 0; i < 3; i++)
-			v[i] /= n;
-	}
+		v[i] = x * ab[i] + y * axis[i];
+	len = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+	if (!(len > 0))
+		return;
 	s = ab[0] * v[0] + ab[1] * v[1] + ab[2] * v[2] < 0 ? -1 : 1;
-	len = len > f ? len : f;
+	s *= (sqrt(g) > f ? sqrt(g) : f) / len;
 	for (int i = 0; i < 3; i++)
-		ab[i] = s * len * v[i];
+		ab[i] = s * v[i];
 }
 
 /* The mesh's myocardium with local node numbers. */
