@@ -16,6 +16,10 @@ enum { ON_EPI = 1, ON_LV = 2, ON_RV = 4, ON_BASE = 8 };
 
 /* Fields of the Laplace problems, n nodes apart in one array. */
 enum { F_EPI, F_LV, F_RV, F_AB, N_FIELDS };
+/* the apex's ball: this share of the apex's height above the base plane */
+#define APEX_SHARE 0.1
+/* grad psi_ab's floor along the long axis: this share of its root mean square */
+#define AB_FLOOR 0.05
 
 void twin_fibres_opts_init(struct twin_fibres_opts *opts)
 {
@@ -120,8 +124,13 @@ static void smallest_eigenvector(double v[3], double a[3][3])
 		v[i] = q[i][k];
 }
 
-/* The apex rule of fibres.h, over local nodes; NONE when no node qualifies. */
-static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n)
+/*
+ * The apex rule of fibres.h, over local nodes; NONE when no node qualifies.
+ * *height is the apex's distance from the base plane, axis the unit vector
+ * from the apex to the base nodes' centroid.
+ */
+static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n, double *height,
+			  double axis[3])
 {
 	double c[3] = { 0, 0, 0 }, m[3][3] = { { 0 } }, normal[3], far = 0, best = INFINITY;
 	size_t nb = 0;
@@ -161,7 +170,18 @@ static uint32_t find_apex(const double *xyz, const unsigned char *set, size_t n)
 		    r2 < best) {
 			best = r2;
 			apex = (uint32_t)i;
+			*height = fabs(h);
 		}
+	}
+	if (apex != NONE) {
+		double len = 0;
+
+		for (int k = 0; k < 3; k++) {
+			axis[k] = c[k] - xyz[3 * (size_t)apex + k];
+			len += axis[k] * axis[k];
+		}
+		for (int k = 0; k < 3; k++)
+			axis[k] = len > 0 ? axis[k] / sqrt(len) : 0;
 	}
 	return apex;
 }
@@ -184,8 +204,16 @@ static void tet_frame(double out[3][3], const struct twin_fibres_opts *o, int bi
 	double alpha_s, beta_s, alpha_w, beta_w, da = 0, db = 0;
 
 	e = e < 0 ? 0 : e > 1 ? 1 : e;
-	if (biv && l + r > 1e-12)
-		d = r / (l + r);
+	/* d by the gradients too (fibres.h) */
+	if (biv) {
+		double gl = sqrt(grad[F_LV][0] * grad[F_LV][0] + grad[F_LV][1] * grad[F_LV][1] +
+				 grad[F_LV][2] * grad[F_LV][2]);
+		double gr = sqrt(grad[F_RV][0] * grad[F_RV][0] + grad[F_RV][1] * grad[F_RV][1] +
+				 grad[F_RV][2] * grad[F_RV][2]);
+
+		if (l * gl + r * gr > 1e-300)
+			d = r * gr / (l * gl + r * gr);
+	}
 	d = d < 0 ? 0 : d > 1 ? 1 : d;
 	alpha_s = o->alpha_endo * (1 - 2 * d);
 	beta_s = o->beta_endo * (1 - 2 * d);
@@ -206,6 +234,37 @@ static void tet_frame(double out[3][3], const struct twin_fibres_opts *o, int bi
 	twin_fibres_frame_axis(q, grad[F_AB], grad[F_EPI]);
 	twin_fibres_frame_orient(q_epi, q, alpha_w * rad, beta_w * rad);
 	twin_fibres_frame_bislerp(out, q_lv, q_epi, e);
+}
+
+/*
+ * Steers ab towards the long axis where ab is small: ab becomes the main
+ * axis of ab ab^T + f^2 axis axis^T, of ab's sign. Fibres are axes, so ab's
+ * sign means nothing to them; the sum ab + f axis would vanish where ab
+ * points down the long axis with length f.
+ */
+static void steer(double ab[3], const double axis[3], double f)
+{
+	double g = ab[0] * ab[0] + ab[1] * ab[1] + ab[2] * ab[2];
+	double p = ab[0] * axis[0] + ab[1] * axis[1] + ab[2] * axis[2], ff = f * f;
+	double lam, x, y, v[3], n1, n2, len, s;
+
+	if (f <= 0)
+		return;
+	/* v = x ab + y axis: the 2 x 2 problem [[g, p], [ff p, ff]] (x, y) = lam (x, y) */
+	lam = (g + ff + sqrt((g - ff) * (g - ff) + 4 * ff * p * p)) / 2;
+	n1 = p * p + (lam - g) * (lam - g);
+	n2 = (lam - ff) * (lam - ff) + ff * ff * p * p;
+	x = n1 >= n2 ? p : lam - ff;
+	y = n1 >= n2 ? lam - g : ff * p;
+	for (int i = 0; i < 3; i++)
+		v[i] = x * ab[i] + y * axis[i];
+	len = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+	if (!(len > 0))
+		return;
+	s = ab[0] * v[0] + ab[1] * v[1] + ab[2] * v[2] < 0 ? -1 : 1;
+	s *= (sqrt(g) > f ? sqrt(g) : f) / len;
+	for (int i = 0; i < 3; i++)
+		ab[i] = s * v[i];
 }
 
 /* The mesh's myocardium with local node numbers. */
@@ -301,8 +360,9 @@ static int wall_sets(const struct wall *w)
 
 /* Solves the four Laplace problems into u (N_FIELDS x n_nodes). */
 static int solve_fields(struct twin_err *err, const struct wall *w, struct twin_fibres_laplace *lp,
-			int biv, uint32_t apex, double *u)
+			int biv, uint32_t apex, double radius, double *u)
 {
+	const double *a = w->xyz + 3 * (size_t)apex;
 	size_t n = w->n_nodes;
 	unsigned char *fixed = malloc(n);
 	int rc = -1;
@@ -325,9 +385,20 @@ static int solve_fields(struct twin_err *err, const struct wall *w, struct twin_
 	}
 	if (!biv)
 		memset(u + F_RV * n, 0, n * sizeof(*u));
+	/*
+	 * The apex is a ball, not a node: a point holds no charge, so psi_ab
+	 * would be 1 - O(h) away from it (0.997 in the phantom's RV wall, its
+	 * gradient 1e-5 per mm) and its gradient's scale set by the few tets
+	 * at the apex node.
+	 */
 	for (size_t i = 0; i < n; i++) {
-		fixed[i] = (w->set[i] & ON_BASE) || i == apex;
-		u[F_AB * n + i] = i == apex ? 0 : 1;
+		const double *x = w->xyz + 3 * i;
+		double d2 = (x[0] - a[0]) * (x[0] - a[0]) + (x[1] - a[1]) * (x[1] - a[1]) +
+			    (x[2] - a[2]) * (x[2] - a[2]);
+		int tip = i == apex || (d2 <= radius * radius && !(w->set[i] & ON_BASE));
+
+		fixed[i] = (w->set[i] & ON_BASE) || tip;
+		u[F_AB * n + i] = tip ? 0 : 1;
 	}
 	if (twin_fibres_laplace_solve(err, lp, fixed, 1, u + F_AB * n) != 0) {
 		twin_err_prefix(err, "apex-base problem");
@@ -462,6 +533,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 	struct twin_fibres_laplace *lp = NULL;
 	double *u = NULL, *out = NULL, *fields = NULL, *ng = NULL, t0, t1, t2;
 	uint32_t apex;
+	double height = 0, axis[3] = { 0, 0, 0 }, floor_ab = 0;
 	int sets, biv, rc = -1;
 
 	*fibres = NULL;
@@ -486,7 +558,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 			     "or 'endocardium_pa' surface touches the myocardium");
 		goto out;
 	}
-	apex = find_apex(w.xyz, w.set, w.n_nodes);
+	apex = find_apex(w.xyz, w.set, w.n_nodes, &height, axis);
 	if (apex == NONE) {
 		twin_err_set(err, TWIN_EINPUT, "no apex: every epicardial node lies on the base plane");
 		goto out;
@@ -501,7 +573,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 	if (!lp)
 		goto out;
 	t1 = now();
-	if (solve_fields(err, &w, lp, biv, apex, u) != 0)
+	if (solve_fields(err, &w, lp, biv, apex, APEX_SHARE * height, u) != 0)
 		goto out;
 	t2 = now();
 
@@ -510,6 +582,17 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 		twin_err_set(err, TWIN_EFAIL, "fibres: out of memory for %zu nodes", w.n_nodes);
 		goto out;
 	}
+	/*
+	 * grad psi_ab nearly vanishes where the apex-base field has a plateau
+	 * (on the phantom's RV endocardium, 3e-4 per mm) and turns quickly
+	 * around it, and the fibres with it (by 67 degrees between face
+	 * neighbours). A floor along the long axis, AB_FLOOR of its root mean
+	 * square (steer), holds it there and leaves it be elsewhere.
+	 */
+	for (size_t i = 0; i < w.n_nodes; i++)
+		for (int k = 0; k < 3; k++)
+			floor_ab += ng[3 * (N_FIELDS * i + F_AB) + k] * ng[3 * (N_FIELDS * i + F_AB) + k];
+	floor_ab = AB_FLOOR * sqrt(floor_ab / (double)(w.n_nodes ? w.n_nodes : 1));
 	for (size_t k = 0; k < w.n_tets; k++) {
 		const uint32_t *tet = w.tets + 4 * k;
 		size_t t = w.tet[k];
@@ -526,6 +609,7 @@ int twin_fibres_compute(struct twin_err *err, const struct twin_tetmesh *mesh,
 					      ng[3 * (N_FIELDS * (size_t)tet[2] + f) + i] +
 					      ng[3 * (N_FIELDS * (size_t)tet[3] + f) + i]) / 4;
 		}
+		steer(grad[F_AB], axis, floor_ab);
 		tet_frame(q, opts, biv, val, grad);
 		for (int v = 0; v < 3; v++)
 			for (int i = 0; i < 3; i++)

@@ -65,7 +65,8 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  *
  * Laplace problems (linear elements, CHOLMOD): phi_epi (1 on the epicardium,
  * 0 on both endocardia), phi_lv and phi_rv (1 on their endocardium, 0 on the
- * other boundaries), psi_ab (0 at the apex, 1 on the base).
+ * other boundaries), psi_ab (0 on the apex's ball, the wall nodes within a
+ * tenth of the apex's height above the base plane, and 1 on the base).
  *
  * Gradients are recovered at the nodes: a node's is the volume-weighted
  * mean of the element gradients around it, and a tetrahedron's the mean of
@@ -75,11 +76,16 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  * the recovered one is continuous. Where the transmural fields (or psi_ab)
  * have no gradient at a node, because every tet around it lies on one
  * boundary, the node takes the mean of its nearest neighbours' that have.
+ * Where grad psi_ab nearly vanishes (a plateau of the field, as in a pocket
+ * of the RV wall) it turns quickly, and the fibres with it; a tet's is
+ * steered to the long axis (apex to the base nodes' centroid) there: it
+ * becomes the main axis of g g^T + f^2 a a^T, f a twentieth of the root mean
+ * square of grad psi_ab over the nodes, a the long axis.
  *
  * Per tetrahedron, from the centroid values and the recovered gradients,
  * with the paper's axis, orient and bislerp (export/fibres_frame.h; its
  * axis keeps the transmural direction exact rather than the apex-base one):
- *   d = phi_rv / (phi_lv + phi_rv)
+ *   d = phi_rv |grad phi_rv| / (phi_lv |grad phi_lv| + phi_rv |grad phi_rv|)
  *   Q_lv  = orient(axis(grad psi_ab, -grad phi_lv), alpha_s(d), beta_s(d))
  *   Q_rv  = orient(axis(grad psi_ab,  grad phi_rv), alpha_s(d), beta_s(d))
  *   Q_epi = orient(axis(grad psi_ab,  grad phi_epi), alpha_w(phi_epi), beta_w(phi_epi))
@@ -99,6 +105,14 @@ void twin_fibres_info_release(struct twin_fibres_info *info);
  * other way round and the helix angle jumps by 45 degrees; and where
  * beta_endo != beta_epi the blend tilts fibres out of the wall's tangent
  * plane (tests/unit/test_fibres.c measures both).
+ *
+ * And one more: the paper's d is phi_rv / (phi_lv + phi_rv). Weighted by
+ * the gradients it is the same in the septum, where both fields fall across
+ * the wall, but 0 in the LV free wall, where phi_rv is small and nearly
+ * flat (phi_rv = 1 - phi_epi - phi_lv, its gradient their mismatch): Q_rv's
+ * transmural axis, that mismatch's direction, no longer tilts the fibre out
+ * of the wall (by 2.1 degrees at phi_rv 0.07 on an HXT mesh of the phantom),
+ * and the RV free wall likewise.
  *
  * info may be NULL; when given it is filled (release it after a success).
  * Errors: TWIN_EINPUT when the mesh has no myocardium, lacks a surface the
