@@ -208,32 +208,44 @@ static void pieces_and_touching(void **state)
 	twin_volume_free(v);
 }
 
+/*
+ * A vessel of label 6 filling lo..hi (inclusive) of an 8^3 map, through its
+ * bottom and top: the grid (two caps) and its smoothed surface.
+ */
+static struct twin_volume *vessel(struct twin_grid *g, struct twin_surface *s,
+				  const size_t lo[3], const size_t hi[3])
+{
+	struct twin_volume *v = new_map(8);
+	struct twin_grid_opt opt;
+	struct twin_err err;
+	struct warnings w;
+
+	fill(v, 6, lo, hi);
+	twin_err_init(&err);
+	options(&opt, &w, "all");
+	assert_ok(err, twin_grid_build(&err, g, v, &opt));
+	assert_int_equal(g->ncaps, 2);
+	assert_ok(err, twin_surface_extract(&err, s, g));
+	assert_ok(err, twin_surface_smooth(&err, s, g, 20, 0.25));
+	return v;
+}
+
 /* An aorta through the top and bottom of the image: two caps, in the planes of the image's faces. */
 static void caps(void **state)
 {
 	static const size_t lo[3] = { 2, 2, 0 }, hi[3] = { 4, 4, 7 };
-	struct twin_volume *v = new_map(8);
 	struct twin_grid g;
-	struct twin_grid_opt opt;
-	struct twin_err err;
-	struct warnings w;
 	struct twin_surface s;
+	struct twin_volume *v = vessel(&g, &s, lo, hi);
 	size_t capq = 0;
 
 	(void)state;
-	fill(v, 6, lo, hi);
-	twin_err_init(&err);
-	options(&opt, &w, "all");
-	assert_ok(err, twin_grid_build(&err, &g, v, &opt));
-	assert_int_equal(g.ncaps, 2);
 	for (size_t c = 0; c < 2; c++) {
 		assert_int_equal(g.caps[c].label, 6);
 		assert_int_equal(g.caps[c].n, c + 1);
 		assert_int_equal(g.caps[c].axis, 2);
 	}
 	assert_true(g.caps[0].coord == 0.5 && g.caps[1].coord == (double)g.dim[2] - 1.5);
-	assert_ok(err, twin_surface_extract(&err, &s, &g));
-	assert_ok(err, twin_surface_smooth(&err, &s, &g, 20, 0.25));
 	for (size_t q = 0; q < s.n_quads; q++)
 		if (s.side[2 * q + 1] >= TWIN_GRID_CAP0) {
 			const struct twin_grid_cap *c = &g.caps[s.side[2 * q + 1] - TWIN_GRID_CAP0];
@@ -257,22 +269,12 @@ static void caps(void **state)
 static void small_cap(void **state)
 {
 	static const size_t lo[3] = { 3, 3, 0 }, hi[3] = { 3, 3, 7 };
-	struct twin_volume *v = new_map(8);
 	struct twin_grid g;
-	struct twin_grid_opt opt;
-	struct twin_err err;
-	struct warnings w;
 	struct twin_surface s;
+	struct twin_volume *v = vessel(&g, &s, lo, hi);
 	size_t capq = 0;
 
 	(void)state;
-	fill(v, 6, lo, hi);
-	twin_err_init(&err);
-	options(&opt, &w, "all");
-	assert_ok(err, twin_grid_build(&err, &g, v, &opt));
-	assert_int_equal(g.ncaps, 2);
-	assert_ok(err, twin_surface_extract(&err, &s, &g));
-	assert_ok(err, twin_surface_smooth(&err, &s, &g, 20, 0.25));
 	for (size_t q = 0; q < s.n_quads; q++) {
 		if (s.side[2 * q + 1] < TWIN_GRID_CAP0)
 			continue;
