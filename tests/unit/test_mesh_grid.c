@@ -9,18 +9,7 @@
 /* A label volume of n^3 voxels of 2 mm; fill() paints boxes into it. */
 static struct twin_volume *new_map(size_t n)
 {
-	struct twin_err err;
-	struct twin_affine a;
-	size_t dim[3] = { n, n, n };
-	struct twin_volume *v;
-
-	twin_err_init(&err);
-	twin_affine_identity(&a);
-	for (int i = 0; i < 3; i++)
-		a.m[i][i] = 2;
-	v = twin_volume_new(&err, TWIN_U8, dim, &a);
-	assert_ptr_ok(err, v);
-	return v;
+	return twin_test_label_map(n, 2, 0);
 }
 
 /* Paints label into the box [lo, hi] (inclusive). */

@@ -21,20 +21,10 @@
  */
 static struct twin_volume *heart(double r, double wall, int vessel)
 {
-	struct twin_err err;
-	struct twin_affine a;
-	size_t dim[3] = { N, N, N };
 	struct twin_volume *v;
 	double c = (N - 1) / 2.0;
 
-	twin_err_init(&err);
-	twin_affine_identity(&a);
-	for (int i = 0; i < 3; i++) {
-		a.m[i][i] = SPACING;
-		a.m[i][3] = -20;
-	}
-	v = twin_volume_new(&err, TWIN_U8, dim, &a);
-	assert_ptr_ok(err, v);
+	v = twin_test_label_map(N, SPACING, -20);
 	for (size_t k = 0; k < N; k++)
 		for (size_t j = 0; j < N; j++)
 			for (size_t i = 0; i < N; i++) {
@@ -421,8 +411,6 @@ static void too_many(void **state)
 static void cut_off(void **state)
 {
 	struct twin_err err;
-	struct twin_affine a;
-	size_t dim[3] = { N, N, N };
 	struct twin_volume *v;
 	struct twin_mesh_settings set;
 	struct twin_mesh_result res;
@@ -430,11 +418,7 @@ static void cut_off(void **state)
 
 	(void)state;
 	twin_err_init(&err);
-	twin_affine_identity(&a);
-	for (int i = 0; i < 3; i++)
-		a.m[i][i] = SPACING;
-	v = twin_volume_new(&err, TWIN_U8, dim, &a);
-	assert_ptr_ok(err, v);
+	v = twin_test_label_map(N, SPACING, 0);
 	for (size_t k = 0; k < N; k++)
 		for (size_t j = 0; j < N; j++)
 			for (size_t i = 0; i < N; i++) {

@@ -13,19 +13,11 @@
 static struct twin_volume *box(struct twin_grid *g, struct twin_surface *s)
 {
 	struct twin_err err;
-	struct twin_affine a;
 	struct twin_grid_opt opt;
-	size_t dim[3] = { N, N, N };
 	struct twin_volume *v;
 
 	twin_err_init(&err);
-	twin_affine_identity(&a);
-	for (int i = 0; i < 3; i++) {
-		a.m[i][i] = SPACING;
-		a.m[i][3] = 10;
-	}
-	v = twin_volume_new(&err, TWIN_U8, dim, &a);
-	assert_ptr_ok(err, v);
+	v = twin_test_label_map(N, SPACING, 10);
 	for (size_t k = 3; k <= 8; k++)
 		for (size_t j = 3; j <= 8; j++)
 			for (size_t i = 3; i <= 8; i++)

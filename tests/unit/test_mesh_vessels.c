@@ -16,18 +16,10 @@
  */
 static struct twin_volume *atrium(const double dir[3], double length)
 {
-	struct twin_err err;
-	struct twin_affine a;
-	size_t dim[3] = { N, N, N };
 	struct twin_volume *v;
 	const double c[3] = { 16, 24, 24 };
 
-	twin_err_init(&err);
-	twin_affine_identity(&a);
-	for (int i = 0; i < 3; i++)
-		a.m[i][i] = SPACING;
-	v = twin_volume_new(&err, TWIN_U8, dim, &a);
-	assert_ptr_ok(err, v);
+	v = twin_test_label_map(N, SPACING, 0);
 	for (size_t k = 0; k < N; k++)
 		for (size_t j = 0; j < N; j++)
 			for (size_t i = 0; i < N; i++) {

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "volume.h"
+
 char *twin_test_tmpdir(void)
 {
 	const char *base = getenv("TMPDIR");
@@ -55,6 +57,24 @@ const char *twin_test_data(const char *rel)
 		return NULL;
 	}
 	return buf;
+}
+
+struct twin_volume *twin_test_label_map(size_t n, double spacing, double origin)
+{
+	struct twin_err err;
+	struct twin_affine a;
+	size_t dim[3] = { n, n, n };
+	struct twin_volume *v;
+
+	twin_err_init(&err);
+	twin_affine_identity(&a);
+	for (int i = 0; i < 3; i++) {
+		a.m[i][i] = spacing;
+		a.m[i][3] = origin;
+	}
+	v = twin_volume_new(&err, TWIN_U8, dim, &a);
+	assert_ptr_ok(err, v);
+	return v;
 }
 
 int twin_test_have_gmsh(void)

@@ -46,6 +46,11 @@ const char *twin_test_path(const char *dir, const char *name);
  */
 const char *twin_test_data(const char *rel);
 
+struct twin_volume;
+
+/* An n^3 uint8 label map of zeros: voxels of spacing mm, its first at (origin, origin, origin). */
+struct twin_volume *twin_test_label_map(size_t n, double spacing, double origin);
+
 /* Whether the gmsh program runs; prints a visible SKIP when it does not. */
 int twin_test_have_gmsh(void);
 
