@@ -9,30 +9,13 @@
 # the volume (512*512*300 int16). The volumes written must be equal to
 # dcm2niix's. Prints a table; exit 1 when a target is missed.
 # INGEST_BENCH_STUDY=DIR reuses a study made by twin-phantom.
-here=$(cd "$(dirname "$0")" && pwd)
-: "${TWIN_BIN:=$here/../build/bin}"
+bench=ingest
+. "$(dirname "$0")/lib.sh"
 : "${INGEST_BENCH_ROUNDS:=3}"
-PATH="$TWIN_BIN:$PATH"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 
-for p in twin-ingest twin-phantom twin-niicmp dcm2niix /usr/bin/time; do
-	if ! command -v "$p" >/dev/null; then
-		echo "bench/ingest: '$p' is missing (make deps, then make)" >&2
-		exit 1
-	fi
-done
-
+need twin-ingest twin-phantom twin-niicmp dcm2niix /usr/bin/time
 study=${INGEST_BENCH_STUDY:-$W/study}
-if [ ! -d "$study/dicom" ]; then
-	echo "bench/ingest: making a 512x512x300 study with twin-phantom --clinical" >&2
-	if ! twin-phantom -q --clinical "$study" >"$W/phantom.log" 2>&1; then
-		echo "bench/ingest: twin-phantom failed: $(tail -n 2 "$W/phantom.log")" >&2
-		exit 1
-	fi
-fi
-# every run reads the files from the page cache
-cat "$study"/dicom/* >/dev/null
+clinical_study "$study"
 
 # one NAME CMD...: runs CMD into a fresh $W/out.NAME, appends "NAME wall peak_kib cpu" to $W/times
 one() {
